@@ -82,3 +82,9 @@ public partial class Tensor
     /// <summary>Stacks along a new dimension.</summary>
     public static Tensor Stack(IReadOnlyList<Tensor> tensors, long dim = 0) => A("aten::stack").Invoke(tensors.ToArray(), dim);
 }
+
+public partial class Tensor
+{
+    /// <summary>A new handle to the same tensor (a view of everything).</summary>
+    public Tensor Alias() => A("aten::alias").Invoke(this);
+}

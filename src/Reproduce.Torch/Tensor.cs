@@ -50,6 +50,17 @@ public partial class Tensor : IDisposable
     /// <summary>Moves the tensor to the scope enclosing its current one.</summary>
     public Tensor MoveToOuterScope() => OwnerScope is { } s ? s.MoveOut(this) : this;
 
+    /// <summary>Takes the native handle out of this object (which becomes disposed) for a new owner.</summary>
+    internal IntPtr StealHandle()
+    {
+        var h = Interlocked.Exchange(ref _handle, IntPtr.Zero);
+        if (h == IntPtr.Zero) throw new ObjectDisposedException(nameof(Tensor), $"tensor used after Dispose (it was created by {_origin})");
+        OwnerScope?.Forget(this);
+        Interlocked.Decrement(ref _live);
+        GC.SuppressFinalize(this);
+        return h;
+    }
+
     /// <summary>Frees the native handle now.</summary>
     public void Dispose()
     {
@@ -222,7 +233,7 @@ public partial class Tensor : IDisposable
         if (Numel <= 20)
         {
             using var s = Scope.Enter();
-            var v = DType == ScalarType.Bool ? To(ScalarType.Float64).ToArray<double>() : To(ScalarType.Float64).ToArray<double>();
+            var v = To(ScalarType.Float64).ToArray<double>();
             sb.Append(", [").Append(string.Join(", ", v.Select(x => x.ToString("G6", CultureInfo.InvariantCulture)))).Append(']');
         }
         return sb.Append(')').ToString();
