@@ -147,6 +147,8 @@ public partial class Tensor
     public Tensor Add_(Tensor other, double alpha = 1) => A("aten::add_.Tensor").InvokeInPlace(this, other, alpha);
     /// <summary>In place: self += value.</summary>
     public Tensor Add_(double value) => A("aten::add_.Scalar").InvokeInPlace(this, value);
+    /// <summary>In place: self += value (integer scalar: keeps integer dtypes).</summary>
+    public Tensor Add_(long value) => A("aten::add_.Scalar").InvokeInPlace(this, value);
     /// <summary>In place: self −= alpha·other.</summary>
     public Tensor Sub_(Tensor other, double alpha = 1) => A("aten::sub_.Tensor").InvokeInPlace(this, other, alpha);
     /// <summary>In place: self ·= other.</summary>

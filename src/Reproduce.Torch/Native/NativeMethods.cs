@@ -41,7 +41,14 @@ internal static unsafe partial class NativeMethods
     internal const int Ok = 0;
     internal const int ResultsPending = 2;
 
-    static NativeMethods() => NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+    static NativeMethods()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+        // Debian's libtorch starts with one intra-op thread; use every core unless told otherwise.
+        var env = Environment.GetEnvironmentVariable("REPRODUCE_THREADS");
+        var threads = int.TryParse(env, out var n) && n > 0 ? n : Environment.ProcessorCount;
+        rn_set_num_threads(threads);
+    }
 
     /// <summary>Forces the resolver to be installed and the library loaded; throws a clear error if absent.</summary>
     internal static void EnsureLoaded() => _ = rn_torch_version_major();

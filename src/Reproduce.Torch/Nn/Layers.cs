@@ -132,7 +132,7 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
         var shape = input.Shape;
         if (shape.Length != 4) throw new ArgumentException($"BatchNorm2d expects [N,C,H,W], got {input.Describe()}");
         if (Training)
-            using (Torch.NoGrad()) NumBatchesTracked.Add_(1.0);
+            using (Torch.NoGrad()) NumBatchesTracked.Add_(1L);
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, _momentum, _eps);
     }
 }

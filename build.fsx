@@ -1,0 +1,138 @@
+// Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
+// Targets: deps, native, build, test, bench, reproduce, info. Each runs what it depends on.
+open System
+open System.Diagnostics
+open System.IO
+
+let root = __SOURCE_DIRECTORY__
+let isCi = Environment.GetEnvironmentVariable "CI" = "true"
+
+let log fmt = Printf.kprintf (fun s -> printfn "[build] %s" s) fmt
+
+let fail fmt =
+    Printf.kprintf (fun s -> eprintfn "[build] error: %s" s; exit 1) fmt
+
+/// Runs a process in `dir`, streaming its output; returns the exit code.
+let runIn (dir: string) (env: (string * string) list) (file: string) (args: string) =
+    let psi = ProcessStartInfo(file, args, WorkingDirectory = dir, UseShellExecute = false)
+    for k, v in env do psi.Environment[k] <- v
+    use p = Process.Start psi
+    p.WaitForExit()
+    p.ExitCode
+
+let run file args =
+    let code = runIn root [] file args
+    if code <> 0 then fail "`%s %s` exited with %d" file args code
+
+/// Captures stdout of a process (exit code, text); missing executables give (-1, "").
+let capture (file: string) (args: string) =
+    try
+        let psi = ProcessStartInfo(file, args, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
+        use p = Process.Start psi
+        let out = p.StandardOutput.ReadToEnd()
+        p.WaitForExit()
+        p.ExitCode, out
+    with _ -> -1, ""
+
+// ---- deps: Debian packages -------------------------------------------------------------------------
+
+/// What the main job needs: libtorch (CPU, Debian 1.13), a fast BLAS, the native toolchain,
+/// image codecs, and the embedded dataset.
+let basePackages =
+    [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"
+      "libturbojpeg0-dev"; "libpng-dev"; "dataset-fashion-mnist" ]
+
+/// Tests and benchmarks also compare against PyTorch itself (Debian's python3-torch, same libtorch).
+let testPackages = [ "python3-torch"; "python3-numpy" ]
+
+let installed (pkg: string) =
+    let code, out = capture "dpkg-query" (sprintf "-W -f=${Status} %s" pkg)
+    code = 0 && out.Contains "install ok installed"
+
+let isRoot () =
+    let code, out = capture "id" "-u"
+    code = 0 && out.Trim() = "0"
+
+let ensurePackages (pkgs: string list) =
+    let missing = pkgs |> List.filter (installed >> not)
+    if not missing.IsEmpty then
+        let cmd = "apt-get install -y --no-install-recommends " + String.Join(" ", missing)
+        if isRoot () then
+            log "installing Debian packages: %s" (String.Join(" ", missing))
+            let env = [ "DEBIAN_FRONTEND", "noninteractive" ]
+            if runIn root env "apt-get" "update -qq" <> 0 then fail "apt-get update failed"
+            if runIn root env "apt-get" (cmd.Substring "apt-get ".Length) <> 0 then fail "`%s` failed" cmd
+        else
+            fail "missing Debian packages: %s. Install them with:\n  sudo %s" (String.Join(", ", missing)) cmd
+
+// ---- native ------------------------------------------------------------------------------------------
+
+let nativeDir = Path.Combine(root, "build", "native")
+let nativeLib = Path.Combine(nativeDir, "libreproduce_native.so")
+
+let nativeIsStale () =
+    if not (File.Exists nativeLib) then true
+    else
+        let built = File.GetLastWriteTimeUtc nativeLib
+        Directory.GetFiles(Path.Combine(root, "src", "native"))
+        |> Array.exists (fun f -> File.GetLastWriteTimeUtc f > built)
+
+let native () =
+    if nativeIsStale () then
+        log "building src/native%s" (match Environment.GetEnvironmentVariable "LIBTORCH_DIR" with
+                                      | null | "" -> " against Debian's libtorch"
+                                      | d -> " against LIBTORCH_DIR=" + d)
+        Directory.CreateDirectory nativeDir |> ignore
+        run "cmake" (sprintf "-S \"%s\" -B \"%s\" -DCMAKE_BUILD_TYPE=Release" (Path.Combine(root, "src", "native")) nativeDir)
+        run "cmake" (sprintf "--build \"%s\" -j %d" nativeDir Environment.ProcessorCount)
+    else log "native library is up to date"
+
+// ---- .NET --------------------------------------------------------------------------------------------
+
+let build () =
+    log "dotnet build (Release)"
+    run "dotnet" "build Reproduce.sln -c Release -nologo -v q"
+
+let cli (args: string) =
+    run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
+
+// ---- targets -----------------------------------------------------------------------------------------
+
+let target (name: string) (rest: string list) =
+    match name with
+    | "deps" ->
+        ensurePackages (basePackages @ testPackages)
+        log "Debian packages present"
+    | "native" ->
+        ensurePackages basePackages
+        native ()
+    | "build" ->
+        ensurePackages basePackages
+        native ()
+        build ()
+    | "test" ->
+        ensurePackages (basePackages @ testPackages)
+        native ()
+        build ()
+        log "dotnet test"
+        run "dotnet" "test Reproduce.sln -c Release --no-build -nologo"
+    | "bench" ->
+        ensurePackages (basePackages @ testPackages)
+        native ()
+        build ()
+        run "dotnet" (sprintf "run -c Release --no-build --project bench/Reproduce.Bench -- %s" (String.Join(" ", rest)))
+    | "reproduce" ->
+        ensurePackages basePackages
+        native ()
+        build ()
+        cli (sprintf "train-mlp %s" (String.Join(" ", rest)))
+    | "info" ->
+        ensurePackages basePackages
+        native ()
+        build ()
+        cli "info"
+    | other -> fail "unknown target '%s' (deps, native, build, test, bench, reproduce, info)" other
+
+match fsi.CommandLineArgs |> Array.toList |> List.tail with
+| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|reproduce|info> [args]"
+| name :: rest -> target name (rest |> List.filter ((<>) "--"))
