@@ -149,8 +149,6 @@ public partial class Tensor : IDisposable
     /// <summary>A 1-d tensor with a copy of <paramref name="data"/>.</summary>
     public static Tensor From<T>(T[] data, Device? device = null) where T : unmanaged => From<T>(new ReadOnlySpan<T>(data), new ReadOnlySpan<long>([data.LongLength]), device);
 
-    /// <summary>A tensor with a copy of <paramref name="data"/> reshaped to <paramref name="shape"/>.</summary>
-    public static Tensor From<T>(T[] data, long[] shape, Device? device = null) where T : unmanaged => From<T>(new ReadOnlySpan<T>(data), new ReadOnlySpan<long>(shape), device);
 
     /// <summary>A tensor of <paramref name="dtype"/> whose raw little-endian bytes are <paramref name="bytes"/>.</summary>
     public static unsafe Tensor FromBytes(ReadOnlySpan<byte> bytes, ScalarType dtype, ReadOnlySpan<long> shape, Device? device = null)
