@@ -3,7 +3,9 @@ namespace Reproduce.Torch;
 /// <summary>Device kinds, numbered as c10::DeviceType.</summary>
 public enum DeviceType
 {
+    /// <summary>The CPU.</summary>
     Cpu = 0,
+    /// <summary>An NVIDIA GPU.</summary>
     Cuda = 1,
 }
 

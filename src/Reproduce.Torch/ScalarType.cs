@@ -3,15 +3,25 @@ namespace Reproduce.Torch;
 /// <summary>Element types, numbered as c10::ScalarType so they pass to ops unchanged.</summary>
 public enum ScalarType
 {
+    /// <summary>8-bit unsigned integer.</summary>
     UInt8 = 0,
+    /// <summary>8-bit signed integer.</summary>
     Int8 = 1,
+    /// <summary>16-bit signed integer.</summary>
     Int16 = 2,
+    /// <summary>32-bit signed integer.</summary>
     Int32 = 3,
+    /// <summary>64-bit signed integer.</summary>
     Int64 = 4,
+    /// <summary>IEEE half precision.</summary>
     Float16 = 5,
+    /// <summary>IEEE single precision.</summary>
     Float32 = 6,
+    /// <summary>IEEE double precision.</summary>
     Float64 = 7,
+    /// <summary>Boolean (one byte).</summary>
     Bool = 11,
+    /// <summary>bfloat16 (float32 with a 7-bit mantissa).</summary>
     BFloat16 = 15,
 }
 
