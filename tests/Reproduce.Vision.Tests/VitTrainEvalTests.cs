@@ -55,11 +55,23 @@ public class VitTrainEvalTests
         var t = model.Forward(x);
         Assert.False(t.Equal(plain.Forward(x)), "training forward ignored drop path");
     }
+}
 
+/// <summary>Tests that read the process-wide live-tensor count: never run beside other tests.</summary>
+[CollectionDefinition(nameof(SerialTests), DisableParallelization = true)]
+public class SerialTests;
+
+/// <summary>Handle lifetimes of the model's forward and backward.</summary>
+[Collection(nameof(SerialTests))]
+public class VitLifetimeTests
+{
     [Fact]
     public void ForwardFreesItsTemporaries()
     {
-        using var model = new VisionTransformer(Tiny(0.2));
+        using var model = new VisionTransformer(new VitConfig
+        {
+            ImgSize = 8, PatchSize = 4, InChans = 3, NumClasses = 4, EmbedDim = 16, Depth = 3, NumHeads = 2, DropPathRate = 0.2,
+        });
         var before = Tensor.LiveCount;
         using (var s = Scope.Enter())
         {
