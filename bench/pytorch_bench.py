@@ -9,14 +9,21 @@ ops -- on one fixed synthetic batch, in the idiomatic loop:
     model.train(); out = model(x); loss = F.cross_entropy(out, y)
     loss.backward(); opt.step(); opt.zero_grad()     # torch.optim.AdamW, defaults
 
-Prints one line: RESULT {"img_per_s": ..., "step_s": [...], "last_loss": ...}.
+Modes:
+  --steps N     run N timed steps after the warmup, print
+                RESULT {"img_per_s", "step_s": [...], "last_loss", "user_s"/"sys_s"/"minflt" per step}
+  --serve       (used by Reproduce.Bench) after the warmup print READY {...}, then run one timed step per
+                "step" line on stdin, answering STEP {"seconds", "loss", "user_s", "sys_s", "minflt"};
+                "quit" or end of input exits. This lets the C# side interleave its steps with these.
+  --overhead N  time N tiny ops (per-op dispatch cost): RESULT {"add_us", "linear_us"}
 
     /usr/bin/python3 bench/pytorch_bench.py --model vit192 --threads 2 --warmup 1 --steps 3
 """
 import argparse
 import ctypes
 import json
-import math
+import resource
+import sys
 import time
 
 import torch
@@ -118,19 +125,30 @@ def set_blas_threads(n):
         return False
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--model', required=True, choices=sorted(MODELS))
-    ap.add_argument('--threads', type=int, required=True)
-    ap.add_argument('--warmup', type=int, default=1)
-    ap.add_argument('--steps', type=int, default=3)
-    ap.add_argument('--seed', type=int, default=0)
-    args = ap.parse_args()
+def time_op(n, op):
+    for _ in range(min(n, 1000)):
+        op()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        op()
+    return (time.perf_counter() - t0) / n * 1e6
 
-    torch.set_num_threads(args.threads)
-    set_blas_threads(args.threads)
-    torch.manual_seed(args.seed)
-    img, patch, in_chans, classes, dim, depth, heads, mlp_ratio, batch = MODELS[args.model]
+
+def overhead(n):
+    """Microseconds per aten::add of 1-element tensors and per linear [8,16]x[16,16]^T recording autograd."""
+    a, b = torch.ones(1), torch.ones(1)
+    x, w = torch.randn(8, 16, requires_grad=True), torch.randn(16, 16, requires_grad=True)
+    return {'add_us': time_op(n, lambda: a.add(b)), 'linear_us': time_op(n // 4, lambda: F.linear(x, w))}
+
+
+def usage():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime, r.ru_minflt
+
+
+def make_trainer(name, seed):
+    torch.manual_seed(seed)
+    img, patch, in_chans, classes, dim, depth, heads, mlp_ratio, batch = MODELS[name]
     model = VisionTransformer(img, patch, in_chans, classes, dim, depth, heads, mlp_ratio)
     opt = torch.optim.AdamW(model.parameters())
     x = torch.randn(batch, in_chans, img, img)
@@ -145,18 +163,55 @@ def main():
         opt.zero_grad()
         return loss.item()
 
-    last = math.nan
+    return step, batch
+
+
+def timed(step):
+    u0, t0 = usage(), time.perf_counter()
+    loss = step()
+    seconds, u1 = time.perf_counter() - t0, usage()
+    return {'seconds': seconds, 'loss': loss, 'user_s': u1[0] - u0[0], 'sys_s': u1[1] - u0[1], 'minflt': u1[2] - u0[2]}
+
+
+def emit(tag, obj):
+    print(tag + ' ' + json.dumps(obj), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--model', choices=sorted(MODELS))
+    ap.add_argument('--threads', type=int, required=True)
+    ap.add_argument('--warmup', type=int, default=1)
+    ap.add_argument('--steps', type=int, default=3)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--serve', action='store_true', help='run one timed step per "step" line on stdin')
+    ap.add_argument('--overhead', type=int, default=0, help='time this many tiny ops instead of training')
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    set_blas_threads(args.threads)
+    if args.overhead:
+        emit('RESULT', overhead(args.overhead))
+        return
+    if args.model is None:
+        ap.error('--model is required unless --overhead is given')
+    step, batch = make_trainer(args.model, args.seed)
     for _ in range(args.warmup):
-        last = step()
-    times = []
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        last = step()
-        times.append(time.perf_counter() - t0)
-    total = time.perf_counter() - start
-    print('RESULT ' + json.dumps({'img_per_s': batch * args.steps / total, 'step_s': times, 'last_loss': last,
-                                  'torch': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)
+        step()
+
+    if args.serve:
+        emit('READY', {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'batch': batch})
+        for line in sys.stdin:
+            if line.strip() != 'step':
+                break
+            emit('STEP', timed(step))
+        return
+
+    results = [timed(step) for _ in range(args.steps)]
+    total = sum(r['seconds'] for r in results)
+    emit('RESULT', {'img_per_s': batch * args.steps / total, 'step_s': [r['seconds'] for r in results],
+                    'last_loss': results[-1]['loss'], 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                    **{k: sum(r[k] for r in results) / args.steps for k in ('user_s', 'sys_s', 'minflt')}})
 
 
 if __name__ == '__main__':

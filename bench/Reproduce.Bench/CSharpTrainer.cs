@@ -1,61 +1,99 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Reproduce.Torch;
 using Reproduce.Vision.Models;
 
 namespace Reproduce.Bench;
 
-/// <summary>The C# side: trains a fresh model on one fixed synthetic batch and times the steps.</summary>
-internal static class CSharpTrainer
+/// <summary>
+/// The C# side: a fresh model, the bench AdamW and one fixed synthetic batch; the constructor runs the
+/// warmup steps, <see cref="Step"/> runs and times one more.
+/// </summary>
+internal sealed class CSharpTrainer : ITrainer
 {
-    /// <summary>Runs <paramref name="warmup"/> untimed then <paramref name="steps"/> timed steps; returns images per second.</summary>
-    public static RunResult Run(BenchModel bm, int warmup, int steps, ulong seed)
+    private readonly VisionTransformer _model;
+    private readonly AdamW _opt;
+    private readonly Tensor _x, _y;
+
+    public CSharpTrainer(BenchModel bm, int warmup, ulong seed)
     {
         Torch.Torch.ManualSeed(seed);
         var c = bm.Config;
-        using var model = new VisionTransformer(c);
-        using var opt = new AdamW(model.Parameters());
-        using var data = Scope.Enter();
-        var x = Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize]);
-        var y = Torch.Torch.Randint(0, c.NumClasses, [bm.Batch]);
-        model.Train();
-
-        double lastLoss = 0;
-        for (var i = 0; i < warmup; i++) lastLoss = Step(model, opt, x, y);
-        var times = new double[steps];
-        var total = Stopwatch.StartNew();
-        for (var i = 0; i < steps; i++)
+        _model = new VisionTransformer(c);
+        _opt = new AdamW(_model.Parameters());
+        using (var s = Scope.Enter())
         {
-            var t0 = Stopwatch.GetTimestamp();
-            lastLoss = Step(model, opt, x, y);
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            _x = Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize]).DetachFromScope();
+            _y = Torch.Torch.Randint(0, c.NumClasses, [bm.Batch]).DetachFromScope();
         }
-        var seconds = total.Elapsed.TotalSeconds;
-        return new RunResult(bm.Batch * steps / seconds, times, lastLoss);
+        _model.Train();
+        for (var i = 0; i < warmup; i++) TrainStep();
+    }
+
+    public string Side => "C#";
+
+    public StepResult Step()
+    {
+        var u0 = Usage.Now();
+        var t0 = Stopwatch.GetTimestamp();
+        var loss = TrainStep();
+        var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return new StepResult(seconds, loss, Usage.Now().Minus(u0));
     }
 
     /// <summary>One training step; every tensor it creates is freed when its scope closes.</summary>
-    private static double Step(VisionTransformer model, AdamW opt, Tensor x, Tensor y)
+    private double TrainStep()
     {
-        double loss;
-        using (var s = Scope.Enter())
-        {
-            var l = F.CrossEntropy(model.Forward(x), y);
-            l.Backward();
-            opt.Step();
-            opt.ZeroGrad();
-            loss = l.Item();
-        }
-        return loss;
+        using var s = Scope.Enter();
+        var loss = F.CrossEntropy(_model.Forward(_x), _y);
+        loss.Backward();
+        _opt.Step();
+        _opt.ZeroGrad();
+        // Read the loss (as the PyTorch side's loss.item()) without dispatching a conversion op.
+        Span<float> v = stackalloc float[1];
+        loss.CopyTo(MemoryMarshal.AsBytes(v));
+        return v[0];
     }
 
-    private static double Item(this Tensor t)
+    public void Dispose()
     {
-        // A one-element float32 read without the conversion op ToDouble() would dispatch.
-        Span<float> v = stackalloc float[1];
-        t.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v));
-        return v[0];
+        _x.Dispose();
+        _y.Dispose();
+        _opt.Dispose();
+        _model.Dispose();
     }
 }
 
-/// <summary>Throughput of one run, its per-step times and the last loss (a sanity value).</summary>
-internal sealed record RunResult(double ImagesPerSecond, double[] StepSeconds, double LastLoss);
+/// <summary>One side of the benchmark, ready to run timed steps.</summary>
+internal interface ITrainer : IDisposable
+{
+    /// <summary>"C#" or "PyTorch".</summary>
+    string Side { get; }
+
+    /// <summary>Runs one timed training step.</summary>
+    StepResult Step();
+}
+
+/// <summary>Wall time of one step, its loss (a sanity value) and the process's resource use during it.</summary>
+internal sealed record StepResult(double Seconds, double Loss, Usage Usage);
+
+/// <summary>Process CPU time (user, system) and minor page faults: where a step's wall time went.</summary>
+internal readonly record struct Usage(double UserSeconds, double SystemSeconds, double MinorFaults)
+{
+    /// <summary>This process's totals so far (as getrusage, read from /proc/self/stat).</summary>
+    public static Usage Now()
+    {
+        // Fields after "pid (comm) ": state is field 3; minflt 10, utime 14, stime 15 (clock ticks).
+        var stat = File.ReadAllText("/proc/self/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        const double tick = 100.0; // USER_HZ on Linux
+        static long L(string s) => long.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+        return new Usage(L(f[11]) / tick, L(f[12]) / tick, L(f[7]));
+    }
+
+    public Usage Minus(Usage o) => new(UserSeconds - o.UserSeconds, SystemSeconds - o.SystemSeconds, MinorFaults - o.MinorFaults);
+
+    public Usage Plus(Usage o) => new(UserSeconds + o.UserSeconds, SystemSeconds + o.SystemSeconds, MinorFaults + o.MinorFaults);
+
+    public Usage Over(int n) => new(UserSeconds / n, SystemSeconds / n, MinorFaults / n);
+}

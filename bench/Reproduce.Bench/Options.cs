@@ -15,6 +15,10 @@ internal sealed record Options
     public string Python { get; init; } = "/usr/bin/python3";
     public string? Script { get; init; }
     public ulong Seed { get; init; }
+    /// <summary>Also time this many tiny ops per side (per-op dispatch overhead); 0: skip.</summary>
+    public int Overhead { get; init; }
+    /// <summary>Tune glibc malloc in the C# process to keep freed memory (see Runtime.KeepFreedMemory).</summary>
+    public bool KeepFreedMemory { get; init; } = true;
 
     public const string Usage = """
         Reproduce.Bench — C# (Reproduce.Torch) vs PyTorch ViT training throughput on the CPU.
@@ -26,6 +30,8 @@ internal sealed record Options
           --python PATH   interpreter with torch                          [/usr/bin/python3]
           --script PATH   pytorch_bench.py                                [found next to the repository's bench/]
           --seed N        init/data seed                                  [0]
+          --overhead N    also time N tiny ops per side (per-op overhead) [off]
+          --malloc-default  leave glibc malloc at its defaults in the C# process too [tuned: keep freed memory]
         """;
 
     public static Options Parse(string[] args)
@@ -45,6 +51,8 @@ internal sealed record Options
                 "--python" => o with { Python = Next() },
                 "--script" => o with { Script = Next() },
                 "--seed" => o with { Seed = ulong.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--overhead" => o with { Overhead = Int() },
+                "--malloc-default" => o with { KeepFreedMemory = false },
                 "--help" or "-h" => throw new HelpRequested(),
                 var a => throw new ArgumentException($"unknown flag '{a}'"),
             };

@@ -21,10 +21,21 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 }
 
 var script = opt.ResolveScript();
+var malloc = opt.KeepFreedMemory && Runtime.KeepFreedMemory();
 var blas = Runtime.ApplyThreads(opt.Threads);
-Console.WriteLine(string.Create(inv, $"libtorch {Torch.Version}, {opt.Threads} threads (OpenBLAS pool {(blas ? "pinned too" : "not found")}), {opt.Rounds} rounds per side, alternating C#/PyTorch, medians; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+Console.WriteLine(string.Create(inv, $"libtorch {Torch.Version}; {opt.Threads} threads per side (intra-op; OpenBLAS pool {(blas ? "pinned too" : "not found")}); {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
+Console.WriteLine(string.Create(inv, $"method: {opt.Rounds} rounds; each round a fresh model per side, warmup, then timed steps interleaved C#/PyTorch (first side alternating); img/s per round = batch*steps/sum(step time); medians over rounds"));
+Console.WriteLine(malloc
+    ? "malloc: C# process keeps freed memory (mallopt mmap threshold 32 MiB, trim threshold 1 GiB); PyTorch process: glibc defaults"
+    : "malloc: glibc defaults on both sides");
 var mm = Runtime.MatmulGflops();
-Console.WriteLine(string.Create(inv, $"mm2048: {mm:F2} GFLOP/s (C# Tensor.Mm, float32 2048x2048x2048, best of 5)"));
+Console.WriteLine(string.Create(inv, $"mm2048: {mm:F2} GFLOP/s (C# Tensor.Mm, float32 2048x2048 @ 2048x2048, 2*n^3 FLOPs, best of 5)"));
+if (opt.Overhead > 0)
+{
+    var (csAdd, csLinear) = Overhead.CSharp(opt.Overhead);
+    var (pyAdd, pyLinear) = PyTorch.Overhead(opt.Python, script, opt.Threads, opt.Overhead);
+    Console.WriteLine(string.Create(inv, $"overhead: add 1-elem csharp {csAdd:F2} us/op, pytorch {pyAdd:F2} us/op; linear 8x16 with autograd csharp {csLinear:F2} us/op, pytorch {pyLinear:F2} us/op"));
+}
 Console.WriteLine("flops: train step = 3 x forward matmul/conv FLOPs; forward/img = 2*P*C*p^2*D + depth*(2*T*D*3D + 4*T^2*D + 2*T*D^2 + 4*T*D*Hmlp) + 2*D*K");
 
 foreach (var name in opt.Models)
@@ -32,28 +43,41 @@ foreach (var name in opt.Models)
     var bm = BenchModel.Get(name);
     var warmup = opt.Warmup ?? bm.DefaultWarmup;
     var steps = opt.Steps ?? bm.DefaultSteps;
-    var cs = new List<RunResult>();
-    var py = new List<RunResult>();
+    var rates = new Dictionary<string, List<double>> { ["C#"] = [], ["PyTorch"] = [] };
     for (var r = 0; r < opt.Rounds; r++)
     {
-        // Alternate which side goes first so slow drifts in machine load hit both alike.
-        var order = r % 2 == 0 ? new[] { "C#", "PyTorch" } : ["PyTorch", "C#"];
-        foreach (var side in order)
+        var trainers = new List<ITrainer>();
+        try
         {
-            var res = side == "C#"
-                ? CSharpTrainer.Run(bm, warmup, steps, opt.Seed)
-                : PyTorchRunner.Run(opt.Python, script, bm, opt.Threads, warmup, steps, opt.Seed);
-            (side == "C#" ? cs : py).Add(res);
-            Console.Error.WriteLine(string.Create(inv,
-                $"  {name} round {r + 1} {side,-7}: {res.ImagesPerSecond,8:F2} img/s  steps [{string.Join(", ", res.StepSeconds.Select(t => t.ToString("F2", inv)))}] s  loss {res.LastLoss:F4}  load {LoadAverage()}"));
+            // Build (and warm up) the sides one after the other, the first one alternating by round.
+            foreach (var side in r % 2 == 0 ? new[] { "C#", "PyTorch" } : ["PyTorch", "C#"])
+                trainers.Add(side == "C#"
+                    ? new CSharpTrainer(bm, warmup, opt.Seed)
+                    : new PyTorchTrainer(opt.Python, script, bm, opt.Threads, warmup, opt.Seed));
+            var results = trainers.ToDictionary(t => t.Side, _ => new List<StepResult>());
+            for (var i = 0; i < steps; i++)
+                foreach (var t in i % 2 == 0 ? trainers : Enumerable.Reverse(trainers))
+                    results[t.Side].Add(t.Step());
+            foreach (var (side, rs) in results)
+            {
+                var rate = bm.Batch * rs.Count / rs.Sum(x => x.Seconds);
+                rates[side].Add(rate);
+                var u = rs.Aggregate(default(Usage), (a, x) => a.Plus(x.Usage)).Over(rs.Count);
+                Console.Error.WriteLine(string.Create(inv,
+                    $"  {name} round {r + 1} {side,-7}: {rate,8:F2} img/s  steps [{string.Join(", ", rs.Select(x => x.Seconds.ToString("F2", inv)))}] s; per step user {u.UserSeconds:F2} s, sys {u.SystemSeconds:F2} s, {u.MinorFaults:F0} minor faults; loss {rs[^1].Loss:F4}; load {LoadAverage()}"));
+            }
+        }
+        finally
+        {
+            foreach (var t in trainers) t.Dispose();
         }
     }
-    var x = Median(cs.Select(c => c.ImagesPerSecond));
-    var y = Median(py.Select(c => c.ImagesPerSecond));
+    var x = Median(rates["C#"]);
+    var y = Median(rates["PyTorch"]);
     Console.WriteLine(string.Create(inv, $"bench {name}: csharp {x:F2} img/s, pytorch {y:F2} img/s, ratio {x / y:F3}"));
     var flops = bm.TrainFlopsPerImage();
     Console.WriteLine(string.Create(inv,
-        $"gflops {name}: csharp {x * flops / 1e9:F2} GFLOP/s ({x * flops / 1e9 / mm:P1} of mm2048), pytorch {y * flops / 1e9:F2} GFLOP/s ({y * flops / 1e9 / mm:P1}); {flops / 1e9:F3} GFLOP per image per step, batch {bm.Batch}"));
+        $"gflops {name}: csharp {x * flops / 1e9:F2} GFLOP/s ({x * flops / 1e9 / mm:P1} of mm2048), pytorch {y * flops / 1e9:F2} GFLOP/s ({y * flops / 1e9 / mm:P1}); {flops / 1e9:F3} GFLOP per image per train step, batch {bm.Batch}"));
 }
 return 0;
 

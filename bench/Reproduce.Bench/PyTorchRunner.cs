@@ -4,32 +4,88 @@ using System.Text.Json;
 
 namespace Reproduce.Bench;
 
-/// <summary>The PyTorch side: runs bench/pytorch_bench.py in a child process and reads its RESULT line.</summary>
-internal static class PyTorchRunner
+/// <summary>
+/// The PyTorch side: <c>bench/pytorch_bench.py --serve</c> in a child process, which builds the same model,
+/// runs the warmup steps, then runs one timed step per "step" line it reads and answers with a STEP line.
+/// </summary>
+internal sealed class PyTorchTrainer : ITrainer
 {
-    public static RunResult Run(string python, string script, BenchModel bm, int threads, int warmup, int steps, ulong seed)
+    private readonly Process _p;
+    private readonly Task<string> _stderr;
+
+    public PyTorchTrainer(string python, string script, BenchModel bm, int threads, int warmup, ulong seed)
+    {
+        _p = PyTorch.Start(python, script, "--serve", "--model", bm.Name, "--threads", PyTorch.Str(threads), "--warmup", PyTorch.Str(warmup),
+            "--seed", seed.ToString(CultureInfo.InvariantCulture));
+        _stderr = _p.StandardError.ReadToEndAsync();
+        Expect("READY");
+    }
+
+    public string Side => "PyTorch";
+
+    public StepResult Step()
+    {
+        _p.StandardInput.WriteLine("step");
+        _p.StandardInput.Flush();
+        var r = Expect("STEP");
+        return new StepResult(r.GetProperty("seconds").GetDouble(), r.GetProperty("loss").GetDouble(),
+            new Usage(r.GetProperty("user_s").GetDouble(), r.GetProperty("sys_s").GetDouble(), r.GetProperty("minflt").GetDouble()));
+    }
+
+    private JsonElement Expect(string tag)
+    {
+        var line = _p.StandardOutput.ReadLine();
+        if (line is null || !line.StartsWith(tag + " ", StringComparison.Ordinal))
+        {
+            _p.WaitForExit(5000);
+            throw new InvalidOperationException($"pytorch_bench.py: expected {tag}, got '{line}'; stderr:\n{(_p.HasExited ? _stderr.Result : "(still running)")}");
+        }
+        using var doc = JsonDocument.Parse(line[(tag.Length + 1)..]);
+        return doc.RootElement.Clone();
+    }
+
+    public void Dispose()
+    {
+        if (!_p.HasExited)
+        {
+            _p.StandardInput.WriteLine("quit");
+            _p.StandardInput.Flush();
+            if (!_p.WaitForExit(30_000)) _p.Kill();
+        }
+        _p.Dispose();
+    }
+}
+
+/// <summary>Starting pytorch_bench.py, and its one-shot per-op overhead mode.</summary>
+internal static class PyTorch
+{
+    public static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    public static Process Start(string python, string script, params string[] args)
     {
         var psi = new ProcessStartInfo(python)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { script, "--model", bm.Name, "--threads", threads.ToString(CultureInfo.InvariantCulture),
-                     "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture),
-                     "--seed", seed.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
+        psi.ArgumentList.Add(script);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
+    }
+
+    /// <summary>Microseconds per op of the same tiny-op loops as <see cref="Overhead.CSharp"/>.</summary>
+    public static (double Add, double Linear) Overhead(string python, string script, int threads, int n)
+    {
+        using var p = Start(python, script, "--overhead", Str(n), "--threads", Str(threads));
+        p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (p.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"{python} {script} --model {bm.Name} failed (exit {p.ExitCode}):\n{stdout}\n{stderr.Result}");
+        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"pytorch_bench.py --overhead failed (exit {p.ExitCode}):\n{stdout}\n{stderr.Result}");
         using var doc = JsonDocument.Parse(line["RESULT ".Length..]);
-        var r = doc.RootElement;
-        return new RunResult(r.GetProperty("img_per_s").GetDouble(),
-            r.GetProperty("step_s").EnumerateArray().Select(e => e.GetDouble()).ToArray(),
-            r.GetProperty("last_loss").GetDouble());
+        return (doc.RootElement.GetProperty("add_us").GetDouble(), doc.RootElement.GetProperty("linear_us").GetDouble());
     }
 }
