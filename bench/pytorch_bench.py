@@ -16,12 +16,16 @@ Modes:
                 "step" line on stdin, answering STEP {"seconds", "loss", "user_s", "sys_s", "minflt"};
                 "quit" or end of input exits. This lets the C# side interleave its steps with these.
   --overhead N  time N tiny ops (per-op dispatch cost): RESULT {"add_us", "linear_us"}
+  --dump DIR    write the initial state dict, the batch (x, y) and, after --steps training steps, each
+                step's loss and the final state dict to DIR (manifest.json + float32/int64 blobs), for
+                Reproduce.Bench --verify
 
     /usr/bin/python3 bench/pytorch_bench.py --model vit192 --threads 2 --warmup 1 --steps 3
 """
 import argparse
 import ctypes
 import json
+import os
 import resource
 import sys
 import time
@@ -146,6 +150,18 @@ def usage():
     return r.ru_utime, r.ru_stime, r.ru_minflt
 
 
+def dump_tensors(path, tensors):
+    """Raw little-endian blob of the tensors; returns their manifest entries (name, dtype, shape, byte offset)."""
+    entries, offset = [], 0
+    with open(path, 'wb') as f:
+        for name, t in tensors:
+            data = t.detach().contiguous().numpy().tobytes()
+            entries.append({'name': name, 'dtype': str(t.dtype).replace('torch.', ''), 'shape': list(t.shape), 'offset': offset})
+            f.write(data)
+            offset += len(data)
+    return entries
+
+
 def make_trainer(name, seed):
     torch.manual_seed(seed)
     img, patch, in_chans, classes, dim, depth, heads, mlp_ratio, batch = MODELS[name]
@@ -163,7 +179,7 @@ def make_trainer(name, seed):
         opt.zero_grad()
         return loss.item()
 
-    return step, batch
+    return step, batch, model, x, y
 
 
 def timed(step):
@@ -186,6 +202,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--serve', action='store_true', help='run one timed step per "step" line on stdin')
     ap.add_argument('--overhead', type=int, default=0, help='time this many tiny ops instead of training')
+    ap.add_argument('--dump', help='directory for the initial/final weights, batch and losses (for --verify)')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -195,7 +212,16 @@ def main():
         return
     if args.model is None:
         ap.error('--model is required unless --overhead is given')
-    step, batch = make_trainer(args.model, args.seed)
+    step, batch, model, x, y = make_trainer(args.model, args.seed)
+    if args.dump:
+        os.makedirs(args.dump, exist_ok=True)
+        initial = dump_tensors(os.path.join(args.dump, 'initial.bin'), [('x', x), ('y', y)] + list(model.state_dict().items()))
+        losses = [step() for _ in range(args.steps)]
+        final = dump_tensors(os.path.join(args.dump, 'final.bin'), list(model.state_dict().items()))
+        with open(os.path.join(args.dump, 'manifest.json'), 'w') as f:
+            json.dump({'initial': initial, 'final': final, 'losses': losses}, f)
+        emit('RESULT', {'losses': losses})
+        return
     for _ in range(args.warmup):
         step()
 

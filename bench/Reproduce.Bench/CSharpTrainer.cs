@@ -15,20 +15,38 @@ internal sealed class CSharpTrainer : ITrainer
     private readonly AdamW _opt;
     private readonly Tensor _x, _y;
 
-    public CSharpTrainer(BenchModel bm, int warmup, ulong seed)
+    private CSharpTrainer(VisionTransformer model, Tensor x, Tensor y)
+    {
+        (_model, _x, _y) = (model, x, y);
+        _opt = new AdamW(_model.Parameters());
+        _model.Train();
+    }
+
+    /// <summary>A freshly initialised model (timm init) and a random batch, after <paramref name="warmup"/> steps.</summary>
+    public static CSharpTrainer Create(BenchModel bm, int warmup, ulong seed)
     {
         Torch.Torch.ManualSeed(seed);
         var c = bm.Config;
-        _model = new VisionTransformer(c);
-        _opt = new AdamW(_model.Parameters());
-        using (var s = Scope.Enter())
-        {
-            _x = Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize]).DetachFromScope();
-            _y = Torch.Torch.Randint(0, c.NumClasses, [bm.Batch]).DetachFromScope();
-        }
-        _model.Train();
-        for (var i = 0; i < warmup; i++) TrainStep();
+        var model = new VisionTransformer(c);
+        using var s = Scope.Enter();
+        var t = new CSharpTrainer(model,
+            Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize]).DetachFromScope(),
+            Torch.Torch.Randint(0, c.NumClasses, [bm.Batch]).DetachFromScope());
+        for (var i = 0; i < warmup; i++) t.TrainStep();
+        return t;
     }
+
+    /// <summary>A model loaded from <paramref name="state"/> (timm keys) training on the given batch (copied).</summary>
+    public static CSharpTrainer FromState(BenchModel bm, IReadOnlyDictionary<string, Tensor> state, Tensor x, Tensor y)
+    {
+        var model = new VisionTransformer(bm.Config);
+        model.LoadStateDict(state);
+        using var s = Scope.Enter();
+        return new CSharpTrainer(model, x.Clone().DetachFromScope(), y.Clone().DetachFromScope());
+    }
+
+    /// <summary>The model being trained.</summary>
+    public VisionTransformer Model => _model;
 
     public string Side => "C#";
 
@@ -41,8 +59,8 @@ internal sealed class CSharpTrainer : ITrainer
         return new StepResult(seconds, loss, Usage.Now().Minus(u0));
     }
 
-    /// <summary>One training step; every tensor it creates is freed when its scope closes.</summary>
-    private double TrainStep()
+    /// <summary>One training step, returning the loss; every tensor it creates is freed when its scope closes.</summary>
+    public double TrainStep()
     {
         using var s = Scope.Enter();
         var loss = F.CrossEntropy(_model.Forward(_x), _y);

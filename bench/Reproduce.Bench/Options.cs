@@ -19,6 +19,8 @@ internal sealed record Options
     public int Overhead { get; init; }
     /// <summary>Tune glibc malloc in the C# process to keep freed memory (see Runtime.KeepFreedMemory).</summary>
     public bool KeepFreedMemory { get; init; } = true;
+    /// <summary>First check, per model, that both sides train identically from the same weights.</summary>
+    public bool Verify { get; init; }
 
     public const string Usage = """
         Reproduce.Bench — C# (Reproduce.Torch) vs PyTorch ViT training throughput on the CPU.
@@ -31,6 +33,7 @@ internal sealed record Options
           --script PATH   pytorch_bench.py                                [found next to the repository's bench/]
           --seed N        init/data seed                                  [0]
           --overhead N    also time N tiny ops per side (per-op overhead) [off]
+          --verify        first train 3 steps per model from PyTorch's weights on both sides and compare
           --malloc-default  leave glibc malloc at its defaults in the C# process too [tuned: keep freed memory]
         """;
 
@@ -53,6 +56,7 @@ internal sealed record Options
                 "--seed" => o with { Seed = ulong.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--overhead" => o with { Overhead = Int() },
                 "--malloc-default" => o with { KeepFreedMemory = false },
+                "--verify" => o with { Verify = true },
                 "--help" or "-h" => throw new HelpRequested(),
                 var a => throw new ArgumentException($"unknown flag '{a}'"),
             };

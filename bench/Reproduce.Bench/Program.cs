@@ -36,6 +36,8 @@ if (opt.Overhead > 0)
     var (pyAdd, pyLinear) = PyTorch.Overhead(opt.Python, script, opt.Threads, opt.Overhead);
     Console.WriteLine(string.Create(inv, $"overhead: add 1-elem csharp {csAdd:F2} us/op, pytorch {pyAdd:F2} us/op; linear 8x16 with autograd csharp {csLinear:F2} us/op, pytorch {pyLinear:F2} us/op"));
 }
+foreach (var name in opt.Verify ? opt.Models : [])
+    Console.WriteLine(Verify.Run(opt.Python, script, BenchModel.Get(name), opt.Threads, 3, opt.Seed));
 Console.WriteLine("flops: train step = 3 x forward matmul/conv FLOPs; forward/img = 2*P*C*p^2*D + depth*(2*T*D*3D + 4*T^2*D + 2*T*D^2 + 4*T*D*Hmlp) + 2*D*K");
 
 foreach (var name in opt.Models)
@@ -52,7 +54,7 @@ foreach (var name in opt.Models)
             // Build (and warm up) the sides one after the other, the first one alternating by round.
             foreach (var side in r % 2 == 0 ? new[] { "C#", "PyTorch" } : ["PyTorch", "C#"])
                 trainers.Add(side == "C#"
-                    ? new CSharpTrainer(bm, warmup, opt.Seed)
+                    ? CSharpTrainer.Create(bm, warmup, opt.Seed)
                     : new PyTorchTrainer(opt.Python, script, bm, opt.Threads, warmup, opt.Seed));
             var results = trainers.ToDictionary(t => t.Side, _ => new List<StepResult>());
             for (var i = 0; i < steps; i++)

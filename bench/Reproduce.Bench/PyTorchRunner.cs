@@ -78,14 +78,22 @@ internal static class PyTorch
     /// <summary>Microseconds per op of the same tiny-op loops as <see cref="Overhead.CSharp"/>.</summary>
     public static (double Add, double Linear) Overhead(string python, string script, int threads, int n)
     {
-        using var p = Start(python, script, "--overhead", Str(n), "--threads", Str(threads));
+        var r = RunOnce(python, script, "--overhead", Str(n), "--threads", Str(threads));
+        return (r.GetProperty("add_us").GetDouble(), r.GetProperty("linear_us").GetDouble());
+    }
+
+    /// <summary>Runs the script to completion and returns its RESULT object.</summary>
+    public static JsonElement RunOnce(string python, string script, params string[] args)
+    {
+        using var p = Start(python, script, args);
         p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"pytorch_bench.py --overhead failed (exit {p.ExitCode}):\n{stdout}\n{stderr.Result}");
+        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (p.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"pytorch_bench.py {string.Join(' ', args)} failed (exit {p.ExitCode}):\n{stdout}\n{stderr.Result}");
         using var doc = JsonDocument.Parse(line["RESULT ".Length..]);
-        return (doc.RootElement.GetProperty("add_us").GetDouble(), doc.RootElement.GetProperty("linear_us").GetDouble());
+        return doc.RootElement.Clone();
     }
 }
