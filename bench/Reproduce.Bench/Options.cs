@@ -17,8 +17,8 @@ internal sealed record Options
     public ulong Seed { get; init; }
     /// <summary>Also time this many tiny ops per side (per-op dispatch overhead); 0: skip.</summary>
     public int Overhead { get; init; }
-    /// <summary>Tune glibc malloc in the C# process to keep freed memory (see Runtime.KeepFreedMemory).</summary>
-    public bool KeepFreedMemory { get; init; } = true;
+    /// <summary>Which processes get glibc malloc tuned to keep freed memory (see <see cref="Runtime.KeepFreedMemory"/>).</summary>
+    public MallocTuning Malloc { get; init; } = MallocTuning.CSharp;
     /// <summary>First check, per model, that both sides train identically from the same weights.</summary>
     public bool Verify { get; init; }
 
@@ -34,7 +34,7 @@ internal sealed record Options
           --seed N        init/data seed                                  [0]
           --overhead N    also time N tiny ops per side (per-op overhead) [off]
           --verify        first train 3 steps per model from PyTorch's weights on both sides and compare
-          --malloc-default  leave glibc malloc at its defaults in the C# process too [tuned: keep freed memory]
+          --malloc M      keep freed memory in glibc malloc (no trim/remap per step) for: csharp, both, none  [csharp]
         """;
 
     public static Options Parse(string[] args)
@@ -55,7 +55,16 @@ internal sealed record Options
                 "--script" => o with { Script = Next() },
                 "--seed" => o with { Seed = ulong.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--overhead" => o with { Overhead = Int() },
-                "--malloc-default" => o with { KeepFreedMemory = false },
+                "--malloc" => o with
+                {
+                    Malloc = Next() switch
+                    {
+                        "csharp" => MallocTuning.CSharp,
+                        "both" => MallocTuning.Both,
+                        "none" => MallocTuning.None,
+                        var m => throw new ArgumentException($"--malloc {m}: expected csharp, both or none"),
+                    },
+                },
                 "--verify" => o with { Verify = true },
                 "--help" or "-h" => throw new HelpRequested(),
                 var a => throw new ArgumentException($"unknown flag '{a}'"),
@@ -79,3 +88,14 @@ internal sealed record Options
 }
 
 internal sealed class HelpRequested : Exception;
+
+/// <summary>Where the glibc malloc tuning applies.</summary>
+internal enum MallocTuning
+{
+    /// <summary>Glibc defaults in both processes.</summary>
+    None,
+    /// <summary>Tuned in the C# process only (PyTorch keeps its idiomatic defaults).</summary>
+    CSharp,
+    /// <summary>Tuned in both (the PyTorch child through glibc's MALLOC_*_ environment variables).</summary>
+    Both,
+}

@@ -21,13 +21,13 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 }
 
 var script = opt.ResolveScript();
-var malloc = opt.KeepFreedMemory && Runtime.KeepFreedMemory();
+var csTuned = opt.Malloc != MallocTuning.None && Runtime.KeepFreedMemory();
+var pyEnv = opt.Malloc == MallocTuning.Both ? Runtime.KeepFreedMemoryEnvironment : null;
 var blas = Runtime.ApplyThreads(opt.Threads);
 Console.WriteLine(string.Create(inv, $"libtorch {Torch.Version}; {opt.Threads} threads per side (intra-op; OpenBLAS pool {(blas ? "pinned too" : "not found")}); {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
 Console.WriteLine(string.Create(inv, $"method: {opt.Rounds} rounds; each round a fresh model per side, warmup, then timed steps interleaved C#/PyTorch (first side alternating); img/s per round = batch*steps/sum(step time); medians over rounds"));
-Console.WriteLine(malloc
-    ? "malloc: C# process keeps freed memory (mallopt mmap threshold 32 MiB, trim threshold 1 GiB); PyTorch process: glibc defaults"
-    : "malloc: glibc defaults on both sides");
+Console.WriteLine("malloc: " + (csTuned ? "C# process keeps freed memory (mallopt: mmap threshold 32 MiB, trim threshold 1 GiB, top pad 64 MiB)" : "C# process: glibc defaults")
+    + (pyEnv is null ? "; PyTorch process: glibc defaults" : "; PyTorch process: the same via MALLOC_*_ environment variables"));
 var mm = Runtime.MatmulGflops();
 Console.WriteLine(string.Create(inv, $"mm2048: {mm:F2} GFLOP/s (C# Tensor.Mm, float32 2048x2048 @ 2048x2048, 2*n^3 FLOPs, best of 5)"));
 if (opt.Overhead > 0)
@@ -55,7 +55,7 @@ foreach (var name in opt.Models)
             foreach (var side in r % 2 == 0 ? new[] { "C#", "PyTorch" } : ["PyTorch", "C#"])
                 trainers.Add(side == "C#"
                     ? CSharpTrainer.Create(bm, warmup, opt.Seed)
-                    : new PyTorchTrainer(opt.Python, script, bm, opt.Threads, warmup, opt.Seed));
+                    : new PyTorchTrainer(opt.Python, script, bm, opt.Threads, warmup, opt.Seed, pyEnv));
             var results = trainers.ToDictionary(t => t.Side, _ => new List<StepResult>());
             for (var i = 0; i < steps; i++)
                 foreach (var t in i % 2 == 0 ? trainers : Enumerable.Reverse(trainers))

@@ -13,9 +13,9 @@ internal sealed class PyTorchTrainer : ITrainer
     private readonly Process _p;
     private readonly Task<string> _stderr;
 
-    public PyTorchTrainer(string python, string script, BenchModel bm, int threads, int warmup, ulong seed)
+    public PyTorchTrainer(string python, string script, BenchModel bm, int threads, int warmup, ulong seed, IReadOnlyDictionary<string, string>? env = null)
     {
-        _p = PyTorch.Start(python, script, "--serve", "--model", bm.Name, "--threads", PyTorch.Str(threads), "--warmup", PyTorch.Str(warmup),
+        _p = PyTorch.Start(python, script, env, "--serve", "--model", bm.Name, "--threads", PyTorch.Str(threads), "--warmup", PyTorch.Str(warmup),
             "--seed", seed.ToString(CultureInfo.InvariantCulture));
         _stderr = _p.StandardError.ReadToEndAsync();
         Expect("READY");
@@ -61,7 +61,7 @@ internal static class PyTorch
 {
     public static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
-    public static Process Start(string python, string script, params string[] args)
+    public static Process Start(string python, string script, IReadOnlyDictionary<string, string>? env, params string[] args)
     {
         var psi = new ProcessStartInfo(python)
         {
@@ -72,6 +72,7 @@ internal static class PyTorch
         };
         psi.ArgumentList.Add(script);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     }
 
@@ -85,7 +86,7 @@ internal static class PyTorch
     /// <summary>Runs the script to completion and returns its RESULT object.</summary>
     public static JsonElement RunOnce(string python, string script, params string[] args)
     {
-        using var p = Start(python, script, args);
+        using var p = Start(python, script, null, args);
         p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();

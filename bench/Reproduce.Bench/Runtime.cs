@@ -19,7 +19,17 @@ internal static partial class Runtime
     /// Process-wide allocator policy only: the math is untouched. Returns false if glibc refused.
     /// </summary>
     public static bool KeepFreedMemory() =>
-        Mallopt(MMmapThreshold, 32 << 20) == 1 & Mallopt(MTrimThreshold, 1 << 30) == 1 & Mallopt(MTopPad, 64 << 20) == 1;
+        Mallopt(MMmapThreshold, MmapThreshold) == 1 & Mallopt(MTrimThreshold, TrimThreshold) == 1 & Mallopt(MTopPad, TopPad) == 1;
+
+    private const int MmapThreshold = 32 << 20, TrimThreshold = 1 << 30, TopPad = 64 << 20;
+
+    /// <summary>The same settings as environment variables glibc reads at start-up, for a child process.</summary>
+    public static IReadOnlyDictionary<string, string> KeepFreedMemoryEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["MALLOC_MMAP_THRESHOLD_"] = MmapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TRIM_THRESHOLD_"] = TrimThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TOP_PAD_"] = TopPad.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private delegate void SetThreads(int n);
 
