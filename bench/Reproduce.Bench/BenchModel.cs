@@ -18,22 +18,6 @@ internal sealed record BenchModel(string Name, VitConfig Config, int Batch, int 
     public static BenchModel Get(string name) =>
         All.FirstOrDefault(m => m.Name == name) ?? throw new ArgumentException($"unknown model '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
 
-    /// <summary>
-    /// Forward matmul/conv FLOPs of one image (2 per multiply-add), with T = patches + 1 tokens, D width,
-    /// Hm MLP width, P patches, p patch side, C channels, K classes:
-    /// 2·P·C·p²·D (patch conv) + depth·(2·T·D·3D (qkv) + 2·T²·D (q·kᵀ) + 2·T²·D (attn·v) + 2·T·D² (proj) + 2·2·T·D·Hm (fc1, fc2)) + 2·D·K (head).
-    /// Norms, softmax, GELU and element-wise ops are not counted.
-    /// </summary>
-    public double ForwardFlopsPerImage()
-    {
-        var c = Config;
-        double t = c.NumTokens, d = c.EmbedDim, hm = c.MlpHiddenDim, p = c.PatchSize;
-        var patch = 2.0 * c.NumPatches * c.InChans * p * p * d;
-        var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
-        var head = 2.0 * d * c.NumClasses;
-        return patch + c.Depth * block + head;
-    }
-
     /// <summary>Training FLOPs of one image: forward + backward ≈ 3 × forward (backward computes two products per forward one).</summary>
-    public double TrainFlopsPerImage() => 3 * ForwardFlopsPerImage();
+    public double TrainFlopsPerImage() => 3 * Config.ForwardMatmulFlops();
 }

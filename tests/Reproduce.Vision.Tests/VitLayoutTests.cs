@@ -53,6 +53,14 @@ public class VitLayoutTests
     }
 
     [Fact]
+    public void ForwardFlopsMatchTimmsMacCounts()
+    {
+        // 2 FLOPs per MAC; timm's model card lists 4.6 GMACs for DeiT-S/16 (the ViT-S/16 shape).
+        Assert.Equal(4.60, VitConfig.SmallPatch16.ForwardMatmulFlops() / 2e9, 2);
+        Assert.Equal(9_197_764_608.0, VitConfig.SmallPatch16.ForwardMatmulFlops());
+    }
+
+    [Fact]
     public void OptionalPartsChangeOnlyTheirOwnKeys()
     {
         var config = new VitConfig { ImgSize = 32, PatchSize = 8, EmbedDim = 32, Depth = 2, NumHeads = 4, NumClasses = 0,

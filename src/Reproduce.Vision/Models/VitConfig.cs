@@ -74,6 +74,23 @@ public sealed record VitConfig
     /// <summary>Whether the final norm is applied after pooling (resolved <see cref="FcNorm"/>).</summary>
     public bool UseFcNorm => FcNorm ?? GlobalPool == GlobalPool.Avg;
 
+    /// <summary>
+    /// Multiply-add FLOPs (2 per multiply-accumulate) of the matmuls and the patch convolution in one
+    /// image's forward pass; norms, softmax, GELU and element-wise ops are not counted. With T tokens,
+    /// width D, MLP width Hm, P patches of p×p×C and K classes:
+    /// 2·P·C·p²·D + depth·(2·T·D·3D + 2·T²·D + 2·T²·D + 2·T·D² + 2·2·T·D·Hm) + 2·D·K
+    /// (qkv, q·kᵀ, attn·v, proj, fc1 + fc2; head). ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure
+    /// timm's model card gives for DeiT-S/16 (same shape).
+    /// </summary>
+    public double ForwardMatmulFlops()
+    {
+        double t = NumTokens, d = EmbedDim, hm = MlpHiddenDim, p = PatchSize;
+        var patch = 2.0 * NumPatches * InChans * p * p * d;
+        var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
+        var head = 2.0 * d * NumClasses;
+        return patch + Depth * block + head;
+    }
+
     /// <summary>ViT-Ti/16 (timm <c>vit_tiny_patch16_224</c>): D 192, depth 12, 3 heads.</summary>
     public static VitConfig TinyPatch16 => new() { EmbedDim = 192, Depth = 12, NumHeads = 3 };
     /// <summary>ViT-S/16 (timm <c>vit_small_patch16_224</c>): D 384, depth 12, 6 heads.</summary>
