@@ -43,7 +43,7 @@ internal sealed record Options
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Int() => int.Parse(Next(), NumberStyles.None, CultureInfo.InvariantCulture) is var v && v >= 0 ? v : 0;
+            int Int() => int.Parse(Next(), NumberStyles.None, CultureInfo.InvariantCulture);
             o = args[i] switch
             {
                 "--threads" => o with { Threads = Math.Max(1, Int()) },

@@ -9,7 +9,7 @@ internal static partial class Runtime
 {
     private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
 
-    [LibraryImport("libc", EntryPoint = "mallopt")]
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);
 
     /// <summary>
@@ -31,18 +31,16 @@ internal static partial class Runtime
         ["MALLOC_TOP_PAD_"] = TopPad.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private delegate void SetThreads(int n);
-
     /// <summary>
     /// Sets libtorch's intra-op threads and, when the BLAS is OpenBLAS (Debian's default), OpenBLAS's own
     /// pool, which <c>at::set_num_threads</c> does not reach. pytorch_bench.py does the same.
     /// </summary>
-    public static bool ApplyThreads(int n)
+    public static unsafe bool ApplyThreads(int n)
     {
         Torch.Torch.NumThreads = n;
         if (!NativeLibrary.TryLoad("libopenblas.so.0", out var lib)) return false;
         if (!NativeLibrary.TryGetExport(lib, "openblas_set_num_threads", out var fn)) return false;
-        Marshal.GetDelegateForFunctionPointer<SetThreads>(fn)(n);
+        ((delegate* unmanaged<int, void>)fn)(n);
         return true;
     }
 
