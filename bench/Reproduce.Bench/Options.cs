@@ -26,7 +26,7 @@ internal sealed record Options
         Reproduce.Bench — C# (Reproduce.Torch) vs PyTorch ViT training throughput on the CPU.
           --threads N     intra-op (and OpenBLAS) threads on both sides   [Environment.ProcessorCount]
           --steps N       timed steps per run                             [vit192 3, vit_s16 2]
-          --warmup N      untimed steps per run                           [1]
+          --warmup N      untimed steps per run (PyTorch heap settles in 2) [2]
           --models a,b    models to run: vit192, vit_s16                  [both]
           --rounds N      runs per side, alternating C#/PyTorch           [2]
           --python PATH   interpreter with torch                          [/usr/bin/python3]
