@@ -108,7 +108,8 @@ public class OptimOptimizerTests
                 foreach (var (key, t) in sd.Tensors) saved.Add((key, t.ToBytes(), t.DType, t.Shape));
             }
             using (Scope.Enter())
-                for (var i = 0; i < a.Length; i++) b[i].Copy_(a[i].Detach());
+            using (Torch.NoGrad())
+                for (var i = 0; i < a.Length; i++) b[i].Copy_(a[i]);
 
             var other = Build(c, b);
             try
