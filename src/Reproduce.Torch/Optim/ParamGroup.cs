@@ -22,7 +22,7 @@ namespace Reproduce.Torch.Optim;
 /// </remarks>
 public sealed class ParamGroup
 {
-    private double? _lr, _weightDecay;
+    private double? _lr, _weightDecay, _initialLr;
 
     /// <summary>Creates a group; unset values come from the optimizer it is given to.</summary>
     /// <param name="parameters">The parameters, updated in this order.</param>
@@ -57,8 +57,15 @@ public sealed class ParamGroup
         set => _lr = value;
     }
 
-    /// <summary>Base learning rate schedules start from (<c>initial_lr</c>); set to <see cref="Lr"/> when the optimizer adopts the group.</summary>
-    public double InitialLr { get; set; }
+    /// <summary>
+    /// Base learning rate schedules start from (<c>initial_lr</c>): unless set explicitly, the <see cref="Lr"/> the group
+    /// had when its first optimizer adopted it (like PyTorch's <c>group.setdefault('initial_lr', group['lr'])</c>).
+    /// </summary>
+    public double InitialLr
+    {
+        get => _initialLr ?? Lr;
+        set => _initialLr = value;
+    }
 
     /// <summary>Weight-decay coefficient (its meaning — coupled or decoupled — is the optimizer's).</summary>
     public double WeightDecay
@@ -78,7 +85,7 @@ public sealed class ParamGroup
     {
         _lr ??= lr;
         _weightDecay ??= weightDecay;
-        InitialLr = _lr.Value;
+        _initialLr ??= _lr.Value;
         Options ??= defaults;
     }
 }
