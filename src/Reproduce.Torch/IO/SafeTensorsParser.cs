@@ -152,7 +152,7 @@ internal static class SafeTensorsParser
         if (missing.Length > 0)
             throw new SafeTensorsException(source, name, $"the entry lacks {string.Join(" and ", missing)}");
         if (!SafeTensorsDTypes.TryParse(code!, out var dtype))
-            throw new SafeTensorsException(source, name, $"unknown dtype '{code}' (supported: {string.Join(", ", SafeTensorsDTypes.Codes)})");
+            throw new SafeTensorsException(source, name, $"unknown or unsupported dtype '{code}' (supported: {string.Join(", ", SafeTensorsDTypes.Codes)})");
         if (offsets!.Count != 2)
             throw new SafeTensorsException(source, name, $"data_offsets must be two integers [begin, end] but has {offsets.Count}: {Tensor.FormatShape(offsets)}");
         var (begin, end) = (offsets[0], offsets[1]);
