@@ -149,6 +149,16 @@ public class GradCheckSelfTests
     }
 
     [Fact]
+    public void RejectsAGradientOffByTenPpm()
+    {
+        using var s = Scope.Enter();
+        using var r = new Inputs(15);
+        // x + 1e-5·x.Detach(): the true derivative is 1 + 1e-5, autograd reports 1 (error 1e-5 > 1e-6).
+        var ex = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => GradCheck.Check(x => x[0].Add(x[0].Detach().Mul(1e-5)), r.Randn(6)));
+        Assert.Contains("rel.err 1.0", ex.Message);
+    }
+
+    [Fact]
     public void RejectsADisconnectedInput()
     {
         using var s = Scope.Enter();

@@ -17,10 +17,13 @@ namespace Reproduce.Torch.Tests;
 /// exactly and only the touched ones contribute rounding noise (≈ 1e-16·|y|/ε ≈ 1e-10).</para>
 ///
 /// <para><b>Acceptance.</b> Per element, with analytic <c>a</c> and numeric <c>n</c>:
-/// <c>err = |a − n| / max(|a|, |n|, 1e-3·scale)</c>, where <c>scale</c> is the largest |a| over that
-/// input. The 1e-3·scale floor keeps derivatives that are (nearly) zero from dividing rounding noise by
-/// zero: they are then judged relative to the input's typical gradient size. Every element must have
-/// <c>err &lt; 1e-6</c>. A check also fails when an input's analytic gradient is identically zero (a
+/// <c>err = max(0, |a − n| − δ) / max(|a|, |n|, 1e-3·scale)</c>, where <c>scale</c> is the largest |a|
+/// over that input and <c>δ = 4·2⁻⁵³·Σₖ |wₖ|·(|yₖ⁺| + |yₖ⁻|) / 2ε</c> (over the touched outputs) bounds
+/// what the rounding of the outputs alone does to the difference quotient: for a scalar loss
+/// L ≈ 1 that is ≈ 4e-10, the size of a gradient of 4e-4 times the tolerance. The 1e-3·scale floor
+/// keeps derivatives that are (nearly) zero from dividing noise by zero: they are judged relative to
+/// the input's typical gradient size. Every element must have <c>err &lt; 1e-6</c>; the largest raw
+/// relative error <c>|a − n| / max(|a|, |n|, 1e-3·scale)</c> is what <see cref="Check(Func{Tensor[], Tensor}, Tensor[])"/> returns. A check also fails when an input's analytic gradient is identically zero (a
 /// disconnected graph would otherwise pass trivially), unless <c>allowZero</c> is set.</para>
 ///
 /// <para><b>Kinks and ties.</b> Finite differences are only valid where the function is smooth within
@@ -47,6 +50,9 @@ internal static class GradCheck
     /// closure instead. <paramref name="f"/> must not modify its arguments in place.
     /// </summary>
     public static double Check(Func<Tensor[], Tensor> f, params Tensor[] inputs) => Check(f, allowZero: false, inputs);
+
+    /// <summary>When the environment names a file here, each check appends "caller worst-error" to it.</summary>
+    public const string ReportVariable = "GRADCHECK_REPORT";
 
     /// <summary>As <see cref="Check(Func{Tensor[], Tensor}, Tensor[])"/>; <paramref name="allowZero"/> accepts an all-zero gradient.</summary>
     public static double Check(Func<Tensor[], Tensor> f, bool allowZero, params Tensor[] inputs)
@@ -90,32 +96,45 @@ internal static class GradCheck
                 var floor = Math.Max(FloorFraction * scale, 1e-12);
                 for (var j = 0; j < data[i].Length; j++)
                 {
-                    var n = Numeric(f, data, shapes, wData, i, j);
+                    var (n, noise) = Numeric(f, data, shapes, wData, i, j);
                     var a = analytic[i][j];
-                    var err = Math.Abs(a - n) / Math.Max(Math.Max(Math.Abs(a), Math.Abs(n)), floor);
-                    worst = Math.Max(worst, err);
+                    var denominator = Math.Max(Math.Max(Math.Abs(a), Math.Abs(n)), floor);
+                    worst = Math.Max(worst, Math.Abs(a - n) / denominator);
+                    var err = Math.Max(0, Math.Abs(a - n) - noise) / denominator;
                     if (err >= Tolerance && report.Length < 4000)
-                        report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {Tensor.FormatShape(shapes[i])} element {j}: analytic {a:R} numeric {n:R} rel.err {err:E3}");
+                        report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {Tensor.FormatShape(shapes[i])} element {j}: analytic {a:R} numeric {n:R} (±{noise:E1} rounding) rel.err {err:E3}");
                 }
             }
+        }
+        if (Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } path)
+        {
+            var caller = new System.Diagnostics.StackTrace().GetFrames()
+                .Select(fr => fr.GetMethod()).FirstOrDefault(m => m?.DeclaringType != typeof(GradCheck));
+            lock (typeof(GradCheck))
+                File.AppendAllText(path, FormattableString.Invariant($"{caller?.DeclaringType?.Name}.{caller?.Name} numel {Tensor.FormatShape(data.Select(x => (long)x.Length))} {worst:E2}\n"));
         }
         if (report.Length > 0) Assert.Fail($"gradient check failed (ε={Eps}, tolerance {Tolerance}):\n{report}");
         return worst;
     }
 
-    private static double Numeric(Func<Tensor[], Tensor> f, double[][] data, long[][] shapes, double[] w, int i, int j)
+    /// <summary>2⁻⁵³, the unit roundoff of float64.</summary>
+    private const double Unit = 1.1102230246251565e-16;
+
+    private static (double Value, double Noise) Numeric(Func<Tensor[], Tensor> f, double[][] data, long[][] shapes, double[] w, int i, int j)
     {
         var x0 = data[i][j];
         var plus = Evaluate(f, data, shapes, i, j, x0 + Eps);
         var minus = Evaluate(f, data, shapes, i, j, x0 - Eps);
         data[i][j] = x0;
-        var sum = 0.0;
+        double sum = 0, magnitude = 0;
         for (var k = 0; k < w.Length; k++)
         {
             var d = plus[k] - minus[k];
-            if (d != 0) sum += d * w[k];
+            if (d == 0) continue;
+            sum += d * w[k];
+            magnitude += Math.Abs(w[k]) * (Math.Abs(plus[k]) + Math.Abs(minus[k]));
         }
-        return sum / (2 * Eps);
+        return (sum / (2 * Eps), 4 * Unit * magnitude / (2 * Eps));
     }
 
     private static double[] Evaluate(Func<Tensor[], Tensor> f, double[][] data, long[][] shapes, int i, int j, double value)
