@@ -52,3 +52,24 @@ public class InPlaceTests
         Assert.Equal(4, ri.Max().ToInt64());
     }
 }
+
+/// <summary>Overload resolution of the reduction wrappers.</summary>
+public class OverloadTests
+{
+    [Fact]
+    public void LiteralZeroDimIsADimensionNotADtype()
+    {
+        using var s = Scope.Enter();
+        var x = Tensor.From(new[] { 1.0, 2.0, 3.0, 4.0, 5.0, 6.0 }, new long[] { 2, 3 });
+        // 0 converts implicitly to any enum; Sum(0) once meant Sum(dtype: UInt8).
+        var sum0 = x.Sum(0);
+        Assert.Equal(new long[] { 3 }, sum0.Shape);
+        Assert.Equal(ScalarType.Float64, sum0.DType);
+        Assert.Equal(new[] { 5.0, 7.0, 9.0 }, sum0.ToArray<double>());
+        Assert.Equal(new[] { 2.5, 3.5, 4.5 }, x.Mean(0).ToArray<double>());
+        Assert.Equal(new long[] { 1, 3 }, x.Sum(0, keepDim: true).Shape);
+        Assert.Equal(new[] { 6.0, 15.0 }, x.Sum(1).ToArray<double>());
+        Assert.Equal(21.0, x.Sum().ToDouble());
+        Assert.Equal(ScalarType.Float32, x.Sum(ScalarType.Float32).DType);
+    }
+}
