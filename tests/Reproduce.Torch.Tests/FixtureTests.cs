@@ -4,7 +4,7 @@ namespace Reproduce.Torch.Tests;
 /// Forward values against PyTorch (tests/fixtures/ops.json): each case rebuilds the stored inputs, runs
 /// the binding's op and compares every stored output (float32 1e-5 rel+abs, float64 1e-10).
 /// </summary>
-public partial class FixtureTests
+public class FixtureTests
 {
     private delegate Dictionary<string, Tensor> Runner(FixtureCase c);
 
