@@ -92,4 +92,48 @@ public class GradReduceTests
         GradCheck.Check(x => x[0].CumSum(1), r.Randn(2, 4, 2));
         GradCheck.Check(x => x[0].CumSum(-1), r.Randn(3, 3));
     }
+
+    [Fact]
+    public void TopKAndSortValues()
+    {
+        using var s = Scope.Enter();
+        using var r = new Inputs(128);
+        // Distinct values: the selection and order are stable under ±ε.
+        GradCheck.Check(x => x[0].TopK(3).Values, r.Distinct(2, 6));
+        GradCheck.Check(x => x[0].TopK(2, dim: 0, largest: false).Values, r.Distinct(4, 3));
+        GradCheck.Check(x => x[0].Sort().Values, r.Distinct(3, 5));
+        GradCheck.Check(x => x[0].Sort(0, descending: true).Values, r.Distinct(4, 2));
+    }
+
+    [Theory]
+    [InlineData("sum", true)]
+    [InlineData("mean", true)]
+    [InlineData("mean", false)]
+    [InlineData("amax", true)]
+    [InlineData("amin", false)]
+    [InlineData("prod", true)]
+    public void ScatterReduce(string reduce, bool includeSelf)
+    {
+        using var s = Scope.Enter();
+        using var r = new Inputs(129);
+        // duplicates in the index; self and src together hold 16 distinct values (≥ 0.3 apart, ≥ 0.5) so
+        // amax/amin have unique winners and prod has no zeros
+        var idx = Tensor.From(new long[] { 0, 2, 0, 3, 3, 1, 2, 2 }, new long[] { 2, 4 });
+        var d = r.Distinct(2, 8).Add(0.5);
+        var self = d.Narrow(1, 0, 4).Contiguous();
+        var src = d.Narrow(1, 4, 4).Contiguous();
+        GradCheck.Check(x => x[0].ScatterReduce(1, idx, x[1], reduce, includeSelf), self, src);
+    }
+
+    [Fact]
+    public void PiecewiseConstantOpsHaveZeroGradient()
+    {
+        using var s = Scope.Enter();
+        // values ≥ 0.1 away from integers, half-integers and zero: no jump within ±ε
+        var x = Tensor.From(new[] { -2.3, -1.15, -0.7, 0.35, 0.8, 1.2, 2.65, 3.9 });
+        foreach (var f in new Func<Tensor, Tensor>[] { t => t.Floor(), t => t.Ceil(), t => t.Round(), t => t.Sign() })
+            Assert.Equal(0.0, GradCheck.Check(a => f(a[0]), allowZero: true, x));
+        // remainder is piecewise x − c: gradient 1 away from the jumps at multiples of 0.75
+        GradCheck.Check(a => a[0].Remainder(0.75), x);
+    }
 }

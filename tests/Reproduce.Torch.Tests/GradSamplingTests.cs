@@ -125,4 +125,17 @@ public class GradSamplingTests
         GradCheck.Check(x => F.Unfold(x[0], [2, 2]), r.Randn(1, 2, 3, 4));
         GradCheck.Check(x => F.Unfold(x[0], [3, 2], dilation: [1, 2], padding: [1, 1], stride: [2, 1]), r.Randn(2, 1, 4, 5));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AffineGridTheta(bool alignCorners)
+    {
+        using var s = Scope.Enter();
+        using var r = new Inputs(92);
+        GradCheck.Check(x => F.AffineGrid(x[0], [2, 1, 3, 4], alignCorners), r.Randn(2, 2, 3));
+        // through grid_sample as CropResize uses it
+        GradCheck.Check(x => F.GridSample(x[1], F.AffineGrid(x[0].Mul(0.8), [1, 2, 3, 3], alignCorners), 0, 1, alignCorners),
+            r.Randn(1, 2, 3), r.Randn(1, 2, 4, 5));
+    }
 }
