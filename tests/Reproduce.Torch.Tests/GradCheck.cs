@@ -23,8 +23,10 @@ namespace Reproduce.Torch.Tests;
 /// L ≈ 1 that is ≈ 4e-10, the size of a gradient of 4e-4 times the tolerance. The 1e-3·scale floor
 /// keeps derivatives that are (nearly) zero from dividing noise by zero: they are judged relative to
 /// the input's typical gradient size. Every element must have <c>err &lt; 1e-6</c>; the largest raw
-/// relative error <c>|a − n| / max(|a|, |n|, 1e-3·scale)</c> is what <see cref="Check(Func{Tensor[], Tensor}, Tensor[])"/> returns. A check also fails when an input's analytic gradient is identically zero (a
-/// disconnected graph would otherwise pass trivially), unless <c>allowZero</c> is set.</para>
+/// relative error <c>|a − n| / max(|a|, |n|, 1e-3·scale)</c> is what
+/// <see cref="Check(Func{Tensor[], Tensor}, Tensor[])"/> returns. A check also fails when an input's
+/// analytic gradient is identically zero (a disconnected graph would otherwise pass trivially), unless
+/// <c>allowZero</c> is set.</para>
 ///
 /// <para><b>Kinks and ties.</b> Finite differences are only valid where the function is smooth within
 /// ±ε. Tests build their inputs away from kinks (|x| ≥ 0.1 for abs/relu, values ≥ 0.1 from clamp
