@@ -5,7 +5,7 @@ using static Reproduce.Torch.Tests.OptimFixture;
 
 namespace Reproduce.Torch.Tests;
 
-[Collection("Optim")]
+[Collection(SerialCollection.Name)]
 public class OptimClipEmaGroupTests
 {
     [Theory]

@@ -4,13 +4,6 @@ using Reproduce.Torch.Optim;
 
 namespace Reproduce.Torch.Tests;
 
-/// <summary>
-/// The optimizer tests share process-wide counters (<see cref="Tensor.LiveCount"/>), so they run alone,
-/// after the parallel collections, and never beside tests that count tensors.
-/// </summary>
-[CollectionDefinition("Optim", DisableParallelization = true)]
-public sealed class OptimCollection;
-
 /// <summary>tests/fixtures/optim.json (written by tests/fixtures/gen_optim.py) and helpers to use it.</summary>
 internal static class OptimFixture
 {

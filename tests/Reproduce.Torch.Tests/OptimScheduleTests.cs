@@ -4,7 +4,7 @@ using static Reproduce.Torch.Tests.OptimFixture;
 
 namespace Reproduce.Torch.Tests;
 
-[Collection("Optim")]
+[Collection(SerialCollection.Name)]
 public class OptimScheduleTests
 {
     private static WarmupCosine Cosine(JsonElement c)

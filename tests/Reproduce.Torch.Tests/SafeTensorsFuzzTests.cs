@@ -9,7 +9,7 @@ namespace Reproduce.Torch.Tests;
 /// Seeded mutations of a valid file. Every mutant must either load (and then be self-consistent)
 /// or be rejected with <see cref="SafeTensorsException"/> naming it; nothing else may escape.
 /// </summary>
-[Collection(SafeTensorsCollection.Name)]
+[Collection(SerialCollection.Name)]
 public partial class SafeTensorsFuzzTests
 {
     private const int Cases = 1200;

@@ -9,7 +9,7 @@ namespace Reproduce.Torch.Tests;
 /// Interop with PyTorch through tests/fixtures/safetensors_reference.py, an independent
 /// implementation of the spec (stdlib + torch). Both sides generate the same known tensor set.
 /// </summary>
-[Collection(SafeTensorsCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class SafeTensorsInteropTests
 {
     private const string Python = "/usr/bin/python3";

@@ -3,16 +3,6 @@ using System.Text;
 
 namespace Reproduce.Torch.Tests;
 
-/// <summary>
-/// The safetensors tests run alone (not beside other classes) so the process-wide live-tensor
-/// counters other tests assert on are not disturbed, and so their own leak checks are exact.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SafeTensorsCollection
-{
-    public const string Name = "SafeTensors";
-}
-
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
 internal sealed class TempDir : IDisposable
 {

@@ -5,7 +5,7 @@ using Reproduce.Torch.Nn;
 
 namespace Reproduce.Torch.Tests;
 
-[Collection(SafeTensorsCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class SafeTensorsTests
 {
     private static readonly ScalarType[] AllTypes =

@@ -3,7 +3,7 @@ using Reproduce.Torch.IO;
 
 namespace Reproduce.Torch.Tests;
 
-[Collection(SafeTensorsCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class SafeTensorsValidationTests
 {
     private static byte[] Z(int n) => new byte[n];
