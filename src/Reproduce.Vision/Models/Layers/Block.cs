@@ -1,0 +1,71 @@
+using Reproduce.Torch;
+using Reproduce.Torch.Nn;
+
+namespace Reproduce.Vision.Models.Layers;
+
+/// <summary>
+/// Pre-norm transformer block (timm's <c>Block</c>):
+/// x + drop_path(ls1(attn(norm1(x)))), then x + drop_path(ls2(mlp(norm2(x)))).
+/// Disabled layer scale and drop path are <see cref="Identity"/> children, so the keys
+/// (<c>norm1</c>, <c>attn</c>, <c>ls1.gamma</c> only with layer scale, <c>norm2</c>, <c>mlp</c>, <c>ls2.gamma</c>) match timm.
+/// </summary>
+public sealed class Block : Module<Tensor, Tensor>
+{
+    /// <summary>Norm before attention.</summary>
+    public LayerNorm Norm1 { get; }
+    /// <summary>Self-attention.</summary>
+    public Attention Attn { get; }
+    /// <summary>Layer scale of the attention branch, or <see cref="Identity"/>.</summary>
+    public Module<Tensor, Tensor> Ls1 { get; }
+    /// <summary>Stochastic depth of the attention branch, or <see cref="Identity"/> when its rate is 0.</summary>
+    public Module<Tensor, Tensor> DropPath1 { get; }
+    /// <summary>Norm before the MLP.</summary>
+    public LayerNorm Norm2 { get; }
+    /// <summary>Feed-forward block.</summary>
+    public Mlp Mlp { get; }
+    /// <summary>Layer scale of the MLP branch, or <see cref="Identity"/>.</summary>
+    public Module<Tensor, Tensor> Ls2 { get; }
+    /// <summary>Stochastic depth of the MLP branch, or <see cref="Identity"/>.</summary>
+    public Module<Tensor, Tensor> DropPath2 { get; }
+    /// <summary>This block's drop-path rate.</summary>
+    public double DropPathRate { get; }
+
+    /// <summary>Creates the block (timm argument names in parentheses).</summary>
+    /// <param name="dim">Token width.</param>
+    /// <param name="numHeads">Attention heads.</param>
+    /// <param name="mlpRatio">MLP hidden width / <paramref name="dim"/> (<c>mlp_ratio</c>).</param>
+    /// <param name="qkvBias">Bias on the qkv projection.</param>
+    /// <param name="projDrop">Dropout after both output projections.</param>
+    /// <param name="attnDrop">Dropout on attention probabilities.</param>
+    /// <param name="initValues">Layer-scale init (<c>init_values</c>); null: no layer scale.</param>
+    /// <param name="dropPath">Stochastic depth rate.</param>
+    /// <param name="normEps">LayerNorm epsilon.</param>
+    /// <param name="device">Device for the parameters.</param>
+    public Block(int dim, int numHeads, double mlpRatio = 4, bool qkvBias = false, double projDrop = 0, double attnDrop = 0,
+        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null)
+    {
+        DropPathRate = dropPath;
+        Norm1 = Register("norm1", new LayerNorm(dim, normEps, device: device));
+        Attn = Register("attn", new Attention(dim, numHeads, qkvBias, attnDrop, projDrop, device));
+        Ls1 = Register("ls1", MakeLayerScale(dim, initValues, device));
+        DropPath1 = Register("drop_path1", MakeDropPath(dropPath));
+        Norm2 = Register("norm2", new LayerNorm(dim, normEps, device: device));
+        Mlp = Register("mlp", new Mlp(dim, (long)(dim * mlpRatio), drop: projDrop, device: device));
+        Ls2 = Register("ls2", MakeLayerScale(dim, initValues, device));
+        DropPath2 = Register("drop_path2", MakeDropPath(dropPath));
+    }
+
+    private static Module<Tensor, Tensor> MakeLayerScale(int dim, double? initValues, Device? device) =>
+        initValues is { } v ? new LayerScale(dim, v, device) : new Identity();
+
+    private static Module<Tensor, Tensor> MakeDropPath(double rate) => rate > 0 ? new DropPath(rate) : new Identity();
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        using var s = Scope.Enter();
+        var x = input.Add(DropPath1.Call(Ls1.Call(Attn.Forward(Norm1.Forward(input)))));
+        x = x.Add(DropPath2.Call(Ls2.Call(Mlp.Forward(Norm2.Forward(x)))));
+        return s.MoveOut(x);
+    }
+}
