@@ -125,7 +125,7 @@ let target (name: string) (rest: string list) =
         ensurePackages basePackages
         native ()
         build ()
-        cli (sprintf "train-mlp %s" (String.Join(" ", rest)))
+        cli (sprintf "train-smoke %s" (String.Join(" ", rest)))
     | "info" ->
         ensurePackages basePackages
         native ()

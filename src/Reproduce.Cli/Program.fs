@@ -3,12 +3,29 @@ module Reproduce.Cli.Program
 
 open Argu
 
+type TrainSmokeArgs =
+    | Steps of int
+    | Batch of int
+    | Lr of float
+    | Seed of int
+    | Eval_Samples of int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Steps _ -> sprintf "optimizer steps (default %d)." TrainSmoke.defaults.Steps
+            | Batch _ -> sprintf "batch size (default %d)." TrainSmoke.defaults.Batch
+            | Lr _ -> sprintf "peak learning rate (default %g)." TrainSmoke.defaults.Lr
+            | Seed _ -> "seed for init and sampling (default 0)."
+            | Eval_Samples _ -> "test images to evaluate (default all 10,000)."
+
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Info
+    | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Info -> "print libtorch, thread and CUDA facts."
+            | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
 
 [<EntryPoint>]
 let main argv =
@@ -17,6 +34,15 @@ let main argv =
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.GetAllResults() with
         | [ Info ] -> Info.run ()
+        | [ Train_Smoke a ] ->
+            let d = TrainSmoke.defaults
+            TrainSmoke.run
+                { d with
+                    Steps = a.GetResult(Steps, d.Steps)
+                    Batch = a.GetResult(Batch, d.Batch)
+                    Lr = a.GetResult(Lr, d.Lr)
+                    Seed = a.GetResult(Seed, d.Seed)
+                    EvalSamples = a.GetResult(Eval_Samples, d.EvalSamples) }
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
@@ -25,5 +51,11 @@ let main argv =
         eprintfn "%s" e.Message
         (if e.ErrorCode = ErrorCode.HelpText then 0 else 2)
     | :? Reproduce.Torch.TorchException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? System.IO.FileNotFoundException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? System.IO.InvalidDataException as e ->
         eprintfn "error: %s" e.Message
         1

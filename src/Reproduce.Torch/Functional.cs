@@ -140,7 +140,10 @@ public static class F
     /// RoIAlign-equivalent crop-and-resize: for each box (batch index, x1, y1, x2, y2) in pixel
     /// coordinates of <paramref name="input"/> [N,C,H,W] (pixel centres at +0.5, i.e. torchvision's
     /// <c>aligned=True</c>), bilinearly samples an <paramref name="outH"/>×<paramref name="outW"/> grid at the
-    /// bin centres. Equals torchvision's roi_align with sampling_ratio=1 and aligned=True inside the image.
+    /// bin centres. Equals torchvision's roi_align with sampling_ratio=1 and aligned=True wherever the bin
+    /// centres lie within one pixel of the image ([−1, H] × [−1, W] in pixel-index coordinates): like
+    /// roi_align, samples between the outermost pixel centres and the image edge take the edge pixel's
+    /// value (grid_sample's border padding). Further out roi_align gives 0 and this gives the edge value.
     /// </summary>
     public static Tensor CropResize(Tensor input, Tensor boxes, long outH, long outW)
     {
@@ -161,7 +164,8 @@ public static class F
         var theta = Tensor.Stack([row0, row1], 1);
         var grid = AffineGrid(theta, [b[0], shape[1], outH, outW], alignCorners: false);
         var src = input.IndexSelect(0, idx);
-        return s.MoveOut(GridSample(src, grid, 0, 0, alignCorners: false));
+        // padding 1 (border) clamps to the outermost pixel centres, as roi_align's bilinear_interpolate does.
+        return s.MoveOut(GridSample(src, grid, 0, 1, alignCorners: false));
     }
 
     /// <summary>

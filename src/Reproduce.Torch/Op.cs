@@ -89,7 +89,7 @@ public sealed class Op
     {
         var all = new Arg[rest.Length + 1];
         all[0] = self;
-        rest.CopyTo(all.AsSpan(1));
+        rest.CopyTo(all.AsSpan(1)); // (all[1..] would copy into a temporary array)
         var r = Call(all);
         r.DisposeAll();
         return self;

@@ -50,12 +50,15 @@ public partial class Tensor
         }
     }
 
-    /// <summary>Back-propagates from this tensor (a scalar, or with an explicit <paramref name="gradient"/>).</summary>
-    public unsafe void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
+    /// <summary>
+    /// Back-propagates from this tensor (a scalar, or with an explicit <paramref name="gradient"/>).
+    /// <paramref name="retainGraph"/> defaults to <paramref name="createGraph"/>, as in PyTorch.
+    /// </summary>
+    public unsafe void Backward(Tensor? gradient = null, bool? retainGraph = null, bool createGraph = false)
     {
         var root = Handle;
         var grad = gradient?.Handle ?? IntPtr.Zero;
-        var status = NativeMethods.rn_backward(&root, &grad, 1, retainGraph ? 1 : 0, createGraph ? 1 : 0);
+        var status = NativeMethods.rn_backward(&root, &grad, 1, (retainGraph ?? createGraph) ? 1 : 0, createGraph ? 1 : 0);
         if (status != NativeMethods.Ok)
             throw new TorchException($"backward from {Describe()}{(gradient is null ? "" : " with gradient " + gradient.Describe())}: {NativeMethods.LastError()}");
         GC.KeepAlive(gradient);
@@ -74,9 +77,11 @@ public static class Autograd
     /// <summary>
     /// Gradients of <paramref name="outputs"/> with respect to <paramref name="inputs"/>; an entry is
     /// null when an input is unused and <paramref name="allowUnused"/> is set.
+    /// <paramref name="retainGraph"/> defaults to <paramref name="createGraph"/>, as in PyTorch (a
+    /// graph built for double backward is kept).
     /// </summary>
     public static unsafe Tensor?[] Grad(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> inputs,
-        IReadOnlyList<Tensor?>? gradOutputs = null, bool retainGraph = false, bool createGraph = false, bool allowUnused = false)
+        IReadOnlyList<Tensor?>? gradOutputs = null, bool? retainGraph = null, bool createGraph = false, bool allowUnused = false)
     {
         var o = outputs.Select(t => t.Handle).ToArray();
         var go = gradOutputs?.Select(t => t?.Handle ?? IntPtr.Zero).ToArray();
@@ -84,7 +89,7 @@ public static class Autograd
         var res = new IntPtr[i.Length];
         int status;
         fixed (IntPtr* po = o, pgo = go, pi = i, pr = res)
-            status = NativeMethods.rn_autograd_grad(po, pgo, o.Length, pi, i.Length, retainGraph ? 1 : 0, createGraph ? 1 : 0, allowUnused ? 1 : 0, pr);
+            status = NativeMethods.rn_autograd_grad(po, pgo, o.Length, pi, i.Length, (retainGraph ?? createGraph) ? 1 : 0, createGraph ? 1 : 0, allowUnused ? 1 : 0, pr);
         if (status != NativeMethods.Ok)
             throw new TorchException($"autograd.grad of [{string.Join(", ", outputs.Select(t => t.Describe()))}] w.r.t. [{string.Join(", ", inputs.Select(t => t.Describe()))}]: {NativeMethods.LastError()}");
         GC.KeepAlive(outputs);

@@ -9,12 +9,17 @@ public partial class Tensor
     public Tensor Sum(long[] dims, bool keepDim = false, ScalarType? dtype = null) => A("aten::sum.dim_IntList").Invoke(this, dims, keepDim, dtype);
     /// <summary>Sum over one dimension.</summary>
     public Tensor Sum(long dim, bool keepDim = false) => Sum([dim], keepDim);
+    /// <summary>Sum over one dimension. (An exact <c>int</c> overload: without it a literal <c>Sum(0)</c>
+    /// binds to <see cref="Sum(ScalarType?)"/> through C#'s constant-zero enum conversion, i.e. a uint8 sum.)</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum([(long)dim], keepDim);
     /// <summary>Mean of all elements.</summary>
     public Tensor Mean(ScalarType? dtype = null) => A("aten::mean").Invoke(this, dtype);
     /// <summary>Mean over dimensions.</summary>
     public Tensor Mean(long[] dims, bool keepDim = false) => A("aten::mean.dim").Invoke(this, dims, keepDim);
     /// <summary>Mean over one dimension.</summary>
     public Tensor Mean(long dim, bool keepDim = false) => Mean([dim], keepDim);
+    /// <summary>Mean over one dimension (exact <c>int</c> overload, so <c>Mean(0)</c> is not <see cref="Mean(ScalarType?)"/>).</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => Mean([(long)dim], keepDim);
     /// <summary>Product of all elements.</summary>
     public Tensor Prod() => A("aten::prod").Invoke(this);
     /// <summary>Standard deviation over dimensions (Bessel-corrected when <paramref name="unbiased"/>).</summary>

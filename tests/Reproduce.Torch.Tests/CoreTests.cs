@@ -1,5 +1,6 @@
 namespace Reproduce.Torch.Tests;
 
+[Collection(SerialCollection.Name)] // compares the process-wide Tensor.LiveCount
 public class CoreTests
 {
     [Fact]

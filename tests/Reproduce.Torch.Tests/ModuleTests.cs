@@ -3,6 +3,7 @@ using Reproduce.Torch.Nn;
 
 namespace Reproduce.Torch.Tests;
 
+[Collection(SerialCollection.Name)]
 public class ModuleTests
 {
     private sealed class Mlp : Module<Tensor, Tensor>
