@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Reproduce.Torch;
+using Reproduce.Torch.Optim;
 using Reproduce.Vision.Models;
 
 namespace Reproduce.Bench;
 
 /// <summary>
-/// The C# side: a fresh model, the bench AdamW and one fixed synthetic batch; the constructor runs the
-/// warmup steps, <see cref="Step"/> runs and times one more.
+/// The C# side: a fresh model, <see cref="AdamW"/> (torch.optim.AdamW's exact update, PyTorch's defaults)
+/// and one fixed synthetic batch; <see cref="Create"/> runs the warmup steps, <see cref="Step"/> runs and
+/// times one more. Gradients are dropped after each step (set to None), not zeroed.
 /// </summary>
 internal sealed class CSharpTrainer : ITrainer
 {

@@ -6,7 +6,7 @@ namespace Reproduce.Bench;
 
 /// <summary>
 /// Checks that both sides compute the same training: PyTorch dumps its initial weights and batch and trains
-/// a few steps; the C# side loads those weights (timm keys), trains the same steps with the bench AdamW and
+/// a few steps; the C# side loads those weights (timm keys), trains the same steps with Optim.AdamW and
 /// compares every loss and every final parameter.
 /// </summary>
 internal static class Verify
