@@ -3,7 +3,8 @@ using Reproduce.Vision.Models.Layers;
 
 namespace Reproduce.Vision.Tests;
 
-/// <summary>State-dict keys, shapes, parameter counts and initialisation against timm.</summary>
+/// <summary>State-dict keys, shapes, parameter counts and initialisation against timm (seeds the default generator, so serial).</summary>
+[Collection(nameof(SerialTests))]
 public class VitLayoutTests
 {
     /// <summary>timm's key scheme for a VisionTransformer, in state_dict() order.</summary>

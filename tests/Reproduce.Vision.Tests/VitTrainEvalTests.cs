@@ -2,7 +2,8 @@ using Reproduce.Torch.Nn;
 
 namespace Reproduce.Vision.Tests;
 
-/// <summary>Train/eval behaviour and stochastic depth.</summary>
+/// <summary>Train/eval behaviour and stochastic depth (seeds the default generator, so serial).</summary>
+[Collection(nameof(SerialTests))]
 public class VitTrainEvalTests
 {
     private static VitConfig Tiny(double dropPath) => new()
@@ -56,10 +57,6 @@ public class VitTrainEvalTests
         Assert.False(t.Equal(plain.Forward(x)), "training forward ignored drop path");
     }
 }
-
-/// <summary>Tests that read the process-wide live-tensor count: never run beside other tests.</summary>
-[CollectionDefinition(nameof(SerialTests), DisableParallelization = true)]
-public class SerialTests;
 
 /// <summary>Handle lifetimes of the model's forward and backward.</summary>
 [Collection(nameof(SerialTests))]
