@@ -17,7 +17,7 @@ internal sealed record Options
     public ulong Seed { get; init; }
     /// <summary>Also time this many tiny ops per side (per-op dispatch overhead); 0: skip.</summary>
     public int Overhead { get; init; }
-    /// <summary>Which processes get glibc malloc tuned to keep freed memory (see <see cref="Runtime.KeepFreedMemory"/>).</summary>
+    /// <summary>Which processes get glibc malloc tuned to keep freed memory (see <see cref="Reproduce.Torch.Torch.MallocKeepsFreedMemory"/>).</summary>
     public MallocTuning Malloc { get; init; } = MallocTuning.CSharp;
     /// <summary>First check, per model, that both sides train identically from the same weights.</summary>
     public bool Verify { get; init; }
@@ -94,7 +94,7 @@ internal enum MallocTuning
 {
     /// <summary>Glibc defaults in both processes.</summary>
     None,
-    /// <summary>Tuned in the C# process only (PyTorch keeps its idiomatic defaults).</summary>
+    /// <summary>Reproduce.Torch's default policy in the C# process only (PyTorch keeps its idiomatic defaults).</summary>
     CSharp,
     /// <summary>Tuned in both (the PyTorch child through glibc's MALLOC_*_ environment variables).</summary>
     Both,

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Globalization;
 using Reproduce.Bench;
 using Reproduce.Torch;
@@ -21,12 +22,20 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 }
 
 var script = opt.ResolveScript();
-var csTuned = opt.Malloc != MallocTuning.None && Runtime.KeepFreedMemory();
-var pyEnv = opt.Malloc == MallocTuning.Both ? Runtime.KeepFreedMemoryEnvironment : null;
-var blas = Runtime.ApplyThreads(opt.Threads);
+// The C# side runs with Reproduce.Torch's own malloc policy, as every user gets it; glibc defaults
+// there need REPRODUCE_MALLOC=default in the environment before start-up.
+var csTuned = Torch.MallocKeepsFreedMemory;
+if (opt.Malloc == MallocTuning.None && csTuned)
+{
+    Console.Error.WriteLine("--malloc none: start the bench with REPRODUCE_MALLOC=default so Reproduce.Torch keeps glibc's defaults");
+    return 2;
+}
+var pyEnv = opt.Malloc == MallocTuning.Both ? Torch.MallocPolicyEnvironment : null;
+Torch.NumThreads = opt.Threads; // libtorch intra-op threads and OpenBLAS's pool
+var blas = NativeLibrary.TryLoad("libopenblas.so.0", out _);
 Console.WriteLine(string.Create(inv, $"libtorch {Torch.Version}; {opt.Threads} threads per side (intra-op; OpenBLAS pool {(blas ? "pinned too" : "not found")}); {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
 Console.WriteLine(string.Create(inv, $"method: {opt.Rounds} rounds; each round a fresh model per side, warmup, then timed steps interleaved C#/PyTorch (first side alternating); img/s per round = batch*steps/sum(step time); medians over rounds"));
-Console.WriteLine("malloc: " + (csTuned ? "C# process keeps freed memory (mallopt: mmap threshold 32 MiB, trim threshold 1 GiB, top pad 64 MiB)" : "C# process: glibc defaults")
+Console.WriteLine("malloc: " + (csTuned ? "C# process: Reproduce.Torch default, keeps freed memory (mallopt: mmap threshold 32 MiB, trim threshold 1 GiB, top pad 64 MiB)" : "C# process: glibc defaults (REPRODUCE_MALLOC=default)")
     + (pyEnv is null ? "; PyTorch process: glibc defaults" : "; PyTorch process: the same via MALLOC_*_ environment variables"));
 var mm = Runtime.MatmulGflops();
 Console.WriteLine(string.Create(inv, $"mm2048: {mm:F2} GFLOP/s (C# Tensor.Mm, float32 2048x2048 @ 2048x2048, 2*n^3 FLOPs, best of 5)"));

@@ -8,6 +8,7 @@ let run () =
     printfn "libtorch: %s" Torch.Version
     printfn "native built with CUDA: %b" Torch.BuiltWithCuda
     printfn "intra-op threads: %d" Torch.NumThreads
+    printfn "malloc keeps freed memory: %b" Torch.MallocKeepsFreedMemory
     printfn "processors: %d" System.Environment.ProcessorCount
     printfn "cuda available: %b" Cuda.IsAvailable
     if Cuda.IsAvailable then

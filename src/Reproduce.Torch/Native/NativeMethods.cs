@@ -44,10 +44,13 @@ internal static unsafe partial class NativeMethods
     static NativeMethods()
     {
         NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
-        // Debian's libtorch starts with one intra-op thread; use every core unless told otherwise.
+        // Debian's libtorch starts with one intra-op thread; use every core unless told otherwise,
+        // and give OpenBLAS's own pool the same count.
         var env = Environment.GetEnvironmentVariable("REPRODUCE_THREADS");
         var threads = int.TryParse(env, out var n) && n > 0 ? n : Environment.ProcessorCount;
         rn_set_num_threads(threads);
+        Platform.SetBlasThreads(threads);
+        if (Environment.GetEnvironmentVariable("REPRODUCE_MALLOC") != "default") Platform.KeepFreedMemory();
     }
 
     /// <summary>Forces the resolver to be installed and the library loaded; throws a clear error if absent.</summary>
