@@ -59,7 +59,7 @@ let ensurePackages (pkgs: string list) =
         let cmd = "apt-get install -y --no-install-recommends " + String.Join(" ", missing)
         if isRoot () then
             log "installing Debian packages: %s" (String.Join(" ", missing))
-            let env = [ "DEBIAN_FRONTEND", "noninteractive" ]
+            let env = [ ("DEBIAN_FRONTEND", "noninteractive") ]
             if runIn root env "apt-get" "update -qq" <> 0 then fail "apt-get update failed"
             if runIn root env "apt-get" (cmd.Substring "apt-get ".Length) <> 0 then fail "`%s` failed" cmd
         else
