@@ -93,6 +93,8 @@ public sealed record RandAugment
     /// <summary>Applies <see cref="NumLayers"/> randomly chosen ops to the sample.</summary>
     public TransformSample Apply(TransformSample sample, Random rng)
     {
+        if (sample.Image.DType != ScalarType.UInt8)
+            throw new ArgumentException($"RandAugment: expects the uint8 image before normalisation (as timm's PIL ops), got {sample.Image.Describe()}");
         var ops = Ops;
         for (var i = 0; i < NumLayers; i++)
         {
