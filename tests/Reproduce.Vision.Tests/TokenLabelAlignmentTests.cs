@@ -197,6 +197,8 @@ public sealed class TokenLabelAlignmentTests
         var s = SampleGeometry.Crop(Sample(), new CropBox(0, 0, 20, 20, 30, 30));
         var e = Assert.Throws<InvalidOperationException>(() => SampleGeometry.Warp(s, AffineMatrix.ShearX(0.1), InterpolationMode.Nearest, null));
         Assert.Contains("TokenLabeling order", e.Message);
+        var timmOrder = new ClassificationTrainTransform(Out); // RandAugment after the crop
+        Assert.Contains("TrainOrder.TokenLabeling", Assert.Throws<InvalidOperationException>(() => timmOrder.Apply(Sample(), new Random(1))).Message);
     }
 
     [Fact]
@@ -205,7 +207,7 @@ public sealed class TokenLabelAlignmentTests
         using var scope = Scope.Enter();
         // Flip, colour jitter and RandomResizedCrop in TokenLabeling's order (the spatial RandAugment ops are
         // checked cell by cell above; at a 6×6 map their nearest-neighbour quantisation is coarser than the mask).
-        var t = new ClassificationTrainTransform(Out) { Erasing = null, AutoAugment = null };
+        var t = new ClassificationTrainTransform(Out) { Erasing = null, AutoAugment = null, Order = TrainOrder.TokenLabeling };
         for (var seed = 0; seed < 8; seed++)
         {
             var s = t.Apply(Sample(), DataRandom.Create(9, (ulong)seed));

@@ -38,8 +38,8 @@ public sealed record ClassificationTrainTransform(int ImageSize)
     public IReadOnlyList<double> Mean { get; init; } = Normalize.ImageNetMean;
     /// <summary>Normalisation standard deviations.</summary>
     public IReadOnlyList<double> Std { get; init; } = Normalize.ImageNetStd;
-    /// <summary>Step order; samples with token labels need <see cref="TrainOrder.TokenLabeling"/>.</summary>
-    public TrainOrder Order { get; init; } = TrainOrder.TokenLabeling;
+    /// <summary>Step order: timm's by default; LV-ViT with token labels uses <see cref="TrainOrder.TokenLabeling"/>.</summary>
+    public TrainOrder Order { get; init; } = TrainOrder.Timm;
 
     /// <summary>The augmented sample with a normalised float32 [3,size,size] image and its crop box.</summary>
     public TransformSample Apply(TransformSample sample, Random rng)
