@@ -80,7 +80,10 @@ public sealed record TokenLabelMap
     /// indices of the nearest edge cell outside the map. The matrix is given for an
     /// <paramref name="imageHeight"/>×<paramref name="imageWidth"/> image and rescaled to the grid.
     /// Only possible before any crop (the TokenLabeling order: flip, RandAugment, crop); a pending
-    /// flip is applied to the scores first.
+    /// flip is applied to the scores first. Difference: TokenLabeling warps the map with
+    /// scipy.ndimage in index coordinates (cell centres at integers, rotation about (H/2, W/2) there),
+    /// half a cell off the image's own coordinates; we warp in the image's continuous coordinates, so
+    /// the map stays aligned with the image (see TokenLabelAlignmentTests).
     /// </summary>
     public TokenLabelMap Warp(AffineMatrix imageMatrix, int imageHeight, int imageWidth)
     {
