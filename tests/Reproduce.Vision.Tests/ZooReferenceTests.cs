@@ -20,7 +20,7 @@ public class ZooReferenceTests
     {
         var c = ZooReference.VitCase(name);
         var config = ZooReference.VitConfigOf(c.GetProperty("config"));
-        using var model = new VisionTransformer(config);
+        using var model = new VisionTransformer(config, initWeights: false);
         ZooReference.FillSeeded(model, c.GetProperty("seed").GetUInt64(), c.GetProperty("checks"));
         using var scope = Scope.Enter();
         var x = Torch.Torch.Randn(ZooReference.Shape(c.GetProperty("input_shape")));
@@ -42,7 +42,7 @@ public class ZooReferenceTests
         Assert.Equal(cfg.GetProperty("depth").GetInt32(), config.Depth);
         Assert.Equal(cfg.GetProperty("skip_lam").GetDouble(), config.SkipLam);
         Assert.Equal(cfg.GetProperty("stem_channels").GetInt32(), config.StemChannels);
-        using var model = new VisionTransformer(config);
+        using var model = new VisionTransformer(config, initWeights: false);
         ZooReference.FillSeeded(model, c.GetProperty("seed").GetUInt64(), c.GetProperty("checks"));
         using var scope = Scope.Enter();
         var x = Torch.Torch.Randn(ZooReference.Shape(c.GetProperty("input_shape")));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Reproduce.Torch;
 using Reproduce.Torch.Nn;
 
@@ -173,5 +174,29 @@ public static class ModelRegistry
         var entry = Resolve(name, overrides);
         if (entry.Config is not VitConfig config) throw new ArgumentException($"model '{name}' is not a VisionTransformer");
         return new VisionTransformer(config, device);
+    }
+
+    /// <summary>
+    /// The JSON array <c>reproduce models --json</c> prints: one object per model with <c>"name"</c> (string),
+    /// <c>"params"</c> (integer), <c>"gflops"</c> (number, rounded to 4 decimals) and <c>"resolution"</c> (integer).
+    /// </summary>
+    public static string SummariesJson(IEnumerable<ModelSummary> summaries)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var m in summaries)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", m.Name);
+                w.WriteNumber("params", m.Params);
+                w.WriteNumber("gflops", Math.Round(m.Gflops, 4));
+                w.WriteNumber("resolution", m.Resolution);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 }

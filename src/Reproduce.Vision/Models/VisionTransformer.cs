@@ -45,7 +45,11 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
     public Module<Tensor, Tensor> Head { get; }
 
     /// <summary>Builds the model and applies timm's initialisation (seed with <see cref="Torch.Torch.ManualSeed"/>).</summary>
-    public VisionTransformer(VitConfig config, Device? device = null)
+    /// <param name="config">The configuration (validated here).</param>
+    /// <param name="device">Device for the parameters.</param>
+    /// <param name="initWeights">False skips <see cref="InitWeights"/> (timm's <c>weight_init='skip'</c>), leaving
+    /// PyTorch's layer defaults, for models whose weights are loaded right after.</param>
+    public VisionTransformer(VitConfig config, Device? device = null, bool initWeights = true)
     {
         config.Validate();
         Config = config;
@@ -68,7 +72,7 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         Head = Register("head", config.NumClasses > 0 ? new Linear(d, config.NumClasses, device: device) : (Module<Tensor, Tensor>)new Identity());
         AuxHead = config.ReturnDense ? Register("aux_head", new Linear(d, config.NumClasses, device: device)) : null;
         MixTokenSampler = new MixToken(config.MixTokenBeta);
-        InitWeights();
+        if (initWeights) InitWeights();
     }
 
     /// <summary>
