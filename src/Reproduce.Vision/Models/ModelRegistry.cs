@@ -69,9 +69,11 @@ public static class ModelRegistry
     // DeiT-III (Touvron et al. 2022): layer scale 1e-6 and position embedding on the patches only.
     private static VitConfig Deit3(string size, int patch, int img) => Size(size, patch, img) with { NoEmbedClass = true, InitValues = 1e-6 };
 
-    // DINOv2 in timm: patch 14 at 518, layer scale 1e-5; the register variants add 4 registers (no_embed_class).
+    // DINOv2 in timm: patch 14 at 518, layer scale 1e-5, no classifier (timm's pretrained config has
+    // num_classes 0); the register variants add 4 registers (no_embed_class).
     private static VitConfig Dinov2(string size, int regs) => Size(size, 14, 518) with
     {
+        NumClasses = 0,
         InitValues = 1e-5,
         RegTokens = regs,
         NoEmbedClass = regs > 0,
