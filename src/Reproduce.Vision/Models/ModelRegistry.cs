@@ -38,10 +38,12 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// resolutions as <c>_384/_448/_512</c>), and ours for shapes timm lacks and the CPU sizes of the quick profile.
 /// Variants are options on a base model, not new names: <see cref="Resolve"/> applies overrides such as
 /// <c>drop_path_rate=0.1</c> or <c>return_dense=true</c> (token labeling on any ViT).
-/// <para>Quick-profile sizes (2 CPU cores; a dim-96, depth-4 ViT trains at a few hundred images/s here):
-/// <c>vit_tiny_fm28</c>, <c>vit_small_fm28</c> and <c>lvvit_tiny_fm28</c> take Fashion-MNIST as it is
-/// (28×28, 1 channel, 10 classes, patch 4 → a 7×7 grid, 49 patch tokens); <c>vit_tiny_scenes64</c> is the
-/// feature backbone for fashion-scenes (64×64 RGB, patch 8 → 8×8 grid) under the dense heads.</para>
+/// <para>Quick-profile sizes (2 CPU cores): <c>vit_tiny_fm28</c> (D 96, depth 4, 3 heads; train-smoke's model,
+/// 0.02 GFLOPs), <c>vit_small_fm28</c> (D 192, depth 6; bench's <c>vit192</c>, which trains at ≈ 86–90 img/s
+/// at batch 128 here, bench/README.md) and <c>lvvit_tiny_fm28</c> (the LV-ViT recipe at D 96, depth 4: 32-channel
+/// conv stem, MLP 3×, skip_lam 2, aux_head + MixToken) take Fashion-MNIST as it is (28×28, 1 channel, 10 classes,
+/// patch 4 → a 7×7 grid, 49 patch tokens); <c>vit_tiny_scenes64</c> (D 96, depth 4, no classifier) is the
+/// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other
 /// <see cref="IModelConfig"/> record.
