@@ -97,6 +97,24 @@ public class ZooLayoutTests
         }
     }
 
+    // Option combinations beyond the registered defaults; each new option that adds parameters belongs here.
+    [Theory]
+    [InlineData("return_dense=true", "mix_token=true")]
+    [InlineData("reg_tokens=2", "no_embed_class=true")]
+    [InlineData("reg_tokens=3")]
+    [InlineData("embed_layer=conv_stem", "stem_channels=16")]
+    [InlineData("init_values=1e-5", "qkv_bias=false")]
+    [InlineData("global_pool=avg")]
+    [InlineData("class_token=false", "global_pool=avg")]
+    [InlineData("num_classes=0")]
+    [InlineData("mlp_ratio=2.5", "img_size=56", "dynamic_img_size=true")]
+    public void AnalyticParameterCountsMatchTheBuiltModelForOptionCombinations(params string[] options)
+    {
+        var entry = ModelRegistry.Resolve("vit_tiny_fm28", options.Select(ModelOptions.ParseAssignment));
+        using var model = entry.Create();
+        Assert.Equal(entry.Config.ParamCount(), model.ParameterCount());
+    }
+
     [Fact]
     public void RegistryHasThePapersModels()
     {

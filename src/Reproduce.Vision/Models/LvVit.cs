@@ -10,7 +10,8 @@ namespace Reproduce.Vision.Models;
 /// Published parameter counts (TokenLabeling README) follow from these layouts: T 8.53M, S 26.15M
 /// (26.30M at 384), M 55.83M (56.03M at 384, 56.13M at 448), L 150.47M at 448 (150.66M at 512).
 /// Drop path is 0 here, as in TokenLabeling's model functions; the training recipe sets it per size
-/// (<see cref="PaperDropPathRate"/>).
+/// (<see cref="PaperDropPathRate"/>). TokenLabeling's single <c>drop_rate</c> (0 in every published run) is
+/// <see cref="VitConfig.PosDropRate"/> and <see cref="VitConfig.ProjDropRate"/> here; it has no head dropout.
 /// </summary>
 public static class LvVit
 {
