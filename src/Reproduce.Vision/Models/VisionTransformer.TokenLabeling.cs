@@ -30,8 +30,7 @@ public sealed partial class VisionTransformer
     public Tensor ClassLogits(Tensor tokens)
     {
         using var s = Scope.Enter();
-        var x = Head.Call(PreLogits(tokens));
-        return s.MoveOut(ReferenceEquals(x, tokens) ? x.Alias() : x);
+        return s.MoveOut(Head.Call(PreLogits(tokens)));
     }
 
     /// <summary>Patch-token logits [B, N, K]: <c>aux_head</c> on the normalised tokens after the prefix tokens.</summary>

@@ -170,7 +170,7 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
             x = cls is null ? Tensor.Cat([reg, x], 1) : Tensor.Cat([x.Slice(1, 0, 1), reg, x.Slice(1, 1, null)], 1);
         }
         x = ModuleCalls.MaybeDropout(x, Config.PosDropRate, Training);
-        return s.MoveOut(ReferenceEquals(x, patchTokens) ? x.Alias() : x);
+        return s.MoveOut(x);
     }
 
     /// <summary>Images [B,C,H,W] → normalised tokens [B, prefix + patches, D] (timm's <c>forward_features</c>).</summary>

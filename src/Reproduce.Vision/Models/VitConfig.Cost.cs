@@ -1,6 +1,6 @@
 namespace Reproduce.Vision.Models;
 
-/// <summary>Analytic parameter and FLOP counts of <see cref="VitConfig"/>.</summary>
+/// <summary>Analytic parameter count and GFLOPs of <see cref="VitConfig"/> (the FLOP formula, <see cref="VitConfig.ForwardMatmulFlops"/>, is in VitConfig.cs).</summary>
 public sealed partial record VitConfig
 {
     /// <summary>Side of the conv stem's feature map (7×7 convolution, stride 2, padding 3) at <see cref="ImgSize"/>.</summary>
@@ -25,34 +25,6 @@ public sealed partial record VitConfig
             + 2 * d + 2 * d * hm + hm + d;
         var head = k > 0 ? d * k + k : 0;
         return embed + tokens + Depth * block + 2 * d + head + (ReturnDense ? head : 0);
-    }
-
-    /// <summary>
-    /// FLOPs (2 per multiply-accumulate) of the matmuls and convolutions in one image's forward pass at
-    /// <see cref="ImgSize"/>; norms, softmax, GELU, BatchNorm and element-wise ops are not counted. With T tokens
-    /// (class + register + P patches), width D, MLP width Hm, K classes:
-    /// patch embedding 2·P·C·p²·D (the conv stem instead: 2·S²·(49·C·c + 2·9·c·c) + 2·P·c·(p/2)²·D on its S×S
-    /// map), per block 2·T·D·3D (qkv) + 2·T²·D (q·kᵀ) + 2·T²·D (attn·v) + 2·T·D² (proj) + 2·2·T·D·Hm (fc1, fc2),
-    /// the head 2·D·K and, with <see cref="ReturnDense"/>, the aux head 2·P·D·K.
-    /// ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure timm's model card gives for DeiT-S/16 (same shape).
-    /// </summary>
-    public double ForwardMatmulFlops()
-    {
-        double t = NumTokens, d = EmbedDim, hm = MlpHiddenDim, p = PatchSize, n = NumPatches, c = StemChannels;
-        double embed;
-        if (EmbedLayer == EmbedLayer.ConvStem)
-        {
-            double s = StemSize;
-            embed = 2 * s * s * (49 * InChans * c + 2 * 9 * c * c) + 2 * n * c * (p / 2) * (p / 2) * d;
-        }
-        else
-        {
-            embed = 2 * n * InChans * p * p * d;
-        }
-        var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
-        var head = 2.0 * d * NumClasses;
-        var aux = ReturnDense ? 2.0 * n * d * NumClasses : 0;
-        return embed + Depth * block + head + aux;
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public enum DropPathSchedule
 /// Defaults are timm's (ViT-B/16 shape, 1000 classes). Presets: <see cref="TinyPatch16"/>,
 /// <see cref="SmallPatch16"/>, <see cref="BasePatch16"/>, the LV-ViT family in <see cref="LvVit"/>, and
 /// every named model in <see cref="ModelRegistry"/>. The token-labeling options (conv stem, <c>skip_lam</c>,
-/// <c>aux_head</c>, MixToken) are in <c>VitConfig.TokenLabeling.cs</c>; parameter and FLOP counts in
+/// <c>aux_head</c>, MixToken) are in <c>VitConfig.TokenLabeling.cs</c>; the parameter count and GFLOPs in
 /// <c>VitConfig.Cost.cs</c>.
 /// </summary>
 public sealed partial record VitConfig : IModelConfig
@@ -117,6 +117,34 @@ public sealed partial record VitConfig : IModelConfig
     public int MlpHiddenDim => (int)(EmbedDim * MlpRatio);
     /// <summary>Whether the final norm is applied after pooling (resolved <see cref="FcNorm"/>).</summary>
     public bool UseFcNorm => FcNorm ?? GlobalPool == GlobalPool.Avg;
+
+    /// <summary>
+    /// FLOPs (2 per multiply-accumulate) of the matmuls and convolutions in one image's forward pass at
+    /// <see cref="ImgSize"/>; norms, softmax, GELU, BatchNorm and element-wise ops are not counted. With T tokens
+    /// (class + register + P patches), width D, MLP width Hm, K classes:
+    /// patch embedding 2·P·C·p²·D (the conv stem instead: 2·S²·(49·C·c + 2·9·c·c) + 2·P·c·(p/2)²·D on its S×S
+    /// map), per block 2·T·D·3D (qkv) + 2·T²·D (q·kᵀ) + 2·T²·D (attn·v) + 2·T·D² (proj) + 2·2·T·D·Hm (fc1, fc2),
+    /// the head 2·D·K and, with <see cref="ReturnDense"/>, the aux head 2·P·D·K.
+    /// ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure timm's model card gives for DeiT-S/16 (same shape).
+    /// </summary>
+    public double ForwardMatmulFlops()
+    {
+        double t = NumTokens, d = EmbedDim, hm = MlpHiddenDim, p = PatchSize, n = NumPatches, c = StemChannels;
+        double embed;
+        if (EmbedLayer == EmbedLayer.ConvStem)
+        {
+            double s = StemSize;
+            embed = 2 * s * s * (49 * InChans * c + 2 * 9 * c * c) + 2 * n * c * (p / 2) * (p / 2) * d;
+        }
+        else
+        {
+            embed = 2 * n * InChans * p * p * d;
+        }
+        var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
+        var head = 2.0 * d * NumClasses;
+        var aux = ReturnDense ? 2.0 * n * d * NumClasses : 0;
+        return embed + Depth * block + head + aux;
+    }
 
     /// <summary>ViT-Ti/16 (timm <c>vit_tiny_patch16_224</c>): D 192, depth 12, 3 heads.</summary>
     public static VitConfig TinyPatch16 => new() { EmbedDim = 192, Depth = 12, NumHeads = 3 };
