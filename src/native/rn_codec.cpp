@@ -99,13 +99,19 @@ struct JpegHeader {
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
 };
 
-JpegHeader jpeg_header(const uint8_t* data, int64_t n) {
+// Reads the header. TurboJPEG 2.x reports libjpeg warnings (e.g. extraneous bytes before a marker)
+// as a failed call with TJERR_WARNING after filling in the header; those pass unless strict.
+JpegHeader jpeg_header(const uint8_t* data, int64_t n, bool strict) {
   check_data(data, n);
   if (!is_jpeg(data, n)) throw std::invalid_argument("not a JPEG file (no SOI marker FF D8 FF at the start)");
   JpegHeader h;
   auto tj = decoder();
-  if (tjDecompressHeader3(tj, data, static_cast<unsigned long>(n), &h.width, &h.height, &h.subsamp, &h.colorspace) != 0)
-    throw std::invalid_argument(std::string("corrupt JPEG header: ") + tjGetErrorStr2(tj));
+  if (tjDecompressHeader3(tj, data, static_cast<unsigned long>(n), &h.width, &h.height, &h.subsamp, &h.colorspace) != 0) {
+    bool warning = tjGetErrorCode(tj) == TJERR_WARNING;
+    std::string msg = tjGetErrorStr2(tj);
+    if (!warning || strict || h.width < 1 || h.height < 1)
+      throw std::invalid_argument(std::string(warning ? "corrupt JPEG header data: " : "corrupt JPEG header: ") + msg);
+  }
   if (h.width < 1 || h.height < 1) throw std::invalid_argument("corrupt JPEG header: zero image size");
   return h;
 }
@@ -140,9 +146,10 @@ inline uint8_t muldiv255(int a, int b) {
 
 at::Tensor jpeg_decode(const uint8_t* data, int64_t n, int32_t channels, int32_t min_h, int32_t min_w,
                        int32_t strict) {
-  if (channels != 1 && channels != 3)
-    throw std::invalid_argument("JPEG decode: channels must be 1 (gray) or 3 (RGB), not " + std::to_string(channels));
-  auto h = jpeg_header(data, n);
+  if (channels != 0 && channels != 1 && channels != 3)
+    throw std::invalid_argument("JPEG decode: channels must be 0 (as stored), 1 (gray) or 3 (RGB), not " + std::to_string(channels));
+  auto h = jpeg_header(data, n, strict != 0);
+  if (channels == 0) channels = h.colorspace == TJCS_GRAY ? 1 : 3;
   auto sf = pick_scale(h.width, h.height, min_h, min_w);
   int w = TJSCALED(h.width, sf), ht = TJSCALED(h.height, sf);
   bool cmyk = h.colorspace == TJCS_CMYK || h.colorspace == TJCS_YCCK;
@@ -444,7 +451,7 @@ RN_API int32_t rn_image_info(const uint8_t* data, int64_t n, int32_t* format, in
   RN_GUARD({
     check_data(data, n);
     if (is_jpeg(data, n)) {
-      auto h = jpeg_header(data, n);
+      auto h = jpeg_header(data, n, false);
       *format = kFormatJpeg;
       *height = h.height;
       *width = h.width;
@@ -465,7 +472,8 @@ RN_API int32_t rn_image_info(const uint8_t* data, int64_t n, int32_t* format, in
   })
 }
 
-// JPEG → uint8 [H,W,C] (chw = 0) or [C,H,W] (chw = 1); channels 3 (RGB) or 1 (gray). With min_h or
+// JPEG → uint8 [H,W,C] (chw = 0) or [C,H,W] (chw = 1); channels 3 (RGB), 1 (gray) or 0 (1 for gray
+// files, else 3). With min_h or
 // min_w > 0 the decoder scales in the DCT domain by the factor (≤ 1, from tjGetScalingFactors) that
 // gives the smallest image still ≥ min_h × min_w. A truncated file is always an error; other libjpeg
 // warnings only when strict ≠ 0.
