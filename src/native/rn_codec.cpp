@@ -41,6 +41,12 @@ constexpr int64_t kMaxSide = 65535;  // JPEG's own limit; also bounds PNG alloca
 
 bool is_jpeg(const uint8_t* d, int64_t n) { return n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF; }
 bool is_png(const uint8_t* d, int64_t n) { return n >= 8 && png_sig_cmp(d, 0, 8) == 0; }
+// A complete JPEG ends with the EOI marker FF D9 (trailing zero padding tolerated); used to tell a
+// truncated file from a corrupt one when libjpeg fails.
+bool has_jpeg_eoi(const uint8_t* d, int64_t n) {
+  while (n > 2 && d[n - 1] == 0) --n;
+  return n >= 4 && d[n - 2] == 0xFF && d[n - 1] == 0xD9;
+}
 
 void check_data(const uint8_t* data, int64_t n) {
   if (data == nullptr || n <= 0) throw std::invalid_argument("empty image data (0 bytes)");
@@ -109,8 +115,10 @@ JpegHeader jpeg_header(const uint8_t* data, int64_t n, bool strict) {
   if (tjDecompressHeader3(tj, data, static_cast<unsigned long>(n), &h.width, &h.height, &h.subsamp, &h.colorspace) != 0) {
     bool warning = tjGetErrorCode(tj) == TJERR_WARNING;
     std::string msg = tjGetErrorStr2(tj);
-    if (!warning || strict || h.width < 1 || h.height < 1)
+    if (!warning || strict || h.width < 1 || h.height < 1) {
+      if (!has_jpeg_eoi(data, n)) throw std::invalid_argument("truncated JPEG (no end-of-image marker): " + msg);
       throw std::invalid_argument(std::string(warning ? "corrupt JPEG header data: " : "corrupt JPEG header: ") + msg);
+    }
   }
   if (h.width < 1 || h.height < 1) throw std::invalid_argument("corrupt JPEG header: zero image size");
   return h;
@@ -164,8 +172,8 @@ at::Tensor jpeg_decode(const uint8_t* data, int64_t n, int32_t channels, int32_t
     // libjpeg's JWRN_JPEG_EOF: the data ended before the image did (the rest was filled in grey).
     // That is a truncated file and always an error; other warnings (extraneous bytes, ...) are
     // errors only in strict mode, as with PIL.
-    bool truncated = msg.find("Premature end") != std::string::npos;
-    if (truncated) throw std::invalid_argument("truncated JPEG: " + msg);
+    if (msg.find("Premature end") != std::string::npos) throw std::invalid_argument("truncated JPEG: " + msg);
+    if (!has_jpeg_eoi(data, n)) throw std::invalid_argument("truncated JPEG (no end-of-image marker): " + msg);
     if (!warning || strict) throw std::invalid_argument(std::string(warning ? "corrupt JPEG data: " : "corrupt JPEG: ") + msg);
   }
   if (!cmyk) return raw;
