@@ -21,11 +21,13 @@ type TrainSmokeArgs =
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Info
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Info -> "print libtorch, thread and CUDA facts."
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
+            | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
 
 [<EntryPoint>]
 let main argv =
@@ -43,6 +45,7 @@ let main argv =
                     Lr = a.GetResult(Lr, d.Lr)
                     Seed = a.GetResult(Seed, d.Seed)
                     EvalSamples = a.GetResult(Eval_Samples, d.EvalSamples) }
+        | [ Data a ] -> Data.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -41,8 +41,8 @@ public static class SceneRenderer
         {
             var source = rng.Next(items.Count);
             var u = rng.NextDouble();
-            var depth = MinItemDepth + (wallDepth - 0.3 - MinItemDepth) * u * Math.Sqrt(u);
-            var worldHeight = 0.35 + 0.15 * rng.NextDouble();
+            var depth = MinItemDepth + (wallDepth - 0.3 - MinItemDepth) * u * u; // more near items than far ones
+            var worldHeight = 0.5 + 0.3 * rng.NextDouble();
             var size = focal * worldHeight / depth;
             var bottom = horizon + focal * cameraHeight / depth;
             var centre = -size / 4 + (w + size / 2) * rng.NextDouble();
