@@ -163,7 +163,8 @@ public sealed class FashionScenesTests : IDisposable
             using var a = seg.Load(i);
             Assert.Equal(scene.Labels.Select(v => v == 0 ? 255L : v - 1L).ToArray(), a.Label.ToArray<long>());
             var jpeg = a.Image.Permute(1, 2, 0).Contiguous().ToArray<byte>();
-            Assert.True(jpeg.Zip(scene.Rgb).Average(p => Math.Abs(p.First - p.Second)) < 2.0, "JPEG image stays close to the render");
+            var jpegError = jpeg.Zip(scene.Rgb).Average(p => Math.Abs(p.First - p.Second));
+            Assert.True(jpegError < 3.0, $"JPEG image stays close to the render: mean |Δ| {jpegError:F2}");
 
             using var d = dense.Load(i);
             Assert.Equal(0.8 * Small.Width, d.Focal);
