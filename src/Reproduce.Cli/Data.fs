@@ -102,7 +102,7 @@ let check (a: ParseResults<CheckArgs>) =
     let root = a.GetResult CheckArgs.Root
     match a.GetResult Dataset with
     | "fashion-scenes" ->
-        let tree = FashionScenesTree(IO.Path.GetFullPath root, FashionScenesConfig())
+        let tree = FashionScenesTree.Open root
         checkAll options maxProblems [ "ade20k", tree.AdeRoot; "nyu", tree.NyuRoot; "kitti", tree.KittiRoot ]
     | d when DatasetChecker.Datasets |> Seq.contains d -> checkAll options maxProblems [ d, root ]
     | d ->

@@ -143,6 +143,8 @@ public sealed class FashionScenesTests : IDisposable
         Assert.Equal(tree.Root, FashionScenes.Ensure(Small, cache).Root); // cached: nothing regenerated
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(tree.Root, "config.json")));
         Assert.Single(Directory.GetDirectories(cache)); // no temporary folder left
+        Assert.Equal(Small, FashionScenesTree.Open(tree.Root).Config);
+        Assert.Contains("not a fashion-scenes folder", Assert.Throws<FileNotFoundException>(() => FashionScenesTree.Open(cache)).Message);
 
         foreach (var name in new[] { "ade20k", "nyu", "kitti" })
         {

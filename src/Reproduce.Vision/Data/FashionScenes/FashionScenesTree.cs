@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Reproduce.Vision.Data.Datasets;
 
 namespace Reproduce.Vision.Data.FashionScenes;
@@ -7,6 +8,25 @@ namespace Reproduce.Vision.Data.FashionScenes;
 /// <param name="Config">The config it was generated from.</param>
 public sealed record FashionScenesTree(string Root, FashionScenesConfig Config)
 {
+    /// <summary>Opens a generated folder, reading the config.json written with it.</summary>
+    public static FashionScenesTree Open(string root)
+    {
+        var full = Path.GetFullPath(root);
+        var path = Path.Combine(full, "config.json");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: not found; {full} is not a fashion-scenes folder (make one with `reproduce data scenes`)", path);
+        try
+        {
+            var config = JsonSerializer.Deserialize<FashionScenesConfig>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path}: empty config");
+            return new FashionScenesTree(full, config.Validate());
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: not a valid fashion-scenes config ({e.Message})", e);
+        }
+    }
+
     /// <summary>The ADEChallengeData2016 folder.</summary>
     public string AdeRoot => Path.Combine(Root, "ADEChallengeData2016");
 
