@@ -30,6 +30,9 @@ internal static partial class CheckpointFormat
     public const string MetaFile = "meta.json";
     public const string Model = "model.", Ema = "ema.", Optim = "optim.", Rng = "rng.", Longs = "longs.", Bytes = "bytes.";
 
+    // One handle to the process's default CPU generator, kept for the life of the process.
+    private static readonly Lazy<Generator> DefaultCpu = new(() => Generator.Default());
+
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex NamePattern();
 
@@ -65,7 +68,7 @@ internal static partial class CheckpointFormat
     /// <summary>The generators of <paramref name="c"/> by stored name, the default one first.</summary>
     public static IEnumerable<(string Name, Generator Generator)> Generators(TrainingComponents c)
     {
-        if (c.IncludeDefaultGenerator) yield return (TrainingComponents.DefaultGeneratorName, Generator.Default());
+        if (c.IncludeDefaultGenerator) yield return (TrainingComponents.DefaultGeneratorName, DefaultCpu.Value);
         foreach (var (name, g) in c.Generators.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             CheckName(name, "generator");
