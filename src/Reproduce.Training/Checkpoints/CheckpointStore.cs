@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Reproduce.Torch;
 using Reproduce.Torch.IO;
 using Reproduce.Training.Config;
@@ -83,11 +84,14 @@ public sealed class CheckpointStore
         {
             System.IO.Directory.CreateDirectory(tmp);
             var tensorsPath = System.IO.Path.Combine(tmp, CheckpointFormat.TensorsFile);
-            var meta = CheckpointFormat.BuildMeta(components, progress, config, Metric);
+            JsonObject meta;
             using (Scope.Enter())
+            {
+                meta = CheckpointFormat.BuildMeta(components, progress, config, Metric);
                 SafeTensors.Save(tensorsPath, CheckpointFormat.CollectTensors(components, progress));
+            }
             FaultPoint?.Invoke("tensors");
-            meta["tensors"] = new System.Text.Json.Nodes.JsonObject
+            meta["tensors"] = new JsonObject
             {
                 ["file"] = CheckpointFormat.TensorsFile,
                 ["bytes"] = new FileInfo(tensorsPath).Length,

@@ -98,8 +98,8 @@ public sealed class TopKAccuracy
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"TopKAccuracy: target holds class {(lo < 0 ? lo : hi)} but the logits have {c} classes (valid: 0..{c - 1})"));
         var maxk = (int)Math.Min(ks.Max(), c);
-        var (_, idx) = logits.Detach().To(Device.Cpu).TopK(maxk, dim: 1);
-        var hit = idx.Eq(y.Unsqueeze(1));
+        var (_, idx) = logits.Detach().TopK(maxk, dim: 1);
+        var hit = idx.To(Device.Cpu).Eq(y.Unsqueeze(1));
         for (var i = 0; i < ks.Count; i++)
             result[i] = hit.Narrow(1, 0, Math.Min(ks[i], maxk)).Sum(ScalarType.Int64).ToInt64();
         return result;
