@@ -74,6 +74,8 @@ public sealed class CheckpointStore
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(progress);
+        if (progress.Step < 0 || progress.Epoch < 0 || progress.SchedulerStep < 0)
+            throw new ArgumentException($"checkpoint progress must not be negative (step {progress.Step}, epoch {progress.Epoch}, scheduler step {progress.SchedulerStep})");
         var before = ReadManifest() ?? new CheckpointManifest { Metric = Metric, Mode = Mode };
         System.IO.Directory.CreateDirectory(Directory);
         var name = $"ckpt-{progress.Step:D10}-{Guid.NewGuid().ToString("N")[..8]}";

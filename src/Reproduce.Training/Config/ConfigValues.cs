@@ -9,6 +9,7 @@ namespace Reproduce.Training.Config;
 /// Integers accept integral numbers only (<c>300</c>, <c>3e2</c>; not <c>2.5</c>); floats must be finite;
 /// bools are <c>true</c>/<c>false</c>; enums are their configuration names; lists are JSON arrays (or, in
 /// overrides, comma-separated values); null (or <c>none</c> in overrides) only where the key allows it.
+/// Override text is trimmed of surrounding white space.
 /// </summary>
 internal static class ConfigValues
 {
@@ -79,7 +80,7 @@ internal static class ConfigValues
         var t = text.Trim();
         if (f.Nullable && (t.Equals("null", StringComparison.OrdinalIgnoreCase) || t.Equals("none", StringComparison.OrdinalIgnoreCase)))
             return null;
-        if (f.Kind != ConfigKind.List) return ScalarFromText(f.Kind, f.ValueType, f.Kind == ConfigKind.String ? text : t, key, origin, f.TypeName);
+        if (f.Kind != ConfigKind.List) return ScalarFromText(f.Kind, f.ValueType, t, key, origin, f.TypeName);
         if (t.StartsWith('['))
         {
             JsonNode? node;

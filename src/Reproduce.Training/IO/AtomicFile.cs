@@ -13,7 +13,10 @@ public static class AtomicFile
     /// <summary>Test hook (this thread only): called with the target path after the temporary file is complete, just before the rename.</summary>
     [ThreadStatic] internal static Action<string>? BeforeRename;
 
-    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically.</summary>
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to <paramref name="path"/> atomically. A missing directory or a permission
+    /// problem is reported as an <see cref="IOException"/> naming the target.
+    /// </summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -34,6 +37,11 @@ public static class AtomicFile
         {
             TryDelete(tmp);
             throw new IOException($"cannot write '{full}': the directory '{dir}' does not exist", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            TryDelete(tmp);
+            throw new IOException($"cannot write '{full}': permission denied ({e.Message})", e);
         }
         catch
         {
