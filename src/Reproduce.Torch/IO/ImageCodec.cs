@@ -141,11 +141,11 @@ public static class ImageCodec
 
     /// <summary>Encodes with <see cref="EncodeJpeg"/> and writes <paramref name="path"/> atomically.</summary>
     public static void SaveJpeg(string path, Tensor image, int quality = 95, ChromaSubsampling subsampling = ChromaSubsampling.S420, ImageLayout layout = ImageLayout.Chw) =>
-        AtomicFile.WriteAllBytes(path, EncodeJpeg(image, quality, subsampling, layout));
+        AtomicFile.WriteAllBytes(path, EncodeJpeg(image, quality, subsampling, layout), createDirectory: true);
 
     /// <summary>Encodes with <see cref="EncodePng"/> and writes <paramref name="path"/> atomically.</summary>
     public static void SavePng(string path, Tensor image, int level = 6, ImageLayout layout = ImageLayout.Chw) =>
-        AtomicFile.WriteAllBytes(path, EncodePng(image, level, layout));
+        AtomicFile.WriteAllBytes(path, EncodePng(image, level, layout), createDirectory: true);
 
     // ---- helpers ---------------------------------------------------------------------------------
 

@@ -91,14 +91,14 @@ public static class FashionScenes
         Directory.CreateDirectory(dir);
         var objectInfo = new StringBuilder("Idx\tRatio\tTrain\tVal\tName\n");
         for (var c = 0; c < Classes.Count; c++) objectInfo.Append(CultureInfo.InvariantCulture, $"{c + 1}\t0\t0\t0\t{Classes[c]}\n");
-        AtomicFile.WriteAllText(Path.Combine(dir, "ADEChallengeData2016", Ade20kClasses.ObjectInfoFile), objectInfo.ToString());
+        AtomicFile.WriteAllText(Path.Combine(dir, "ADEChallengeData2016", Ade20kClasses.ObjectInfoFile), objectInfo.ToString(), createDirectory: true);
         foreach (var (split, count, items) in new[] { ("train", config.TrainCount, train), ("test", config.TestCount, test) })
         {
             if (count == 0) continue;
             if (items is null) throw new ArgumentException($"fashion-scenes: the {split} split needs Fashion-MNIST {split} items");
             WriteSplit(config, dir, split, count, items);
         }
-        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n", createDirectory: true);
     }
 
     /// <summary>Scene <paramref name="index"/> of <paramref name="split"/> ("train" or "test"), rendered in memory.</summary>
@@ -145,25 +145,25 @@ public static class FashionScenes
             var sparse = ImageCodec.EncodePng(Tensor.From<int>(Quantize(scene.SparseDepth(config.ScanlineStep, config.SparseMaxDepth), KittiDepth.DepthScale), [h, w]));
 
             var stem = adePrefix + (i + 1).ToString("D8", CultureInfo.InvariantCulture);
-            AtomicFile.WriteAllBytes(Path.Combine(ade, "images", adeSplit, stem + ".jpg"), jpeg);
-            AtomicFile.WriteAllBytes(Path.Combine(ade, "annotations", adeSplit, stem + ".png"), labels);
+            AtomicFile.WriteAllBytes(Path.Combine(ade, "images", adeSplit, stem + ".jpg"), jpeg, createDirectory: true);
+            AtomicFile.WriteAllBytes(Path.Combine(ade, "annotations", adeSplit, stem + ".png"), labels, createDirectory: true);
 
             var room = $"room_{(train ? 0 : 1000) + i / FramesPerFolder:D4}";
             var frame = (i % FramesPerFolder).ToString("D5", CultureInfo.InvariantCulture);
-            AtomicFile.WriteAllBytes(Path.Combine(nyuData, room, $"rgb_{frame}.jpg"), jpeg);
-            AtomicFile.WriteAllBytes(Path.Combine(nyuData, room, $"sync_depth_{frame}.png"), dense);
+            AtomicFile.WriteAllBytes(Path.Combine(nyuData, room, $"rgb_{frame}.jpg"), jpeg, createDirectory: true);
+            AtomicFile.WriteAllBytes(Path.Combine(nyuData, room, $"sync_depth_{frame}.png"), dense, createDirectory: true);
             nyuLines[i] = $"/{room}/rgb_{frame}.jpg /{room}/sync_depth_{frame}.png {focal}";
 
             var drive = $"{KittiDate}_drive_{(train ? 0 : 1000) + i / FramesPerFolder:D4}_sync";
             var kframe = (i % FramesPerFolder).ToString("D10", CultureInfo.InvariantCulture);
             var image = $"{KittiDate}/{drive}/image_02/data/{kframe}.png";
             var gt = $"{drive}/proj_depth/groundtruth/image_02/{kframe}.png";
-            AtomicFile.WriteAllBytes(Path.Combine(kitti, image), png);
-            AtomicFile.WriteAllBytes(Path.Combine(kittiGt, gt), sparse);
+            AtomicFile.WriteAllBytes(Path.Combine(kitti, image), png, createDirectory: true);
+            AtomicFile.WriteAllBytes(Path.Combine(kittiGt, gt), sparse, createDirectory: true);
             kittiLines[i] = $"{image} {gt} {focal}";
         });
-        AtomicFile.WriteAllText(Path.Combine(dir, "nyu", "train_test_inputs", NyuDepthV2.SplitFileName(split)), string.Join("\n", nyuLines) + "\n");
-        AtomicFile.WriteAllText(Path.Combine(kitti, "train_test_inputs", KittiDepth.SplitFileName(split)), string.Join("\n", kittiLines) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, "nyu", "train_test_inputs", NyuDepthV2.SplitFileName(split)), string.Join("\n", nyuLines) + "\n", createDirectory: true);
+        AtomicFile.WriteAllText(Path.Combine(kitti, "train_test_inputs", KittiDepth.SplitFileName(split)), string.Join("\n", kittiLines) + "\n", createDirectory: true);
     }
 
     /// <summary>Metres → stored uint16 values (rounded, 0 stays 0 = invalid).</summary>

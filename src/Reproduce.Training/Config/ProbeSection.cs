@@ -1,0 +1,67 @@
+using Reproduce.Vision.Metrics;
+
+namespace Reproduce.Training.Config;
+
+/// <summary>What a probe predicts.</summary>
+public enum ProbeTask
+{
+    /// <summary>Linear classifier on pooled features (top-1).</summary>
+    Classification,
+    /// <summary>Per-pixel classes (DINOv2 linear head with BN) → mIoU, aAcc, mAcc.</summary>
+    Segmentation,
+    /// <summary>Per-pixel depth (DINOv2 bins head, SigLoss) → BTS metrics.</summary>
+    Depth,
+}
+
+/// <summary>
+/// Linear probes on a frozen backbone, following DINOv2's dense evaluation (protocols.md §5): features of the
+/// chosen blocks (norm=False), optionally with the class token, a 1×1 head; segmentation scored with mmseg
+/// conventions, depth with BTS conventions.
+/// </summary>
+public sealed record ProbeSection : IConfigSection
+{
+    /// <summary>classification | segmentation | depth.</summary>
+    public ProbeTask Task { get; init; } = ProbeTask.Segmentation;
+    /// <summary>Blocks whose outputs feed the head (negative counts from the end): [-1] is DINOv2 "lin. 1"; [2, 5, 8, 11] is "lin. 4" for 12 blocks.</summary>
+    public IReadOnlyList<int> Layers { get; init; } = [-1];
+    /// <summary>Concatenate the class token to every patch feature.</summary>
+    public bool UseClsToken { get; init; } = true;
+    /// <summary>BatchNorm before the 1×1 conv; null = DINOv2's choice (on for segmentation, off for depth).</summary>
+    public bool? BatchNorm { get; init; }
+    /// <summary>Classes of the segmentation head; null = the dataset's.</summary>
+    public int? NumClasses { get; init; }
+    /// <summary>Label ignored by the loss and the metric.</summary>
+    public int IgnoreIndex { get; init; } = 255;
+    /// <summary>mmseg reduce_zero_label (ADE20K: true).</summary>
+    public bool ReduceZeroLabel { get; init; }
+    /// <summary>Depth bins of the classification-style depth head (DINOv2: 256, uniform).</summary>
+    public int NBins { get; init; } = 256;
+    /// <summary>Depth range (metres): bins, clamping and the valid GT range.</summary>
+    public double MinDepth { get; init; } = 1e-3;
+    /// <summary>Depth range maximum (NYUv2 10, KITTI 80).</summary>
+    public double MaxDepth { get; init; } = 10;
+    /// <summary>Evaluation crop of the depth metrics.</summary>
+    public DepthCrop DepthCrop { get; init; } = DepthCrop.None;
+    /// <summary>Upsampling factor of the depth head's features (DINOv2: 4).</summary>
+    public int Upsample { get; init; } = 4;
+    /// <summary>Sliding-window inference (mmseg 'slide').</summary>
+    public bool Slide { get; init; }
+    /// <summary>Slide window side; null = the training crop.</summary>
+    public int? CropSize { get; init; }
+    /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
+    public int? Stride { get; init; }
+
+    /// <inheritdoc/>
+    public void Validate(string prefix)
+    {
+        ConfigCheck.Require(Layers.Count > 0, prefix, "layers", "must list at least one block");
+        ConfigCheck.Require(Layers.Distinct().Count() == Layers.Count, prefix, "layers", "must not repeat a block");
+        ConfigCheck.Require(NumClasses is null or > 0, prefix, "num_classes", $"must be positive or null (got {NumClasses})");
+        ConfigCheck.Require(NBins >= 2, prefix, "n_bins", $"must be ≥ 2 (got {NBins})");
+        ConfigCheck.Require(MinDepth >= 0, prefix, "min_depth", $"must be ≥ 0 (got {MinDepth})");
+        ConfigCheck.Require(MaxDepth > MinDepth, prefix, "max_depth", $"must exceed probe.min_depth ({MaxDepth} ≤ {MinDepth})");
+        ConfigCheck.Require(Upsample >= 1, prefix, "upsample", $"must be ≥ 1 (got {Upsample})");
+        ConfigCheck.Require(CropSize is null or > 0, prefix, "crop_size", $"must be positive or null (got {CropSize})");
+        ConfigCheck.Require(Stride is null or > 0, prefix, "stride", $"must be positive or null (got {Stride})");
+    }
+}
