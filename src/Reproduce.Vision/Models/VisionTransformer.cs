@@ -12,8 +12,12 @@ namespace Reproduce.Vision.Models;
 /// Initialisation is timm's default (<c>weight_init=''</c>): truncated normal (std .02, cut at ±2) for every
 /// Linear weight with zero biases, truncated normal for <c>pos_embed</c>, N(0, 1e−6²) for <c>cls_token</c>,
 /// PyTorch's default for the patch convolution, LayerNorm ones/zeros.
+/// <para>Options beyond timm, each off (null) by default and adding keys only when on: Structured Token
+/// Augmentation after the patch embedding (<see cref="VitConfig.Sta"/>), Adaptive Noise Filters between blocks
+/// (<see cref="VitConfig.Anf"/>, keys <c>anf.&lt;block&gt;.*</c>) and [CLS]/patch specialization
+/// (<see cref="VitConfig.Specialization"/>, <c>_cls</c> sibling keys).</para>
 /// </summary>
-public sealed class VisionTransformer : Module<Tensor, Tensor>
+public sealed partial class VisionTransformer : Module<Tensor, Tensor>
 {
     private readonly ModuleList<Block> _blocks;
 
@@ -33,6 +37,12 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
     public Module<Tensor, Tensor> FcNorm { get; }
     /// <summary>Classifier, or <see cref="Identity"/> when <see cref="VitConfig.NumClasses"/> is 0.</summary>
     public Module<Tensor, Tensor> Head { get; }
+    /// <summary>Structured Token Augmentation on the patch tokens (training only), or null (<see cref="VitConfig.Sta"/>).</summary>
+    public StructuredTokenAugmentation? Sta { get; }
+    /// <summary>Adaptive Noise Filters between blocks, or null (<see cref="VitConfig.Anf"/>).</summary>
+    public AdaptiveNoiseFilterStack? Anf { get; }
+    /// <summary>Class path of the final <see cref="Norm"/> (<c>norm_cls</c>), or null (<see cref="VitConfig.Specialization"/>).</summary>
+    public SpecializedLayerNorm? NormCls { get; }
 
     /// <summary>Builds the model and applies timm's initialisation (seed with <see cref="Torch.Torch.ManualSeed"/>).</summary>
     public VisionTransformer(VitConfig config, Device? device = null)
@@ -42,6 +52,7 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         using var s = Scope.Enter();
         var d = config.EmbedDim;
         PatchEmbed = Register("patch_embed", new PatchEmbed(config.ImgSize, config.PatchSize, config.InChans, d, bias: true, device: device));
+        Sta = config.Sta is { } sta ? Register("sta", new StructuredTokenAugmentation(sta, config.PatchSize, PatchEmbed.Proj)) : null;
         ClsToken = config.ClassToken ? RegisterParameter("cls_token", Torch.Torch.Zeros([1, 1, d], device: device)) : null;
         PosEmbed = RegisterParameter("pos_embed", Torch.Torch.Zeros([1, config.NumTokens, d], device: device));
 
@@ -49,9 +60,13 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         _blocks = Register("blocks", new ModuleList<Block>());
         for (var i = 0; i < config.Depth; i++)
             _blocks.Add(new Block(d, config.NumHeads, config.MlpRatio, config.QkvBias, config.ProjDropRate, config.AttnDropRate,
-                config.InitValues, rates[i], config.NormEps, device));
+                config.InitValues, rates[i], config.NormEps, device, config.Specialization?.ForBlock(i, config.Depth, config.NumPrefixTokens)));
+        Anf = config.Anf is { } anf ? Register("anf", new AdaptiveNoiseFilterStack(anf, config.Depth, d, config.NumPrefixTokens, config.NormEps, device)) : null;
 
         Norm = Register("norm", config.UseFcNorm ? new Identity() : (Module<Tensor, Tensor>)new LayerNorm(d, config.NormEps, device: device));
+        NormCls = config.Specialization is { Norms: true } spec && !config.UseFcNorm
+            ? Register("norm_cls", new SpecializedLayerNorm(d, spec.ClsTokens(config.NumPrefixTokens), config.NormEps, device))
+            : null;
         FcNorm = Register("fc_norm", config.UseFcNorm ? new LayerNorm(d, config.NormEps, device: device) : (Module<Tensor, Tensor>)new Identity());
         Head = Register("head", config.NumClasses > 0 ? new Linear(d, config.NumClasses, device: device) : (Module<Tensor, Tensor>)new Identity());
         InitWeights();
@@ -99,6 +114,9 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
                     break;
             }
         }
+        // Layers with their own init, applied after the loop above (which would overwrite it).
+        Anf?.ResetParameters();
+        InitClsPaths();
     }
 
     /// <summary>Number of prefix (class) tokens before the patch tokens.</summary>
@@ -119,13 +137,33 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         return s.MoveOut(x);
     }
 
+    /// <summary>Images [B,C,H,W] → the tokens entering block 0: patch embedding, STA (when on), then <see cref="PosEmbedTokens"/>.</summary>
+    public Tensor EmbedTokens(Tensor images)
+    {
+        using var s = Scope.Enter();
+        var tokens = PatchEmbed.Forward(images);
+        if (Sta is not null) tokens = Sta.Apply(images, tokens);
+        return s.MoveOut(PosEmbedTokens(tokens));
+    }
+
+    /// <summary>Block <paramref name="index"/>, followed by its Adaptive Noise Filter when there is one.</summary>
+    public Tensor ForwardBlock(int index, Tensor tokens)
+    {
+        var x = _blocks[index].Forward(tokens);
+        return Anf is null ? x : Anf.Apply(index, x);
+    }
+
+    /// <summary>The final norm (its class path on the class token when specialized; identity with <c>fc_norm</c>).</summary>
+    public Tensor ApplyNorm(Tensor tokens) =>
+        NormCls is not null ? NormCls.Forward(tokens, (LayerNorm)Norm) : Norm.Call(tokens);
+
     /// <summary>Images [B,C,H,W] → normalised tokens [B, prefix + patches, D] (timm's <c>forward_features</c>).</summary>
     public Tensor ForwardFeatures(Tensor images)
     {
         using var s = Scope.Enter();
-        var x = PosEmbedTokens(PatchEmbed.Forward(images));
-        foreach (var block in _blocks) x = block.Forward(x);
-        x = Norm.Call(x);
+        var x = EmbedTokens(images);
+        for (var i = 0; i < _blocks.Count; i++) x = ForwardBlock(i, x);
+        x = ApplyNorm(x);
         return s.MoveOut(x);
     }
 

@@ -60,6 +60,12 @@ public sealed record VitConfig
     public double PosEmbedInitStd { get; init; } = 0.02;
     /// <summary>LayerNorm epsilon (timm's ViT uses 1e-6).</summary>
     public double NormEps { get; init; } = 1e-6;
+    /// <summary>Structured Token Augmentation on the patch tokens (arXiv 2509.19687); null = off.</summary>
+    public StructuredTokenAugmentationConfig? Sta { get; init; }
+    /// <summary>Adaptive Noise Filtering between blocks (arXiv 2509.19687); null = off.</summary>
+    public AdaptiveNoiseFilterConfig? Anf { get; init; }
+    /// <summary>[CLS]/patch specialization (arXiv 2602.08626); null = off.</summary>
+    public ClsSpecializationConfig? Specialization { get; init; }
 
     /// <summary>Patches per side.</summary>
     public int GridSize => ImgSize / PatchSize;
@@ -80,7 +86,8 @@ public sealed record VitConfig
     /// width D, MLP width Hm, P patches of p×p×C and K classes:
     /// 2·P·C·p²·D + depth·(2·T·D·3D + 2·T²·D + 2·T²·D + 2·T·D² + 2·2·T·D·Hm) + 2·D·K
     /// (qkv, q·kᵀ, attn·v, proj, fc1 + fc2; head). ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure
-    /// timm's model card gives for DeiT-S/16 (same shape).
+    /// timm's model card gives for DeiT-S/16 (same shape). Adaptive Noise Filters add their gate and conv
+    /// (<see cref="AdaptiveNoiseFilterConfig.ForwardFlops"/>); STA and [CLS]/patch specialization add none.
     /// </summary>
     public double ForwardMatmulFlops()
     {
@@ -88,7 +95,7 @@ public sealed record VitConfig
         var patch = 2.0 * NumPatches * InChans * p * p * d;
         var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
         var head = 2.0 * d * NumClasses;
-        return patch + Depth * block + head;
+        return patch + Depth * block + head + (Anf?.ForwardFlops(this) ?? 0);
     }
 
     /// <summary>ViT-Ti/16 (timm <c>vit_tiny_patch16_224</c>): D 192, depth 12, 3 heads.</summary>
@@ -116,5 +123,8 @@ public sealed record VitConfig
             Require(p >= 0 && p < 1, $"{name} rate {p} must be in [0, 1)");
         Require(PosEmbedInitStd >= 0, $"pos-embed init std {PosEmbedInitStd} is negative");
         Require(InitValues is null || InitValues > 0, $"layer-scale init value {InitValues} must be positive (or null to disable)");
+        Sta?.Validate();
+        Anf?.Validate(Depth);
+        Specialization?.Validate(this);
     }
 }

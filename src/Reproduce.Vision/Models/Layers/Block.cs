@@ -9,7 +9,7 @@ namespace Reproduce.Vision.Models.Layers;
 /// Disabled layer scale and drop path are <see cref="Identity"/> children, so the keys
 /// (<c>norm1</c>, <c>attn</c>, <c>ls1.gamma</c> only with layer scale, <c>norm2</c>, <c>mlp</c>, <c>ls2.gamma</c>) match timm.
 /// </summary>
-public sealed class Block : Module<Tensor, Tensor>
+public sealed partial class Block : Module<Tensor, Tensor>
 {
     /// <summary>Norm before attention.</summary>
     public LayerNorm Norm1 { get; }
@@ -41,8 +41,9 @@ public sealed class Block : Module<Tensor, Tensor>
     /// <param name="dropPath">Stochastic depth rate.</param>
     /// <param name="normEps">LayerNorm epsilon.</param>
     /// <param name="device">Device for the parameters.</param>
+    /// <param name="specialization">[CLS]/patch specialization of this block (arXiv 2602.08626), or null for timm's plain block.</param>
     public Block(int dim, int numHeads, double mlpRatio = 4, bool qkvBias = false, double projDrop = 0, double attnDrop = 0,
-        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null)
+        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, BlockSpecialization? specialization = null)
     {
         DropPathRate = dropPath;
         Norm1 = Register("norm1", new LayerNorm(dim, normEps, device: device));
@@ -53,6 +54,7 @@ public sealed class Block : Module<Tensor, Tensor>
         Mlp = Register("mlp", new Mlp(dim, (long)(dim * mlpRatio), drop: projDrop, device: device));
         Ls2 = Register("ls2", MakeLayerScale(dim, initValues, device));
         DropPath2 = Register("drop_path2", MakeDropPath(dropPath));
+        if (specialization is { Any: true }) Specialize(specialization, dim, normEps, initValues, device);
     }
 
     private static Module<Tensor, Tensor> MakeLayerScale(int dim, double? initValues, Device? device) =>
@@ -64,8 +66,8 @@ public sealed class Block : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input)
     {
         using var s = Scope.Enter();
-        var x = input.Add(DropPath1.Call(Ls1.Call(Attn.Forward(Norm1.Forward(input)))));
-        x = x.Add(DropPath2.Call(Ls2.Call(Mlp.Forward(Norm2.Forward(x)))));
+        var x = input.Add(DropPath1.Call(ScaleAttention(Attn.Forward(NormBeforeAttention(input)))));
+        x = x.Add(DropPath2.Call(ScaleMlp(MlpPath(NormBeforeMlp(x)))));
         return s.MoveOut(x);
     }
 }
