@@ -138,7 +138,7 @@ internal static class GradCheck
         }
         try
         {
-            return Compare(data, shapes, analytic, wData, Evaluate, allowZero);
+            return Compare(data, shapes, analytic, wData, Evaluate, allowZero, restore: Write);
         }
         finally
         {
@@ -159,10 +159,11 @@ internal static class GradCheck
 
     /// <summary>
     /// Central differences of every element against <paramref name="analytic"/>; <paramref name="evaluate"/>
-    /// returns the outputs with element j of tensor i set to the given value (the caller restores data[i][j]).
+    /// returns the outputs with element j of tensor i set to the given value; after both evaluations data[i][j] is
+    /// reset and <paramref name="restore"/> (if any) writes tensor i back from data[i].
     /// </summary>
     private static double Compare(double[][] data, long[][] shapes, double[][] analytic, double[] wData,
-        Func<int, int, double, double[]> evaluate, bool allowZero)
+        Func<int, int, double, double[]> evaluate, bool allowZero, Action<int>? restore = null)
     {
         var worst = 0.0;
         var report = new StringBuilder();
@@ -180,6 +181,7 @@ internal static class GradCheck
                 for (var j = 0; j < data[i].Length; j++)
                 {
                     var (n, noise) = Numeric(evaluate, data, wData, i, j);
+                    restore?.Invoke(i);
                     var a = analytic[i][j];
                     var denominator = Math.Max(Math.Max(Math.Abs(a), Math.Abs(n)), floor);
                     worst = Math.Max(worst, Math.Abs(a - n) / denominator);
