@@ -8,6 +8,8 @@ namespace Reproduce.Vision.Models.Layers;
 /// x + drop_path(ls1(attn(norm1(x)))), then x + drop_path(ls2(mlp(norm2(x)))).
 /// Disabled layer scale and drop path are <see cref="Identity"/> children, so the keys
 /// (<c>norm1</c>, <c>attn</c>, <c>ls1.gamma</c> only with layer scale, <c>norm2</c>, <c>mlp</c>, <c>ls2.gamma</c>) match timm.
+/// With a <see cref="BlockSpecialization"/> the class token takes its own path through the specialized layers
+/// (<c>_cls</c> sibling keys, see BlockSpecializationParts.cs); attention stays joint over all tokens.
 /// </summary>
 public sealed partial class Block : Module<Tensor, Tensor>
 {
