@@ -93,6 +93,29 @@ let build () =
     log "dotnet build (Release)"
     run "dotnet" "build Reproduce.sln -c Release -nologo -v q"
 
+/// Runs `dotnet test`, echoing its output, and ends with one plain `N passed, N failed` line summed
+/// over the test assemblies (the line CI reads).
+let test () =
+    let psi = ProcessStartInfo("dotnet", "test Reproduce.sln -c Release --no-build -nologo", WorkingDirectory = root,
+                               UseShellExecute = false, RedirectStandardOutput = true)
+    use p = Process.Start psi
+    let mutable passed, failed, skipped = 0, 0, 0
+    let count (line: string) (key: string) =
+        let m = Text.RegularExpressions.Regex.Match(line, key + @":\s+(\d+)")
+        if m.Success then int m.Groups[1].Value else 0
+    let mutable line = p.StandardOutput.ReadLine()
+    while not (isNull line) do
+        printfn "%s" line
+        if line.Contains " - Failed:" then
+            passed <- passed + count line "Passed"
+            failed <- failed + count line "Failed"
+            skipped <- skipped + count line "Skipped"
+        line <- p.StandardOutput.ReadLine()
+    p.WaitForExit()
+    printfn "%d passed, %d failed, %d skipped" passed failed skipped
+    if p.ExitCode <> 0 then fail "dotnet test exited with %d" p.ExitCode
+    if passed = 0 then fail "no test ran"
+
 let cli (args: string) =
     run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
 
@@ -115,7 +138,7 @@ let target (name: string) (rest: string list) =
         native ()
         build ()
         log "dotnet test"
-        run "dotnet" "test Reproduce.sln -c Release --no-build -nologo"
+        test ()
     | "bench" ->
         ensurePackages (basePackages @ testPackages)
         native ()

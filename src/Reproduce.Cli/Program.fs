@@ -18,14 +18,29 @@ type TrainSmokeArgs =
             | Seed _ -> "seed for init and sampling (default 0)."
             | Eval_Samples _ -> "test images to evaluate (default all 10,000)."
 
+type ModelsArgs =
+    | Json
+    | Name of string
+    | [<CustomCommandLine("--set")>] Override of string
+    | Show_Options
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Json -> "print a JSON array of {name, params, gflops, resolution}."
+            | Name _ -> "list only this registered model (repeatable)."
+            | Override _ -> "override an option, key=value (e.g. drop_path_rate=0.1; repeatable)."
+            | Show_Options -> "print every model's resolved options."
+
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Info
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Info -> "print libtorch, thread and CUDA facts."
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
+            | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
 
 [<EntryPoint>]
 let main argv =
@@ -43,6 +58,12 @@ let main argv =
                     Lr = a.GetResult(Lr, d.Lr)
                     Seed = a.GetResult(Seed, d.Seed)
                     EvalSamples = a.GetResult(Eval_Samples, d.EvalSamples) }
+        | [ Models a ] ->
+            Models.run
+                { Json = a.Contains Json
+                  Names = a.GetResults Name
+                  Sets = a.GetResults Override
+                  ShowOptions = a.Contains Show_Options }
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

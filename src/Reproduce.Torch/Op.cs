@@ -11,7 +11,7 @@ namespace Reproduce.Torch;
 /// </summary>
 public sealed class Op
 {
-    private static readonly ConcurrentDictionary<string, Op> Cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Op?> Cache = new(StringComparer.Ordinal);
     private readonly IntPtr _handle;
     private const int InlineResults = 8;
 
@@ -41,8 +41,8 @@ public sealed class Op
         var name = dot < 0 ? qualifiedName : qualifiedName[..dot];
         var overload = dot < 0 ? "" : qualifiedName[(dot + 1)..];
         NativeMethods.Check(NativeMethods.rn_op_find(name, overload, out var h), $"looking up '{qualifiedName}'");
-        if (h == IntPtr.Zero) return null;
-        return Cache.GetOrAdd(qualifiedName, new Op(qualifiedName, h));
+        // Absent ops are cached too: version checks like TryGet("aten::scaled_dot_product_attention") run per call.
+        return Cache.GetOrAdd(qualifiedName, h == IntPtr.Zero ? null : new Op(qualifiedName, h));
     }
 
     /// <summary>True when this libtorch has the schema.</summary>

@@ -13,6 +13,7 @@ public sealed class Scope : IDisposable
 
     private readonly Scope? _parent;
     private readonly List<Tensor?> _owned = [];
+    private int _forgotten;
     private bool _disposed;
 
     private Scope(Scope? parent) => _parent = parent;
@@ -24,10 +25,15 @@ public sealed class Scope : IDisposable
     public static Scope Enter() => _current = new Scope(_current);
 
     /// <summary>Number of tensors this scope still owns.</summary>
-    public int Count => _owned.Count(t => t is not null);
+    public int Count => _owned.Count - _forgotten;
+
+    /// <summary>Slots in use, including those of tensors already freed (for tests of compaction).</summary>
+    internal int SlotCount => _owned.Count;
 
     internal void Add(Tensor t)
     {
+        // A long-lived scope whose tensors are mostly disposed early would otherwise grow without bound.
+        if (_forgotten > 64 && _forgotten > _owned.Count / 2) Compact();
         t.OwnerScope = this;
         t.ScopeSlot = _owned.Count;
         _owned.Add(t);
@@ -35,8 +41,25 @@ public sealed class Scope : IDisposable
 
     internal void Forget(Tensor t)
     {
-        if (t.ScopeSlot < _owned.Count && ReferenceEquals(_owned[t.ScopeSlot], t)) _owned[t.ScopeSlot] = null;
+        if (t.ScopeSlot < _owned.Count && ReferenceEquals(_owned[t.ScopeSlot], t))
+        {
+            _owned[t.ScopeSlot] = null;
+            _forgotten++;
+        }
         t.OwnerScope = null;
+    }
+
+    private void Compact()
+    {
+        var n = 0;
+        for (var i = 0; i < _owned.Count; i++)
+        {
+            if (_owned[i] is not { } t) continue;
+            t.ScopeSlot = n;
+            _owned[n++] = t;
+        }
+        _owned.RemoveRange(n, _owned.Count - n);
+        _forgotten = 0;
     }
 
     /// <summary>Moves <paramref name="tensor"/> to the enclosing scope (or to no scope) and returns it.</summary>

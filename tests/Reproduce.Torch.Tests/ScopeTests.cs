@@ -194,4 +194,28 @@ public class ScopeTests
         }
         Assert.Equal(before, Live());
     }
+
+    [Fact]
+    public void LongLivedScopeCompactsSlotsOfEarlyDisposedTensors()
+    {
+        using var scope = Scope.Enter();
+        var keep = Torch.Ones([2]);
+        for (var i = 0; i < 10_000; i++) Torch.Zeros([1]).Dispose();
+        Assert.Equal(1, scope.Count);
+        Assert.True(scope.SlotCount < 200, $"{scope.SlotCount} slots for 1 live tensor");
+        var late = Torch.Full([1], 3);
+        Assert.Equal(2, scope.Count);
+        Assert.Same(keep, scope.MoveOut(keep));
+        Assert.Equal(1, scope.Count);
+        Assert.Equal(3.0, late.ToDouble());
+        keep.Dispose();
+    }
+
+    [Fact]
+    public void AbsentOpsAreCachedAsAbsent()
+    {
+        Assert.Null(Op.TryGet("aten::no_such_op_anywhere"));
+        Assert.Null(Op.TryGet("aten::no_such_op_anywhere"));
+        Assert.False(Op.Exists("aten::no_such_op_anywhere"));
+    }
 }

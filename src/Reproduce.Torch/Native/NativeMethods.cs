@@ -97,6 +97,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_tensor_set_data(IntPtr h, IntPtr src);
     [LibraryImport(Lib)] internal static partial int rn_tensor_same(IntPtr a, IntPtr b, out int same);
 
+    // torch.save payloads (rn_pickle.cpp)
+    [LibraryImport(Lib)] internal static partial int rn_pickle_load_tensors(void* bytes, long n, IntPtr* outs, int cap, out int count);
+
     // ops
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int rn_op_find(string name, string overload, out IntPtr op);
     [LibraryImport(Lib)] internal static partial IntPtr rn_op_schema(IntPtr op);

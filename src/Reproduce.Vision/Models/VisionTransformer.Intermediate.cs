@@ -34,17 +34,15 @@ public sealed partial class VisionTransformer
         foreach (var b in blocks)
             if (b < 0 || b >= _blocks.Count)
                 throw new ArgumentOutOfRangeException(nameof(blocks), $"VisionTransformer.GetIntermediateLayers: block {b} outside 0..{_blocks.Count - 1}");
-        var shape = images.Shape;
-        if (shape.Length != 4) throw new ArgumentException($"VisionTransformer.GetIntermediateLayers: expected images [B,C,H,W], got {images.Describe()}");
-        long h = shape[2] / Config.PatchSize, w = shape[3] / Config.PatchSize;
-
         using var s = Scope.Enter();
+        var grid = EmbedGrid(images);
+        int h = (int)grid.Size(2), w = (int)grid.Size(3);
         var outputs = new Dictionary<int, Tensor>();
-        var x = EmbedTokens(images);
+        var x = GridTokens(grid);
         var last = blocks.Max();
         for (var i = 0; i <= last; i++)
         {
-            x = ForwardBlock(i, x);
+            x = ForwardBlock(i, x, (h, w));
             if (blocks.Contains(i)) outputs[i] = x;
         }
         var result = new IntermediateLayer[blocks.Count];
@@ -54,11 +52,9 @@ public sealed partial class VisionTransformer
             var tokens = outputs[blocks[j]];
             if (norm) tokens = ApplyNorm(tokens);
             var patches = tokens.Narrow(1, prefix, tokens.Size(1) - prefix);
-            if (patches.Size(1) != h * w)
-                throw new InvalidOperationException($"VisionTransformer.GetIntermediateLayers: {patches.Size(1)} patch tokens for a {h}×{w} grid");
-            var grid = s.MoveOut(patches.Reshape(shape[0], h, w, patches.Size(2)).Permute(0, 3, 1, 2).Contiguous());
+            var map = s.MoveOut(patches.Reshape(patches.Size(0), h, w, patches.Size(2)).Permute(0, 3, 1, 2).Contiguous());
             var cls = Config.ClassToken ? s.MoveOut(tokens.Select(1, 0).Contiguous()) : null;
-            result[j] = new IntermediateLayer(blocks[j], grid, cls);
+            result[j] = new IntermediateLayer(blocks[j], map, cls);
         }
         return result;
     }

@@ -9,13 +9,25 @@ public enum GlobalPool
     Avg,
 }
 
+/// <summary>How the stochastic-depth rate grows over the blocks.</summary>
+public enum DropPathSchedule
+{
+    /// <summary>timm / DeiT / TokenLabeling <c>'linear'</c>: block i of L gets rate·i/(L−1) (float32 <c>torch.linspace</c>).</summary>
+    Linear,
+    /// <summary>TokenLabeling <c>'fix'</c> (CaiT style): every block gets the full rate.</summary>
+    Uniform,
+}
+
 /// <summary>
 /// Hyper-parameters of a <see cref="VisionTransformer"/>, named after timm's <c>VisionTransformer</c>
 /// arguments (<c>img_size</c> → <see cref="ImgSize"/>, <c>init_values</c> → <see cref="InitValues"/>, ...).
 /// Defaults are timm's (ViT-B/16 shape, 1000 classes). Presets: <see cref="TinyPatch16"/>,
-/// <see cref="SmallPatch16"/>, <see cref="BasePatch16"/>.
+/// <see cref="SmallPatch16"/>, <see cref="BasePatch16"/>, the LV-ViT family in <see cref="LvVit"/>, and
+/// every named model in <see cref="ModelRegistry"/>. The token-labeling options (conv stem, <c>skip_lam</c>,
+/// <c>aux_head</c>, MixToken) are in <c>VitConfig.TokenLabeling.cs</c>; the parameter count and GFLOPs in
+/// <c>VitConfig.Cost.cs</c>.
 /// </summary>
-public sealed record VitConfig
+public sealed partial record VitConfig : IModelConfig
 {
     /// <summary>Input height and width in pixels (square images).</summary>
     public int ImgSize { get; init; } = 224;
@@ -37,6 +49,24 @@ public sealed record VitConfig
     public bool QkvBias { get; init; } = true;
     /// <summary>Prepend a learnable class token.</summary>
     public bool ClassToken { get; init; } = true;
+    /// <summary>
+    /// Register tokens (timm <c>reg_tokens</c>; "Vision Transformers Need Registers", Darcet et al. 2024):
+    /// learnable tokens inserted after the class token, never given a position embedding; pooling and the
+    /// <c>aux_head</c> skip them.
+    /// </summary>
+    public int RegTokens { get; init; }
+    /// <summary>
+    /// timm <c>no_embed_class</c> (DeiT-III, big_vision): the position embedding covers only the patch tokens
+    /// and is added before the class/register tokens are prepended. Off (ViT, DeiT): the class token has its
+    /// own entry and the embedding is added after prepending.
+    /// </summary>
+    public bool NoEmbedClass { get; init; }
+    /// <summary>
+    /// timm <c>dynamic_img_size</c>: accept any input whose sides are multiples of the patch size and
+    /// resample the position embedding to that grid on every forward (bicubic with antialiasing, timm's
+    /// <c>resample_abs_pos_embed</c>). Off: the input must be <see cref="ImgSize"/> square.
+    /// </summary>
+    public bool DynamicImgSize { get; init; }
     /// <summary>Pooling before the head.</summary>
     public GlobalPool GlobalPool { get; init; } = GlobalPool.Token;
     /// <summary>
@@ -46,8 +76,10 @@ public sealed record VitConfig
     public bool? FcNorm { get; init; }
     /// <summary>Layer-scale initial value (timm <c>init_values</c>); null disables layer scale (ls1/ls2 are identities).</summary>
     public double? InitValues { get; init; }
-    /// <summary>Stochastic-depth rate of the last block; block i gets rate·i/(depth−1) (timm's linear schedule).</summary>
+    /// <summary>Stochastic-depth rate of the last block (timm <c>drop_path_rate</c>); see <see cref="DropPathSchedule"/>.</summary>
     public double DropPathRate { get; init; }
+    /// <summary>How the per-block drop-path rates grow (TokenLabeling <c>drop_path_decay</c>).</summary>
+    public DropPathSchedule DropPathSchedule { get; init; } = DropPathSchedule.Linear;
     /// <summary>Dropout before the head (timm <c>drop_rate</c>).</summary>
     public double DropRate { get; init; }
     /// <summary>Dropout after adding position embeddings (timm <c>pos_drop_rate</c>).</summary>
@@ -58,44 +90,62 @@ public sealed record VitConfig
     public double AttnDropRate { get; init; }
     /// <summary>Standard deviation of the truncated-normal <c>pos_embed</c> init (timm: .02; 0 gives zeros).</summary>
     public double PosEmbedInitStd { get; init; } = 0.02;
+    /// <summary>
+    /// Standard deviation of the normal init of <c>cls_token</c> and <c>reg_token</c> (timm: 1e-6; LV-ViT:
+    /// .02, drawn there by <c>trunc_normal_</c> cut at ±2 = ±100σ, which is the same distribution).
+    /// </summary>
+    public double ClsTokenInitStd { get; init; } = 1e-6;
     /// <summary>LayerNorm epsilon (timm's ViT uses 1e-6).</summary>
     public double NormEps { get; init; } = 1e-6;
-    /// <summary>Structured Token Augmentation on the patch tokens (arXiv 2509.19687); null = off.</summary>
-    public StructuredTokenAugmentationConfig? Sta { get; init; }
-    /// <summary>Adaptive Noise Filtering between blocks (arXiv 2509.19687); null = off.</summary>
-    public AdaptiveNoiseFilterConfig? Anf { get; init; }
-    /// <summary>[CLS]/patch specialization (arXiv 2602.08626); null = off.</summary>
-    public ClsSpecializationConfig? Specialization { get; init; }
 
     /// <summary>Patches per side.</summary>
     public int GridSize => ImgSize / PatchSize;
     /// <summary>Number of patch tokens.</summary>
     public int NumPatches => GridSize * GridSize;
-    /// <summary>Class (prefix) tokens before the patch tokens.</summary>
-    public int NumPrefixTokens => ClassToken ? 1 : 0;
+    /// <summary>Prefix tokens before the patch tokens: the class token and the register tokens.</summary>
+    public int NumPrefixTokens => (ClassToken ? 1 : 0) + RegTokens;
     /// <summary>Sequence length seen by the blocks.</summary>
     public int NumTokens => NumPatches + NumPrefixTokens;
+    /// <summary>
+    /// Rows of <c>pos_embed</c>: the patches, plus the class token unless <see cref="NoEmbedClass"/> (register
+    /// tokens never have one).
+    /// </summary>
+    public int PosEmbedLength => NumPatches + (NoEmbedClass ? 0 : ClassToken ? 1 : 0);
+    /// <summary>Prefix rows of <c>pos_embed</c> (0 or 1), timm's <c>num_prefix_tokens</c> argument of the resampler.</summary>
+    public int PosEmbedPrefixLength => PosEmbedLength - NumPatches;
     /// <summary>MLP hidden width.</summary>
     public int MlpHiddenDim => (int)(EmbedDim * MlpRatio);
     /// <summary>Whether the final norm is applied after pooling (resolved <see cref="FcNorm"/>).</summary>
     public bool UseFcNorm => FcNorm ?? GlobalPool == GlobalPool.Avg;
 
     /// <summary>
-    /// Multiply-add FLOPs (2 per multiply-accumulate) of the matmuls and the patch convolution in one
-    /// image's forward pass; norms, softmax, GELU and element-wise ops are not counted. With T tokens,
-    /// width D, MLP width Hm, P patches of p×p×C and K classes:
-    /// 2·P·C·p²·D + depth·(2·T·D·3D + 2·T²·D + 2·T²·D + 2·T·D² + 2·2·T·D·Hm) + 2·D·K
-    /// (qkv, q·kᵀ, attn·v, proj, fc1 + fc2; head). ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure
-    /// timm's model card gives for DeiT-S/16 (same shape). Adaptive Noise Filters add their gate and conv
-    /// (<see cref="AdaptiveNoiseFilterConfig.ForwardFlops"/>); STA and [CLS]/patch specialization add none.
+    /// FLOPs (2 per multiply-accumulate) of the matmuls and convolutions in one image's forward pass at
+    /// <see cref="ImgSize"/>; norms, softmax, GELU, BatchNorm and element-wise ops are not counted. With T tokens
+    /// (class + register + P patches), width D, MLP width Hm, K classes:
+    /// patch embedding 2·P·C·p²·D (the conv stem instead: 2·S²·(49·C·c + 2·9·c·c) + 2·P·c·(p/2)²·D on its S×S
+    /// map), per block 2·T·D·3D (qkv) + 2·T²·D (q·kᵀ) + 2·T²·D (attn·v) + 2·T·D² (proj) + 2·2·T·D·Hm (fc1, fc2),
+    /// the head 2·D·K and, with <see cref="ReturnDense"/>, the aux head 2·P·D·K.
+    /// ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure timm's model card gives for DeiT-S/16 (same shape).
+    /// Adaptive Noise Filters add their gate and conv (<see cref="AdaptiveNoiseFilterConfig.ForwardFlops"/>); STA and
+    /// [CLS]/patch specialization add none (VitConfig.PaperOptions.cs).
     /// </summary>
     public double ForwardMatmulFlops()
     {
-        double t = NumTokens, d = EmbedDim, hm = MlpHiddenDim, p = PatchSize;
-        var patch = 2.0 * NumPatches * InChans * p * p * d;
+        double t = NumTokens, d = EmbedDim, hm = MlpHiddenDim, p = PatchSize, n = NumPatches, c = StemChannels;
+        double embed;
+        if (EmbedLayer == EmbedLayer.ConvStem)
+        {
+            double s = StemSize;
+            embed = 2 * s * s * (49 * InChans * c + 2 * 9 * c * c) + 2 * n * c * (p / 2) * (p / 2) * d;
+        }
+        else
+        {
+            embed = 2 * n * InChans * p * p * d;
+        }
         var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
         var head = 2.0 * d * NumClasses;
-        return patch + Depth * block + head + (Anf?.ForwardFlops(this) ?? 0);
+        var aux = ReturnDense ? 2.0 * n * d * NumClasses : 0;
+        return embed + Depth * block + head + aux + PaperOptionsFlops();
     }
 
     /// <summary>ViT-Ti/16 (timm <c>vit_tiny_patch16_224</c>): D 192, depth 12, 3 heads.</summary>
@@ -123,8 +173,9 @@ public sealed record VitConfig
             Require(p >= 0 && p < 1, $"{name} rate {p} must be in [0, 1)");
         Require(PosEmbedInitStd >= 0, $"pos-embed init std {PosEmbedInitStd} is negative");
         Require(InitValues is null || InitValues > 0, $"layer-scale init value {InitValues} must be positive (or null to disable)");
-        Sta?.Validate();
-        Anf?.Validate(Depth);
-        Specialization?.Validate(this);
+        Require(RegTokens >= 0, $"reg_tokens {RegTokens} is negative");
+        Require(ClsTokenInitStd >= 0, $"cls-token init std {ClsTokenInitStd} is negative");
+        ValidateTokenLabeling(Require);
+        ValidatePaperOptions();
     }
 }

@@ -83,8 +83,14 @@ public sealed class AdaptiveNoiseFilter : Module<Tensor, Tensor>
         Init.Zeros_(Norm.Bias!);
     }
 
-    /// <summary>Tokens T [B, N, D] (prefix tokens first, then the patch grid row-major) → T̂ [B, N, D].</summary>
-    public override Tensor Forward(Tensor input)
+    /// <summary>Tokens T [B, N, D] (prefix tokens first, then a square patch grid row-major) → T̂ [B, N, D].</summary>
+    public override Tensor Forward(Tensor input) => Forward(input, null);
+
+    /// <summary>
+    /// Tokens T [B, N, D] (prefix tokens first, then the patch grid row-major) → T̂ [B, N, D]; <paramref name="grid"/> gives
+    /// the grid's height and width for the 2-D conv (null: a square grid is assumed).
+    /// </summary>
+    public Tensor Forward(Tensor input, (int H, int W)? grid)
     {
         var shape = input.Shape;
         if (shape.Length != 3 || shape[2] != Dim || shape[1] < PrefixTokens)
@@ -99,24 +105,25 @@ public sealed class AdaptiveNoiseFilter : Module<Tensor, Tensor>
         else
         {
             var patches = TokenSplit.Tail(input, PrefixTokens);
-            var filtered = patches.Add(LocalOnGrid(patches).Mul(F.Sigmoid(Gate.Forward(patches))));
+            var filtered = patches.Add(LocalOnGrid(patches, grid).Mul(F.Sigmoid(Gate.Forward(patches))));
             x = PrefixTokens == 0 ? filtered : TokenSplit.Join(TokenSplit.Head(input, PrefixTokens), filtered);
         }
         return s.MoveOut(Norm.Forward(x));
     }
 
-    /// <summary>Conv over the patch tokens [B, P, D] along the row-major sequence or on the square grid.</summary>
-    private Tensor LocalOnGrid(Tensor patches)
+    /// <summary>Conv over the patch tokens [B, P, D] along the row-major sequence or on the h×w grid.</summary>
+    private Tensor LocalOnGrid(Tensor patches, (int H, int W)? grid)
     {
         long b = patches.Size(0), p = patches.Size(1);
         var channelsFirst = patches.Transpose(1, 2); // [B, D, P]
         if (Config.ConvAxis == AnfConvAxis.Sequence)
             return Conv.Forward(channelsFirst).Transpose(1, 2);
         var side = (long)Math.Round(Math.Sqrt(p));
-        if (side * side != p)
+        var (h, w) = grid is { } g ? ((long)g.H, (long)g.W) : (side, side);
+        if (h * w != p)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"AdaptiveNoiseFilter: the 2-D conv needs a square patch grid, got {p} patch tokens"));
-        return Conv.Forward(channelsFirst.Reshape(b, Dim, side, side)).Flatten(2).Transpose(1, 2);
+                $"AdaptiveNoiseFilter: {p} patch tokens do not fill a {h}×{w} grid (the 2-D conv assumes a square grid unless told)"));
+        return Conv.Forward(channelsFirst.Reshape(b, Dim, h, w)).Flatten(2).Transpose(1, 2);
     }
 }
 
@@ -142,8 +149,12 @@ public sealed class AdaptiveNoiseFilterStack : Module
     /// <summary>The filter after block <paramref name="block"/>, or null.</summary>
     public AdaptiveNoiseFilter? After(int block) => _filters.GetValueOrDefault(block);
 
-    /// <summary>Applies the filter after block <paramref name="block"/> if there is one; otherwise returns <paramref name="tokens"/> itself.</summary>
-    public Tensor Apply(int block, Tensor tokens) => _filters.TryGetValue(block, out var f) ? f.Forward(tokens) : tokens;
+    /// <summary>
+    /// Applies the filter after block <paramref name="block"/> if there is one (<paramref name="grid"/>: the patch grid's
+    /// height and width, null for square); otherwise returns <paramref name="tokens"/> itself.
+    /// </summary>
+    public Tensor Apply(int block, Tensor tokens, (int H, int W)? grid = null) =>
+        _filters.TryGetValue(block, out var f) ? f.Forward(tokens, grid) : tokens;
 
     /// <summary>Re-initialises every filter (<see cref="AdaptiveNoiseFilter.ResetParameters"/>).</summary>
     public void ResetParameters()

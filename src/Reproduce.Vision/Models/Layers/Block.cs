@@ -5,7 +5,8 @@ namespace Reproduce.Vision.Models.Layers;
 
 /// <summary>
 /// Pre-norm transformer block (timm's <c>Block</c>):
-/// x + drop_path(ls1(attn(norm1(x)))), then x + drop_path(ls2(mlp(norm2(x)))).
+/// x + drop_path(ls1(attn(norm1(x)))), then x + drop_path(ls2(mlp(norm2(x)))); with LV-ViT's
+/// <c>skip_lam</c> ≠ 1 each branch is divided by it before the residual add (TokenLabeling's <c>Block</c>).
 /// Disabled layer scale and drop path are <see cref="Identity"/> children, so the keys
 /// (<c>norm1</c>, <c>attn</c>, <c>ls1.gamma</c> only with layer scale, <c>norm2</c>, <c>mlp</c>, <c>ls2.gamma</c>) match timm.
 /// With a <see cref="BlockSpecialization"/> the class token takes its own path through the specialized layers
@@ -31,6 +32,8 @@ public sealed partial class Block : Module<Tensor, Tensor>
     public Module<Tensor, Tensor> DropPath2 { get; }
     /// <summary>This block's drop-path rate.</summary>
     public double DropPathRate { get; }
+    /// <summary>Residual branch divisor (LV-ViT <c>skip_lam</c>; 1 for ViT).</summary>
+    public double SkipLam { get; }
 
     /// <summary>Creates the block (timm argument names in parentheses).</summary>
     /// <param name="dim">Token width.</param>
@@ -43,11 +46,14 @@ public sealed partial class Block : Module<Tensor, Tensor>
     /// <param name="dropPath">Stochastic depth rate.</param>
     /// <param name="normEps">LayerNorm epsilon.</param>
     /// <param name="device">Device for the parameters.</param>
+    /// <param name="skipLam">Residual branch divisor (LV-ViT <c>skip_lam</c>).</param>
     /// <param name="specialization">[CLS]/patch specialization of this block (arXiv 2602.08626), or null for timm's plain block.</param>
     public Block(int dim, int numHeads, double mlpRatio = 4, bool qkvBias = false, double projDrop = 0, double attnDrop = 0,
-        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, BlockSpecialization? specialization = null)
+        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, double skipLam = 1.0,
+        BlockSpecialization? specialization = null)
     {
         DropPathRate = dropPath;
+        SkipLam = skipLam;
         Norm1 = Register("norm1", new LayerNorm(dim, normEps, device: device));
         Attn = Register("attn", new Attention(dim, numHeads, qkvBias, attnDrop, projDrop, device));
         Ls1 = Register("ls1", MakeLayerScale(dim, initValues, device));
@@ -68,8 +74,11 @@ public sealed partial class Block : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input)
     {
         using var s = Scope.Enter();
-        var x = input.Add(DropPath1.Call(ScaleAttention(Attn.Forward(NormBeforeAttention(input)))));
-        x = x.Add(DropPath2.Call(ScaleMlp(MlpPath(NormBeforeMlp(x)))));
+        var x = input.Add(Scaled(DropPath1.Call(ScaleAttention(Attn.Forward(NormBeforeAttention(input))))));
+        x = x.Add(Scaled(DropPath2.Call(ScaleMlp(MlpPath(NormBeforeMlp(x))))));
         return s.MoveOut(x);
     }
+
+    // TokenLabeling divides (branch / skip_lam); skipped entirely at 1 so ViT numerics are untouched.
+    private Tensor Scaled(Tensor branch) => SkipLam == 1.0 ? branch : branch.Div(SkipLam);
 }

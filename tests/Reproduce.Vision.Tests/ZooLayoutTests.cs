@@ -1,0 +1,146 @@
+namespace Reproduce.Vision.Tests;
+
+/// <summary>State-dict layouts, parameter counts and GFLOPs of the registered models against timm, TokenLabeling and the papers.</summary>
+public class ZooLayoutTests
+{
+    // Fixture layout name → registry name and overrides giving the same configuration.
+    public static TheoryData<string, string, string[]> Layouts => new()
+    {
+        { "vit_base_patch16_224", "vit_base_patch16_224", [] },
+        { "deit3_small_patch16_224", "deit3_small_patch16_224", [] },
+        { "vit_small_patch14_reg4_dinov2", "vit_small_patch14_reg4_dinov2", [] },
+        { "vit_small_patch16_224_avg", "vit_small_patch16_224", ["global_pool=avg"] },
+        { "lvvit_s", "lvvit_s", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void StateDictKeysAndShapesEqualTheReferenceLayout(string layout, string model, string[] overrides)
+    {
+        var reference = ZooReference.Root.GetProperty("layouts").GetProperty(layout);
+        var entry = ModelRegistry.Resolve(model, overrides.Select(ModelOptions.ParseAssignment));
+        using var m = new VisionTransformer((VitConfig)entry.Config, initWeights: false);
+        using var scope = Scope.Enter();
+        var ours = m.StateDict().Select(kv => (kv.Key, kv.Value.Shape)).ToList();
+        var theirs = reference.GetProperty("keys").EnumerateArray()
+            .Select(k => (Key: k[0].GetString()!, Shape: ZooReference.Shape(k[1]))).ToList();
+        Assert.Equal(theirs.Select(k => k.Key), ours.Select(o => o.Key));
+        for (var i = 0; i < ours.Count; i++)
+            Assert.True(theirs[i].Shape.SequenceEqual(ours[i].Shape), $"{ours[i].Key}: {string.Join("x", ours[i].Shape)} vs reference {string.Join("x", theirs[i].Shape)}");
+        var count = reference.GetProperty("param_count").GetInt64();
+        Assert.Equal(count, m.ParameterCount());
+        Assert.Equal(count, entry.Config.ParamCount());
+    }
+
+    // Published counts in millions, rounded to 0.01M (LV-ViT: TokenLabeling README) or 0.1M (DeiT paper / timm).
+    [Theory]
+    [InlineData("lvvit_t", 8.53, 0.01)]
+    [InlineData("lvvit_s", 26.15, 0.01)]
+    [InlineData("lvvit_s_384", 26.30, 0.01)]
+    [InlineData("lvvit_m", 55.83, 0.01)]
+    [InlineData("lvvit_m_384", 56.03, 0.01)]
+    [InlineData("lvvit_m_448", 56.13, 0.01)]
+    [InlineData("lvvit_l_448", 150.47, 0.01)]
+    [InlineData("lvvit_l_512", 150.66, 0.01)]
+    [InlineData("deit_tiny_patch16_224", 5.7, 0.1)]
+    [InlineData("deit_small_patch16_224", 22.1, 0.1)]
+    [InlineData("vit_base_patch16_224", 86.6, 0.1)]
+    public void ParameterCountsEqualThePublishedOnes(string name, double millions, double rounding)
+    {
+        var count = ModelRegistry.Get(name).Config.ParamCount();
+        Assert.True(Math.Abs(count / 1e6 - millions) <= rounding / 2 + 1e-9, $"{name}: {count:N0} parameters, published {millions}M");
+    }
+
+    [Fact]
+    public void ExactTimmCounts()
+    {
+        Assert.Equal(5_717_416L, ModelRegistry.Get("deit_tiny_patch16_224").Config.ParamCount());
+        Assert.Equal(22_050_664L, ModelRegistry.Get("deit_small_patch16_224").Config.ParamCount());
+        Assert.Equal(86_567_656L, ModelRegistry.Get("vit_base_patch16_224").Config.ParamCount());
+        Assert.Equal(26_151_824L, ModelRegistry.Get("lvvit_s").Config.ParamCount());
+    }
+
+    // Commonly cited GFLOPs (GMACs): DeiT-S 4.6, ViT-B/16 17.6 (DeiT paper / timm); LV-ViT from the PaddleViT port's table.
+    [Theory]
+    [InlineData("deit_small_patch16_224", 4.6)]
+    [InlineData("vit_base_patch16_224", 17.6)]
+    [InlineData("lvvit_s", 6.6)]
+    [InlineData("lvvit_s_384", 22.2)]
+    [InlineData("lvvit_l_448", 157.2)]
+    public void GflopsAreWithinThreePercentOfTheCitedOnes(string name, double cited)
+    {
+        var g = ModelRegistry.Get(name).Summary().Gflops;
+        Assert.True(Math.Abs(g / cited - 1) <= 0.03, $"{name}: {g:F2} GFLOPs vs cited {cited}");
+    }
+
+    [Fact]
+    public void ConvStemFlopsAreCountedAsConvolutions()
+    {
+        var lv = LvVit.Small;
+        var plainStem = lv with { EmbedLayer = EmbedLayer.Patch };
+        // stem: 112² positions × (3·49·64 + 2·9·64·64) MACs; proj 196 × 64·8·8 × 384 instead of 196 × 3·16·16 × 384.
+        var stemMacs = 112.0 * 112 * (3 * 49 * 64 + 2 * 9 * 64 * 64) + 196.0 * 64 * 64 * 384 - 196.0 * 3 * 256 * 384;
+        Assert.Equal(stemMacs, lv.ForwardMatmulFlops() / 2 - plainStem.ForwardMatmulFlops() / 2, 3);
+        Assert.Equal(112, lv.StemSize);
+    }
+
+    [Fact]
+    public void AnalyticParameterCountsMatchTheBuiltModelForEveryRegisteredModel()
+    {
+        // Every registered option combination, shrunk (ViTs: depth 1, width 64; ResNets: one block per stage, width 8)
+        // so that building all of them is quick.
+        foreach (var entry in ModelRegistry.All)
+        {
+            var overrides = entry.Config is VitConfig
+                ? new List<KeyValuePair<string, string>> { new("depth", "1"), new("embed_dim", "64"), new("num_heads", "2") }
+                : [new("layers", "1,1,1,1"), new("base_width", "8")];
+            var small = entry.With(overrides);
+            using var model = small.Create();
+            Assert.True(small.Config.ParamCount() == model.ParameterCount(), $"{entry.Name}: analytic {small.Config.ParamCount()} vs built {model.ParameterCount()}");
+        }
+    }
+
+    // Option combinations beyond the registered defaults; each new option that adds parameters belongs here.
+    [Theory]
+    [InlineData("return_dense=true", "mix_token=true")]
+    [InlineData("reg_tokens=2", "no_embed_class=true")]
+    [InlineData("reg_tokens=3")]
+    [InlineData("embed_layer=conv_stem", "stem_channels=16")]
+    [InlineData("init_values=1e-5", "qkv_bias=false")]
+    [InlineData("global_pool=avg")]
+    [InlineData("class_token=false", "global_pool=avg")]
+    [InlineData("num_classes=0")]
+    [InlineData("mlp_ratio=2.5", "img_size=56", "dynamic_img_size=true")]
+    [InlineData("sta=on", "anf=on")]
+    [InlineData("anf=kernel_size=5,conv_axis=grid2d,gate=token,after_blocks=0/2")]
+    [InlineData("anf=conv_axis=channels")]
+    [InlineData("specialization=norm+qkv")]
+    [InlineData("specialize=norm+qkv+proj+mlp", "init_values=1e-5", "qkv_bias=false")]
+    [InlineData("specialize=norm+qkv+proj+mlp+lora3,qkv_blocks=0:4", "reg_tokens=2")]
+    [InlineData("specialize=ln+qkv,registers_on_cls_path=true", "reg_tokens=2", "global_pool=avg")]
+    public void AnalyticParameterCountsMatchTheBuiltModelForOptionCombinations(params string[] options)
+    {
+        var entry = ModelRegistry.Resolve("vit_tiny_fm28", options.Select(ModelOptions.ParseAssignment));
+        using var model = entry.Create();
+        Assert.Equal(entry.Config.ParamCount(), model.ParameterCount());
+    }
+
+    [Fact]
+    public void RegistryHasThePapersModels()
+    {
+        string[] required =
+        [
+            "deit_tiny_patch16_224", "deit_small_patch16_224", "deit_base_patch16_224", "deit_base_patch16_384",
+            "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_384",
+            "vit_large_patch16_224", "vit_huge_patch14_224", "deit3_small_patch16_224", "vit_small_patch14_reg4_dinov2",
+            "lvvit_t", "lvvit_s", "lvvit_s_384", "lvvit_m", "lvvit_m_384", "lvvit_m_448", "lvvit_l", "lvvit_l_448", "lvvit_l_512",
+            "vit_tiny_fm28", "vit_small_fm28", "lvvit_tiny_fm28", "vit_tiny_scenes64",
+        ];
+        foreach (var name in required) Assert.True(ModelRegistry.Contains(name), $"{name} is not registered");
+        foreach (var size in new[] { "tiny", "small", "base", "large", "huge" })
+            foreach (var patch in new[] { 16, 14 })
+                Assert.True(ModelRegistry.Contains($"vit_{size}_patch{patch}_224"), $"vit_{size}_patch{patch}_224 is not registered");
+        Assert.Equal(ModelRegistry.All.Count, ModelRegistry.All.Select(e => e.Name).Distinct().Count());
+        Assert.Equal(448, ModelRegistry.Get("lvvit_l_448").Summary().Resolution);
+    }
+}
