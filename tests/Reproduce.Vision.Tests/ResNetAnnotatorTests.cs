@@ -75,6 +75,13 @@ public class ResNetAnnotatorTests
         Assert.Equal(2048, ResNetConfig.ResNet50.NumFeatures);
         Assert.Equal(32, ResNetConfig.ResNet50.Stride);
         Assert.Equal(18, ResNetConfig.ResNet50.FeatureSize(576)); // Token Labeling's 18×18 maps at 576 (papers.md §1.4)
+        // Analytic counts (what `reproduce models` lists) agree with the built models; torchvision lists 4.09 GFLOPS for resnet50.
+        Assert.Equal(25_557_032L, ResNetConfig.ResNet50.ParamCount());
+        Assert.Equal(counts.GetProperty("resnet18").GetInt64(), ResNetConfig.ResNet18.ParamCount());
+        Assert.Equal(4.09, ResNetConfig.ResNet50.Gflops(), 2);
+        Assert.Equal(1.81, ResNetConfig.ResNet18.Gflops(), 2);
+        Assert.Equal(ResNetConfig.Quick.ParamCount(), Meta.Count(d => new ResNet(ResNetConfig.Quick, d)));
+        Assert.Equal(25_557_032L, ModelRegistry.Get("resnet50").Summary().Params);
     }
 
     /// <summary>The dense map at (i, j) is the classifier applied to that location's features; its mean is the pooled logit.</summary>
