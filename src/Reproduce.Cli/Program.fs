@@ -35,12 +35,14 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Info
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Info -> "print libtorch, thread and CUDA facts."
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
+            | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
 
 [<EntryPoint>]
 let main argv =
@@ -64,6 +66,7 @@ let main argv =
                   Names = a.GetResults Name
                   Sets = a.GetResults Override
                   ShowOptions = a.Contains Show_Options }
+        | [ Data a ] -> Data.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -1,3 +1,4 @@
+using Reproduce.Vision.Models.Layers;
 using Reproduce.Vision.Data.Mixing;
 
 namespace Reproduce.Vision.Tests;
@@ -84,13 +85,14 @@ public sealed class MixingTests
         var clipped = 0;
         for (var seed = 0; seed < 200; seed++)
         {
-            var box = TokenBox.Sample(gh, gw, new Random(seed)).Validate();
-            if (box.Y0 == 0 || box.X0 == 0 || box.Y1 == gh || box.X1 == gw) clipped++;
+            var box = new MixToken(generator: new Generator((ulong)seed)).Sample(gh, gw);
+            box.Validate();
+            if (box.Top == 0 || box.Left == 0 || box.Bottom == gh || box.Right == gw) clipped++;
             // The model's paste on the token grid: tokens inside the box come from sample B−1−i.
             var mask = MixTokenTargets.Mask(box).ToArray<bool>();
             var pasted = mask.Count(m => m);
             Assert.Equal(box.Area, pasted);
-            Assert.Equal(1.0 - (double)pasted / n, box.Lambda, 12);
+            Assert.Equal(1.0 - (double)pasted / n, box.ClassTargetWeight, 12);
             for (var r = 0; r < gh; r++)
                 for (var c = 0; c < gw; c++)
                     Assert.Equal(box.Contains(r, c), mask[r * gw + c]);
@@ -106,11 +108,11 @@ public sealed class MixingTests
         // Distinct soft targets per sample and token.
         var targets = Torch.Torch.Rand([B, 1 + n, c], new Generator(1));
         targets = targets.Div(targets.Sum(2, keepDim: true));
-        var box = new TokenBox(1, 4, 3, 5, gh, gw).Validate(); // touches the right border
+        var box = new MixTokenBox(1, 3, 4, 5, gh, gw); // rows [1,4) x cols [3,5): touches the right border
         var mixed = MixTokenTargets.Mix(targets, box);
         Assert.Equal(targets.Shape, mixed.Shape);
         var lam = 1.0 - 6.0 / n;
-        Assert.Equal(lam, box.Lambda, 12);
+        Assert.Equal(lam, box.ClassTargetWeight, 12);
         var t = targets.ToArray<float>();
         var m = mixed.ToArray<float>();
         float At(float[] a, int b, int row, int k) => a[(b * (1 + n) + row) * c + k];
@@ -127,8 +129,8 @@ public sealed class MixingTests
                         Assert.Equal(At(t, src, 1 + row * gw + col, k), At(m, i, 1 + row * gw + col, k));
                 }
         }
-        Assert.Throws<ArgumentException>(() => MixTokenTargets.Mix(targets, new TokenBox(0, 2, 0, 2, 5, 5)));
-        Assert.Throws<ArgumentException>(() => new TokenBox(2, 1, 0, 1, 4, 4).Validate());
+        Assert.Throws<ArgumentException>(() => MixTokenTargets.Mix(targets, new MixTokenBox(0, 0, 2, 2, 5, 5)));
+        Assert.Throws<ArgumentException>(() => MixTokenTargets.Mix(targets, new MixTokenBox(2, 0, 1, 1, gh, gw)));
     }
 
     [Fact]
@@ -136,9 +138,9 @@ public sealed class MixingTests
     {
         using var scope = Scope.Enter();
         var targets = Torch.Torch.Rand([B, 1 + 9, 3], new Generator(2));
-        var box = new TokenBox(2, 2, 1, 3, 3, 3);
+        var box = new MixTokenBox(2, 1, 2, 3, 3, 3);
         Assert.Equal(0, box.Area);
-        Assert.Equal(1.0, box.Lambda);
+        Assert.Equal(1.0, box.ClassTargetWeight);
         Assert.True(MixTokenTargets.Mix(targets, box).Equal(targets));
     }
 }

@@ -145,6 +145,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_autocast_enter(int dtype, out int prevEnabled, out int prevDtype);
     [LibraryImport(Lib)] internal static partial int rn_autocast_exit(int prevEnabled, int prevDtype);
 
+    // image codecs (rn_codec.cpp)
+    [LibraryImport(Lib)] internal static partial int rn_built_with_codecs();
+    [LibraryImport(Lib)] internal static partial int rn_image_info(byte* data, long n, out int format, out int height, out int width, out int channels, out int bitDepth);
+    [LibraryImport(Lib)] internal static partial int rn_jpeg_decode(byte* data, long n, int channels, int minH, int minW, int chw, int strict, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int rn_jpeg_encode(IntPtr image, int quality, int subsamp, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int rn_png_decode(byte* data, long n, int mode, int chw, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int rn_png_encode(IntPtr image, int level, out IntPtr result);
+
     /// <summary>The calling thread's last native error message.</summary>
     internal static string LastError() => Marshal.PtrToStringUTF8(rn_last_error()) ?? "unknown native error";
 
