@@ -1,5 +1,5 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
-// Targets: deps, native, build, test, bench, reproduce, info. Each runs what it depends on.
+// Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
 open System
 open System.Diagnostics
 open System.IO
@@ -144,6 +144,11 @@ let target (name: string) (rest: string list) =
         native ()
         build ()
         run "dotnet" (sprintf "run -c Release --no-build --project bench/Reproduce.Bench -- %s" (String.Join(" ", rest)))
+    | "bench-data" ->
+        ensurePackages (basePackages @ testPackages @ [ "python3-pil"; "python3-torchvision" ])
+        native ()
+        build ()
+        run "dotnet" (sprintf "run -c Release --no-build --project bench/Reproduce.DataBench -- %s" (String.Join(" ", rest)))
     | "reproduce" ->
         ensurePackages basePackages
         native ()
@@ -154,8 +159,8 @@ let target (name: string) (rest: string list) =
         native ()
         build ()
         cli "info"
-    | other -> fail "unknown target '%s' (deps, native, build, test, bench, reproduce, info)" other
+    | other -> fail "unknown target '%s' (deps, native, build, test, bench, bench-data, reproduce, info)" other
 
 match fsi.CommandLineArgs |> Array.toList |> List.tail with
-| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|reproduce|info> [args]"
+| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|bench-data|reproduce|info> [args]"
 | name :: rest -> target name (rest |> List.filter ((<>) "--"))
