@@ -87,10 +87,13 @@ public class ZooLayoutTests
     [Fact]
     public void AnalyticParameterCountsMatchTheBuiltModelForEveryRegisteredModel()
     {
-        // Every registered option combination, shrunk (depth 1, width 64) so that building all of them is quick.
+        // Every registered option combination, shrunk (ViTs: depth 1, width 64; ResNets: one block per stage, width 8)
+        // so that building all of them is quick.
         foreach (var entry in ModelRegistry.All)
         {
-            var overrides = new List<KeyValuePair<string, string>> { new("depth", "1"), new("embed_dim", "64"), new("num_heads", "2") };
+            var overrides = entry.Config is VitConfig
+                ? new List<KeyValuePair<string, string>> { new("depth", "1"), new("embed_dim", "64"), new("num_heads", "2") }
+                : [new("layers", "1,1,1,1"), new("base_width", "8")];
             var small = entry.With(overrides);
             using var model = small.Create();
             Assert.True(small.Config.ParamCount() == model.ParameterCount(), $"{entry.Name}: analytic {small.Config.ParamCount()} vs built {model.ParameterCount()}");
@@ -108,6 +111,13 @@ public class ZooLayoutTests
     [InlineData("class_token=false", "global_pool=avg")]
     [InlineData("num_classes=0")]
     [InlineData("mlp_ratio=2.5", "img_size=56", "dynamic_img_size=true")]
+    [InlineData("sta=on", "anf=on")]
+    [InlineData("anf=kernel_size=5,conv_axis=grid2d,gate=token,after_blocks=0/2")]
+    [InlineData("anf=conv_axis=channels")]
+    [InlineData("specialization=norm+qkv")]
+    [InlineData("specialize=norm+qkv+proj+mlp", "init_values=1e-5", "qkv_bias=false")]
+    [InlineData("specialize=norm+qkv+proj+mlp+lora3,qkv_blocks=0:4", "reg_tokens=2")]
+    [InlineData("specialize=ln+qkv,registers_on_cls_path=true", "reg_tokens=2", "global_pool=avg")]
     public void AnalyticParameterCountsMatchTheBuiltModelForOptionCombinations(params string[] options)
     {
         var entry = ModelRegistry.Resolve("vit_tiny_fm28", options.Select(ModelOptions.ParseAssignment));

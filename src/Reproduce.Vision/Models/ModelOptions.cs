@@ -18,8 +18,10 @@ public sealed record OptionInfo(string Name, string Type, PropertyInfo Property)
 /// valid ones listed. New options added to a record are picked up without touching this class.
 /// Values: integers and floats in invariant culture, <c>true</c>/<c>false</c>, <c>none</c> for a nullable
 /// option, enum values in snake_case (<c>global_pool=avg</c>, <c>embed_layer=conv_stem</c>; flags joined
-/// by '+'), strings as given. Aliases: <c>drop_path</c> → <c>drop_path_rate</c>, <c>drop</c> → <c>drop_rate</c>
-/// (timm's training flags <c>--drop-path</c>, <c>--drop</c>); '-' may stand for '_'.
+/// by '+'), strings as given, integer lists comma-separated (<c>layers=3,4,6,3</c>), and any other type through its
+/// static <c>Parse(string)</c> (its <c>ToString()</c> writing the same form: <c>specialization=norm+qkv</c>, <c>anf=on</c>).
+/// Aliases: <c>drop_path</c> → <c>drop_path_rate</c>, <c>drop</c> → <c>drop_rate</c> (timm's training flags
+/// <c>--drop-path</c>, <c>--drop</c>), <c>specialize</c> → <c>specialization</c>; '-' may stand for '_'.
 /// </summary>
 public static class ModelOptions
 {
@@ -27,6 +29,7 @@ public static class ModelOptions
     {
         ["drop_path"] = "drop_path_rate",
         ["drop"] = "drop_rate",
+        ["specialize"] = "specialization",
     };
 
     /// <summary>snake_case of a PascalCase name: <c>QkvBias</c> → <c>qkv_bias</c>, <c>ClsTokenInitStd</c> → <c>cls_token_init_std</c>.</summary>
@@ -104,6 +107,7 @@ public static class ModelOptions
         null => "none",
         bool b => b ? "true" : "false",
         Enum e => string.Join("+", e.ToString().Split(", ").Select(SnakeCase)),
+        int[] list => string.Join(",", list.Select(v => v.ToString(CultureInfo.InvariantCulture))),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -117,7 +121,8 @@ public static class ModelOptions
         if (t == typeof(bool)) return "bool";
         if (t == typeof(string)) return "str";
         if (t.IsEnum) return string.Join("|", Enum.GetNames(t).Select(SnakeCase));
-        return t.Name;
+        if (t == typeof(int[])) return "int,int,...";
+        return TextParser(t) is not null ? "none|spec (" + t.Name + ")" : t.Name;
     }
 
     private static object? Parse(OptionInfo option, string value, string context)
@@ -159,6 +164,25 @@ public static class ModelOptions
             foreach (var p in parts) bits |= Convert.ToUInt64(Enum.Parse(t, names[p]), CultureInfo.InvariantCulture);
             return Enum.ToObject(t, bits);
         }
+        if (t == typeof(int[]))
+            return v.Split(',', StringSplitOptions.TrimEntries).Select(x =>
+                int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw Bad("integers separated by ','")).ToArray();
+        if (TextParser(t) is { } parse)
+        {
+            if (v.Equals("none", StringComparison.OrdinalIgnoreCase) || v.Equals("null", StringComparison.OrdinalIgnoreCase)) return null;
+            try
+            {
+                return parse.Invoke(null, [v]);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is ArgumentException cause)
+            {
+                throw new ArgumentException($"{context}: option '{option.Name}': {cause.Message}", cause);
+            }
+        }
         throw new ArgumentException($"{context}: option '{option.Name}' has type {t.Name}, which cannot be set from text");
     }
+
+    /// <summary>A public static <c>Parse(string)</c> of <paramref name="t"/> returning a <paramref name="t"/>, or null.</summary>
+    private static MethodInfo? TextParser(Type t) =>
+        t.GetMethod("Parse", BindingFlags.Public | BindingFlags.Static, [typeof(string)]) is { } m && t.IsAssignableFrom(m.ReturnType) ? m : null;
 }

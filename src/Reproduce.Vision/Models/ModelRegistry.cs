@@ -43,7 +43,10 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// at batch 128 here, bench/README.md) and <c>lvvit_tiny_fm28</c> (the LV-ViT recipe at D 96, depth 4: 32-channel
 /// conv stem, MLP 3×, skip_lam 2, aux_head + MixToken) take Fashion-MNIST as it is (28×28, 1 channel, 10 classes,
 /// patch 4 → a 7×7 grid, 49 patch tokens); <c>vit_tiny_scenes64</c> (D 96, depth 4, no classifier) is the
-/// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads.</para>
+/// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads;
+/// <c>resnet_tiny_fm28</c> (<see cref="ResNetConfig.Quick"/>) is the Token Labeling annotator for Fashion-MNIST
+/// (4×4 score maps). The STA/ANF and [CLS]/patch variants are options on any ViT entry
+/// (<c>--set sta=on</c>, <c>--set anf=on</c>, <c>--set specialize=norm+qkv</c>), not new names.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other
 /// <see cref="IModelConfig"/> record.
@@ -54,6 +57,7 @@ public static class ModelRegistry
     private const string TokenLabeling = "TokenLabeling (zihangJiang/TokenLabeling)";
     private const string Ours = "ours (timm-style name; timm has no such entry)";
     private const string Quick = "ours (quick profile, CPU)";
+    private const string TorchvisionAndTimm = "torchvision (timm's resnet has the same layout)";
 
     private static readonly Lazy<IReadOnlyList<ModelEntry>> Entries = new(Build);
 
@@ -146,6 +150,11 @@ public static class ModelRegistry
                 ImgSize = 28, PatchSize = 4, InChans = 1, NumClasses = 10, EmbedDim = 96, Depth = 4, NumHeads = 3, StemChannels = 32,
             }, Quick),
             Vit("vit_tiny_scenes64", fm28 with { ImgSize = 64, PatchSize = 8, InChans = 3, NumClasses = 0 }, Quick),
+
+            // Token Labeling's annotator (the paper used NFNet-F6): a fully convolutional ResNet with dense score maps.
+            Entry("resnet18", ResNetConfig.ResNet18, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
+            Entry("resnet50", ResNetConfig.ResNet50, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
+            Entry("resnet_tiny_fm28", ResNetConfig.Quick, (c, d) => new ResNet(c, d), Quick),
         };
         var duplicate = list.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"ModelRegistry: '{duplicate.Key}' is registered twice");

@@ -58,7 +58,7 @@ public sealed partial class VisionTransformer
         if (AuxHead is null)
             throw new InvalidOperationException("VisionTransformer.ForwardTokenLabeling: the model has no aux_head (set return_dense=true)");
         using var s = Scope.Enter();
-        var grid = PatchEmbed.ForwardGrid(images);
+        var grid = EmbedGrid(images); // patch embedding (+ STA when on), before MixToken
         int h = (int)grid.Size(2), w = (int)grid.Size(3);
         box ??= Training && Config.MixToken ? MixTokenSampler.Sample(h, w) : MixTokenBox.Empty(h, w);
         if (box.GridHeight != h || box.GridWidth != w)

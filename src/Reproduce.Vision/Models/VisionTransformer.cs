@@ -17,6 +17,10 @@ namespace Reproduce.Vision.Models;
 /// Linear weight with zero biases, truncated normal for <c>pos_embed</c>, N(0, σ²) for <c>cls_token</c> and
 /// <c>reg_token</c> (σ = <see cref="VitConfig.ClsTokenInitStd"/>: timm 1e−6, LV-ViT .02), PyTorch's default
 /// for the convolutions, LayerNorm and BatchNorm ones/zeros — which is also TokenLabeling's <c>_init_weights</c>.
+/// <para>Options for the STA/ANF and [CLS]/patch papers, each off (null) by default and adding keys only when on:
+/// Structured Token Augmentation after the patch embedding (<see cref="VitConfig.Sta"/>), Adaptive Noise Filters
+/// between blocks (<see cref="VitConfig.Anf"/>, keys <c>anf.&lt;block&gt;.*</c>) and [CLS]/patch specialization
+/// (<see cref="VitConfig.Specialization"/>, <c>_cls</c> sibling keys; VisionTransformer.Specialization.cs).</para>
 /// </summary>
 public sealed partial class VisionTransformer : Module<Tensor, Tensor>
 {
@@ -43,6 +47,12 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
     public Module<Tensor, Tensor> FcNorm { get; }
     /// <summary>Classifier, or <see cref="Identity"/> when <see cref="VitConfig.NumClasses"/> is 0.</summary>
     public Module<Tensor, Tensor> Head { get; }
+    /// <summary>Structured Token Augmentation on the patch tokens (training only), or null (<see cref="VitConfig.Sta"/>).</summary>
+    public StructuredTokenAugmentation? Sta { get; }
+    /// <summary>Adaptive Noise Filters between blocks, or null (<see cref="VitConfig.Anf"/>).</summary>
+    public AdaptiveNoiseFilterStack? Anf { get; }
+    /// <summary>Class path of the final <see cref="Norm"/> (<c>norm_cls</c>), or null (<see cref="VitConfig.Specialization"/>).</summary>
+    public SpecializedLayerNorm? NormCls { get; }
 
     /// <summary>Builds the model and applies timm's initialisation (seed with <see cref="Torch.Torch.ManualSeed"/>).</summary>
     /// <param name="config">The configuration (validated here).</param>
@@ -57,6 +67,9 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         var d = config.EmbedDim;
         PatchEmbed = Register("patch_embed", new PatchEmbed(config.ImgSize, config.PatchSize, config.InChans, d, bias: true, device: device,
             stemChannels: config.EmbedLayer == EmbedLayer.ConvStem ? config.StemChannels : 0, strictImgSize: !config.DynamicImgSize));
+        Sta = config.Sta is { } sta
+            ? Register("sta", new StructuredTokenAugmentation(sta, config.PatchSize, config.EmbedLayer == EmbedLayer.ConvStem ? null : PatchEmbed.Proj))
+            : null;
         ClsToken = config.ClassToken ? RegisterParameter("cls_token", Torch.Torch.Zeros([1, 1, d], device: device)) : null;
         RegToken = config.RegTokens > 0 ? RegisterParameter("reg_token", Torch.Torch.Zeros([1, config.RegTokens, d], device: device)) : null;
         PosEmbed = RegisterParameter("pos_embed", Torch.Torch.Zeros([1, config.PosEmbedLength, d], device: device));
@@ -65,9 +78,14 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         _blocks = Register("blocks", new ModuleList<Block>());
         for (var i = 0; i < config.Depth; i++)
             _blocks.Add(new Block(d, config.NumHeads, config.MlpRatio, config.QkvBias, config.ProjDropRate, config.AttnDropRate,
-                config.InitValues, rates[i], config.NormEps, device, config.SkipLam));
+                config.InitValues, rates[i], config.NormEps, device, config.SkipLam,
+                config.Specialization?.ForBlock(i, config.Depth, config.NumPrefixTokens)));
+        Anf = config.Anf is { } anf ? Register("anf", new AdaptiveNoiseFilterStack(anf, config.Depth, d, config.NumPrefixTokens, config.NormEps, device)) : null;
 
         Norm = Register("norm", config.UseFcNorm ? new Identity() : (Module<Tensor, Tensor>)new LayerNorm(d, config.NormEps, device: device));
+        NormCls = config.Specialization is { Norms: true } spec && !config.UseFcNorm
+            ? Register("norm_cls", new SpecializedLayerNorm(d, spec.ClsTokens(config.NumPrefixTokens), config.NormEps, device))
+            : null;
         FcNorm = Register("fc_norm", config.UseFcNorm ? new LayerNorm(d, config.NormEps, device: device) : (Module<Tensor, Tensor>)new Identity());
         Head = Register("head", config.NumClasses > 0 ? new Linear(d, config.NumClasses, device: device) : (Module<Tensor, Tensor>)new Identity());
         AuxHead = config.ReturnDense ? Register("aux_head", new Linear(d, config.NumClasses, device: device)) : null;
@@ -126,6 +144,9 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
                     break;
             }
         }
+        // Layers with their own init, applied after the loop above (which would overwrite it).
+        Anf?.ResetParameters();
+        InitClsPaths();
     }
 
     /// <summary>Number of prefix tokens (class, then registers) before the patch tokens.</summary>
@@ -177,17 +198,57 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
     public Tensor ForwardFeatures(Tensor images)
     {
         using var s = Scope.Enter();
-        return s.MoveOut(ForwardGridFeatures(PatchEmbed.ForwardGrid(images)));
+        return s.MoveOut(ForwardGridFeatures(EmbedGrid(images)));
     }
 
-    /// <summary>Patch grid [B,D,h,w] → flattened, position-embedded, through the blocks and the final norm.</summary>
-    private Tensor ForwardGridFeatures(Tensor grid)
+    /// <summary>
+    /// Images [B,C,H,W] → the patch grid [B,D,h,w]: the patch embedding, then Structured Token Augmentation when on
+    /// (training only; before MixToken, which cuts this grid).
+    /// </summary>
+    public Tensor EmbedGrid(Tensor images)
+    {
+        var grid = PatchEmbed.ForwardGrid(images);
+        if (Sta is null || !Sta.Active) return grid;
+        using var s = Scope.Enter();
+        var shape = grid.Shape;
+        var tokens = Sta.Apply(images, grid.Flatten(2).Transpose(1, 2));
+        return s.MoveOut(tokens.Transpose(1, 2).Reshape(shape));
+    }
+
+    /// <summary>Patch grid [B,D,h,w] → the tokens entering block 0 (flattened row-major, then <see cref="PosEmbedTokens"/>).</summary>
+    public Tensor GridTokens(Tensor grid)
     {
         using var s = Scope.Enter();
         var shape = grid.Shape;
-        var x = PosEmbedTokens(grid.Flatten(2).Transpose(1, 2), ((int)shape[2], (int)shape[3]));
-        foreach (var block in _blocks) x = block.Forward(x);
-        x = Norm.Call(x);
+        return s.MoveOut(PosEmbedTokens(grid.Flatten(2).Transpose(1, 2), ((int)shape[2], (int)shape[3])));
+    }
+
+    /// <summary>Images [B,C,H,W] → the tokens entering block 0 (<see cref="GridTokens"/> of <see cref="EmbedGrid"/>).</summary>
+    public Tensor EmbedTokens(Tensor images)
+    {
+        using var s = Scope.Enter();
+        return s.MoveOut(GridTokens(EmbedGrid(images)));
+    }
+
+    /// <summary>Block <paramref name="index"/>, followed by its Adaptive Noise Filter when there is one (on the h×w patch grid <paramref name="grid"/>).</summary>
+    public Tensor ForwardBlock(int index, Tensor tokens, (int H, int W)? grid = null)
+    {
+        var x = _blocks[index].Forward(tokens);
+        return Anf is null ? x : Anf.Apply(index, x, grid);
+    }
+
+    /// <summary>The final norm (its class path on the class token when specialized; identity with <c>fc_norm</c>).</summary>
+    public Tensor ApplyNorm(Tensor tokens) =>
+        NormCls is not null ? NormCls.Forward(tokens, (LayerNorm)Norm) : Norm.Call(tokens);
+
+    /// <summary>Patch grid [B,D,h,w] → flattened, position-embedded, through the blocks (and filters) and the final norm.</summary>
+    private Tensor ForwardGridFeatures(Tensor grid)
+    {
+        using var s = Scope.Enter();
+        var hw = ((int)grid.Size(2), (int)grid.Size(3));
+        var x = GridTokens(grid);
+        for (var i = 0; i < _blocks.Count; i++) x = ForwardBlock(i, x, hw);
+        x = ApplyNorm(x);
         return s.MoveOut(x);
     }
 

@@ -12,7 +12,8 @@ public sealed partial record VitConfig
     /// conv stem c·C·49 + 2c + 2(9c² + 2c) + D·c·(p/2)² + D with its BatchNorm affine parameters), class and
     /// register tokens, <c>pos_embed</c>, per block 2D + 3D² (+3D qkv bias) + D² + D (+D layer scale) + 2D +
     /// 2·D·Hm + Hm + D (+D layer scale), the final norm 2D, the head D·K + K and, with
-    /// <see cref="ReturnDense"/>, the aux head D·K + K. BatchNorm running statistics are buffers, not counted.
+    /// <see cref="ReturnDense"/>, the aux head D·K + K, plus the STA/ANF and specialization options
+    /// (VitConfig.PaperOptions.cs). BatchNorm running statistics are buffers, not counted.
     /// </summary>
     public long ParamCount()
     {
@@ -24,7 +25,7 @@ public sealed partial record VitConfig
         var block = 2 * d + 3 * d * d + (QkvBias ? 3 * d : 0) + d * d + d + (InitValues is null ? 0 : 2 * d)
             + 2 * d + 2 * d * hm + hm + d;
         var head = k > 0 ? d * k + k : 0;
-        return embed + tokens + Depth * block + 2 * d + head + (ReturnDense ? head : 0);
+        return embed + tokens + Depth * block + 2 * d + head + (ReturnDense ? head : 0) + PaperOptionsParamCount();
     }
 
     /// <summary>

@@ -126,6 +126,8 @@ public sealed partial record VitConfig : IModelConfig
     /// map), per block 2·T·D·3D (qkv) + 2·T²·D (q·kᵀ) + 2·T²·D (attn·v) + 2·T·D² (proj) + 2·2·T·D·Hm (fc1, fc2),
     /// the head 2·D·K and, with <see cref="ReturnDense"/>, the aux head 2·P·D·K.
     /// ViT-S/16 gives 9.20 GFLOP = 4.60 GMACs, the figure timm's model card gives for DeiT-S/16 (same shape).
+    /// Adaptive Noise Filters add their gate and conv (<see cref="AdaptiveNoiseFilterConfig.ForwardFlops"/>); STA and
+    /// [CLS]/patch specialization add none (VitConfig.PaperOptions.cs).
     /// </summary>
     public double ForwardMatmulFlops()
     {
@@ -143,7 +145,7 @@ public sealed partial record VitConfig : IModelConfig
         var block = 2 * t * d * 3 * d + 2 * t * t * d + 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * hm;
         var head = 2.0 * d * NumClasses;
         var aux = ReturnDense ? 2.0 * n * d * NumClasses : 0;
-        return embed + Depth * block + head + aux;
+        return embed + Depth * block + head + aux + PaperOptionsFlops();
     }
 
     /// <summary>ViT-Ti/16 (timm <c>vit_tiny_patch16_224</c>): D 192, depth 12, 3 heads.</summary>
@@ -174,5 +176,6 @@ public sealed partial record VitConfig : IModelConfig
         Require(RegTokens >= 0, $"reg_tokens {RegTokens} is negative");
         Require(ClsTokenInitStd >= 0, $"cls-token init std {ClsTokenInitStd} is negative");
         ValidateTokenLabeling(Require);
+        ValidatePaperOptions();
     }
 }

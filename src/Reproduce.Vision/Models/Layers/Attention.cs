@@ -8,7 +8,7 @@ namespace Reproduce.Vision.Models.Layers;
 /// softmax(q·kᵀ/√d)·v through <see cref="F.ScaledDotProductAttention"/> (the fused kernel on libtorch 2.x,
 /// timm's explicit math path on 1.13), heads merged, then the output projection <c>proj</c>.
 /// </summary>
-public sealed class Attention : Module<Tensor, Tensor>
+public sealed partial class Attention : Module<Tensor, Tensor>
 {
     /// <summary>Fused q, k, v projection D → 3D (key prefix <c>qkv</c>).</summary>
     public Linear Qkv { get; }
@@ -47,11 +47,11 @@ public sealed class Attention : Module<Tensor, Tensor>
         long b = shape[0], n = shape[1], c = shape[2];
         using var s = Scope.Enter();
         // [B,N,3D] → [3,B,H,N,d]
-        var qkv = Qkv.Forward(input).Reshape(b, n, 3, NumHeads, HeadDim).Permute(2, 0, 3, 1, 4);
+        var qkv = QkvPath(input).Reshape(b, n, 3, NumHeads, HeadDim).Permute(2, 0, 3, 1, 4);
         var parts = qkv.Unbind(0);
         var x = F.ScaledDotProductAttention(parts[0], parts[1], parts[2], dropout: AttnDrop, training: Training, scale: Scale);
         x = x.Transpose(1, 2).Reshape(b, n, c);
-        x = ModuleCalls.MaybeDropout(Proj.Forward(x), ProjDrop, Training);
+        x = ModuleCalls.MaybeDropout(ProjPath(x), ProjDrop, Training);
         return s.MoveOut(x);
     }
 }

@@ -9,8 +9,10 @@ namespace Reproduce.Vision.Models.Layers;
 /// <c>skip_lam</c> ≠ 1 each branch is divided by it before the residual add (TokenLabeling's <c>Block</c>).
 /// Disabled layer scale and drop path are <see cref="Identity"/> children, so the keys
 /// (<c>norm1</c>, <c>attn</c>, <c>ls1.gamma</c> only with layer scale, <c>norm2</c>, <c>mlp</c>, <c>ls2.gamma</c>) match timm.
+/// With a <see cref="BlockSpecialization"/> the class token takes its own path through the specialized layers
+/// (<c>_cls</c> sibling keys, see BlockSpecializationParts.cs); attention stays joint over all tokens.
 /// </summary>
-public sealed class Block : Module<Tensor, Tensor>
+public sealed partial class Block : Module<Tensor, Tensor>
 {
     /// <summary>Norm before attention.</summary>
     public LayerNorm Norm1 { get; }
@@ -45,8 +47,10 @@ public sealed class Block : Module<Tensor, Tensor>
     /// <param name="normEps">LayerNorm epsilon.</param>
     /// <param name="device">Device for the parameters.</param>
     /// <param name="skipLam">Residual branch divisor (LV-ViT <c>skip_lam</c>).</param>
+    /// <param name="specialization">[CLS]/patch specialization of this block (arXiv 2602.08626), or null for timm's plain block.</param>
     public Block(int dim, int numHeads, double mlpRatio = 4, bool qkvBias = false, double projDrop = 0, double attnDrop = 0,
-        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, double skipLam = 1.0)
+        double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, double skipLam = 1.0,
+        BlockSpecialization? specialization = null)
     {
         DropPathRate = dropPath;
         SkipLam = skipLam;
@@ -58,6 +62,7 @@ public sealed class Block : Module<Tensor, Tensor>
         Mlp = Register("mlp", new Mlp(dim, (long)(dim * mlpRatio), drop: projDrop, device: device));
         Ls2 = Register("ls2", MakeLayerScale(dim, initValues, device));
         DropPath2 = Register("drop_path2", MakeDropPath(dropPath));
+        if (specialization is { Any: true }) Specialize(specialization, dim, normEps, initValues, device);
     }
 
     private static Module<Tensor, Tensor> MakeLayerScale(int dim, double? initValues, Device? device) =>
@@ -69,8 +74,8 @@ public sealed class Block : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input)
     {
         using var s = Scope.Enter();
-        var x = input.Add(Scaled(DropPath1.Call(Ls1.Call(Attn.Forward(Norm1.Forward(input))))));
-        x = x.Add(Scaled(DropPath2.Call(Ls2.Call(Mlp.Forward(Norm2.Forward(x))))));
+        var x = input.Add(Scaled(DropPath1.Call(ScaleAttention(Attn.Forward(NormBeforeAttention(input))))));
+        x = x.Add(Scaled(DropPath2.Call(ScaleMlp(MlpPath(NormBeforeMlp(x))))));
         return s.MoveOut(x);
     }
 

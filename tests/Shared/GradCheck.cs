@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace Reproduce.Torch.Tests;
+using Reproduce.Torch;
+
+// Shared by the test projects (linked from tests/Shared into each): float64 finite-difference gradient checks.
+namespace Reproduce.Testing;
 
 /// <summary>
 /// Compares the gradients autograd computes (through <see cref="Tensor.Backward"/>) with central
@@ -73,38 +76,118 @@ internal static class GradCheck
         var leaves = new Tensor[inputs.Length];
         for (var i = 0; i < inputs.Length; i++) leaves[i] = Tensor.From(data[i], shapes[i]).RequiresGrad_();
         var output = f(leaves);
-        Assert.True(output.DType == ScalarType.Float64, $"GradCheck: output is {output.Describe()}, expected float64");
-        using var gen = new Generator(ProjectionSeed);
-        var w = Torch.Randn(output.Shape, gen, ScalarType.Float64);
-        var wData = w.ToArray<double>();
-        output.Mul(w).Sum().Backward();
+        var wData = BackwardProjected(output);
         var analytic = new double[inputs.Length][];
         for (var i = 0; i < inputs.Length; i++)
             analytic[i] = leaves[i].Grad?.ToArray<double>() ?? new double[data[i].Length];
 
-        // numeric
+        // numeric: every evaluation builds fresh inputs from data, with element j of input i set to value
+        double[] Evaluate(int i, int j, double value)
+        {
+            using var s = Scope.Enter();
+            data[i][j] = value;
+            var args = new Tensor[data.Length];
+            for (var k = 0; k < data.Length; k++) args[k] = Tensor.From(data[k], shapes[k]);
+            return f(args).Contiguous().ToArray<double>();
+        }
+        return Compare(data, shapes, analytic, wData, Evaluate, allowZero);
+    }
+
+    /// <summary>
+    /// The same check for tensors that <paramref name="f"/> reads by reference instead of taking as
+    /// arguments, typically a module's parameters (float64 leaves that require grad): the analytic
+    /// gradient is what <see cref="Tensor.Backward"/> accumulates into them, the numeric one perturbs
+    /// each element in place (without recording autograd) and restores it. Existing gradients are
+    /// cleared first. <paramref name="f"/> must be deterministic (no dropout, no sampling).
+    /// </summary>
+    public static double CheckParameters(Func<Tensor> f, IReadOnlyList<Tensor> parameters, bool allowZero = false)
+    {
+        using var scope = Scope.Enter();
+        var data = new double[parameters.Count][];
+        var shapes = new long[parameters.Count][];
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            Assert.True(p.DType == ScalarType.Float64, $"GradCheck parameter {i} is {p.Describe()}; gradient checks run in float64");
+            Assert.True(p.RequiresGrad && p.IsLeaf, $"GradCheck parameter {i} ({p.Describe()}) must be a leaf that requires grad");
+            p.ZeroGrad();
+            data[i] = p.Detach().Contiguous().ToArray<double>();
+            shapes[i] = p.Shape;
+        }
+
+        var wData = BackwardProjected(f());
+        var analytic = new double[parameters.Count][];
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            analytic[i] = parameters[i].Grad?.ToArray<double>() ?? new double[data[i].Length];
+            parameters[i].ZeroGrad();
+        }
+
+        void Write(int i)
+        {
+            using var s = Scope.Enter();
+            using var _ = Torch.Torch.NoGrad();
+            parameters[i].Copy_(Tensor.From(data[i], shapes[i]));
+        }
+        double[] Evaluate(int i, int j, double value)
+        {
+            using var s = Scope.Enter();
+            data[i][j] = value;
+            Write(i);
+            return f().Contiguous().ToArray<double>();
+        }
+        try
+        {
+            return Compare(data, shapes, analytic, wData, Evaluate, allowZero, restore: Write);
+        }
+        finally
+        {
+            for (var i = 0; i < parameters.Count; i++) Write(i);
+        }
+    }
+
+    /// <summary>Back-propagates L = Σ y·w for a fixed standard-normal w (seeded) and returns w.</summary>
+    private static double[] BackwardProjected(Tensor output)
+    {
+        Assert.True(output.DType == ScalarType.Float64, $"GradCheck: output is {output.Describe()}, expected float64");
+        using var gen = new Generator(ProjectionSeed);
+        var w = Torch.Torch.Randn(output.Shape, gen, ScalarType.Float64);
+        var wData = w.ToArray<double>();
+        output.Mul(w).Sum().Backward();
+        return wData;
+    }
+
+    /// <summary>
+    /// Central differences of every element against <paramref name="analytic"/>; <paramref name="evaluate"/>
+    /// returns the outputs with element j of tensor i set to the given value; after both evaluations data[i][j] is
+    /// reset and <paramref name="restore"/> (if any) writes tensor i back from data[i].
+    /// </summary>
+    private static double Compare(double[][] data, long[][] shapes, double[][] analytic, double[] wData,
+        Func<int, int, double, double[]> evaluate, bool allowZero, Action<int>? restore = null)
+    {
         var worst = 0.0;
         var report = new StringBuilder();
-        using (Torch.NoGrad())
+        using (Torch.Torch.NoGrad())
         {
-            for (var i = 0; i < inputs.Length; i++)
+            for (var i = 0; i < data.Length; i++)
             {
                 var scale = analytic[i].Max(Math.Abs);
                 if (scale == 0 && !allowZero)
                 {
-                    report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {Tensor.FormatShape(shapes[i])}: analytic gradient is identically zero");
+                    report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {FormatShape(shapes[i])}: analytic gradient is identically zero");
                     continue;
                 }
                 var floor = Math.Max(FloorFraction * scale, 1e-12);
                 for (var j = 0; j < data[i].Length; j++)
                 {
-                    var (n, noise) = Numeric(f, data, shapes, wData, i, j);
+                    var (n, noise) = Numeric(evaluate, data, wData, i, j);
+                    restore?.Invoke(i);
                     var a = analytic[i][j];
                     var denominator = Math.Max(Math.Max(Math.Abs(a), Math.Abs(n)), floor);
                     worst = Math.Max(worst, Math.Abs(a - n) / denominator);
                     var err = Math.Max(0, Math.Abs(a - n) - noise) / denominator;
                     if (err >= Tolerance && report.Length < 4000)
-                        report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {Tensor.FormatShape(shapes[i])} element {j}: analytic {a:R} numeric {n:R} (±{noise:E1} rounding) rel.err {err:E3}");
+                        report.AppendLine(CultureInfo.InvariantCulture, $"input {i} {FormatShape(shapes[i])} element {j}: analytic {a:R} numeric {n:R} (±{noise:E1} rounding) rel.err {err:E3}");
                 }
             }
         }
@@ -113,20 +196,22 @@ internal static class GradCheck
             var caller = new System.Diagnostics.StackTrace().GetFrames()
                 .Select(fr => fr.GetMethod()).FirstOrDefault(m => m?.DeclaringType != typeof(GradCheck));
             lock (typeof(GradCheck))
-                File.AppendAllText(path, FormattableString.Invariant($"{caller?.DeclaringType?.Name}.{caller?.Name} numel {Tensor.FormatShape(data.Select(x => (long)x.Length))} {worst:E2}\n"));
+                File.AppendAllText(path, FormattableString.Invariant($"{caller?.DeclaringType?.Name}.{caller?.Name} numel {FormatShape(data.Select(x => (long)x.Length))} {worst:E2}\n"));
         }
         if (report.Length > 0) Assert.Fail($"gradient check failed (ε={Eps}, tolerance {Tolerance}):\n{report}");
         return worst;
     }
 
+    private static string FormatShape(IEnumerable<long> shape) => "[" + string.Join(",", shape) + "]";
+
     /// <summary>2⁻⁵³, the unit roundoff of float64.</summary>
     private const double Unit = 1.1102230246251565e-16;
 
-    private static (double Value, double Noise) Numeric(Func<Tensor[], Tensor> f, double[][] data, long[][] shapes, double[] w, int i, int j)
+    private static (double Value, double Noise) Numeric(Func<int, int, double, double[]> evaluate, double[][] data, double[] w, int i, int j)
     {
         var x0 = data[i][j];
-        var plus = Evaluate(f, data, shapes, i, j, x0 + Eps);
-        var minus = Evaluate(f, data, shapes, i, j, x0 - Eps);
+        var plus = evaluate(i, j, x0 + Eps);
+        var minus = evaluate(i, j, x0 - Eps);
         data[i][j] = x0;
         double sum = 0, magnitude = 0;
         for (var k = 0; k < w.Length; k++)
@@ -137,16 +222,6 @@ internal static class GradCheck
             magnitude += Math.Abs(w[k]) * (Math.Abs(plus[k]) + Math.Abs(minus[k]));
         }
         return (sum / (2 * Eps), 4 * Unit * magnitude / (2 * Eps));
-    }
-
-    private static double[] Evaluate(Func<Tensor[], Tensor> f, double[][] data, long[][] shapes, int i, int j, double value)
-    {
-        using var s = Scope.Enter();
-        data[i][j] = value;
-        var args = new Tensor[data.Length];
-        for (var k = 0; k < data.Length; k++) args[k] = Tensor.From(data[k], shapes[k]);
-        var y = f(args);
-        return y.Contiguous().ToArray<double>();
     }
 }
 
@@ -159,11 +234,11 @@ internal sealed class Inputs : IDisposable
     public Inputs(ulong seed) => _gen = new Generator(seed);
 
     /// <summary>Standard normal values.</summary>
-    public Tensor Randn(params long[] shape) => Torch.Randn(shape, _gen, ScalarType.Float64);
+    public Tensor Randn(params long[] shape) => Torch.Torch.Randn(shape, _gen, ScalarType.Float64);
 
     /// <summary>Uniform values in [lo, hi).</summary>
     public Tensor Uniform(double lo, double hi, params long[] shape) =>
-        Torch.Rand(shape, _gen, ScalarType.Float64).Mul(hi - lo).Add(lo);
+        Torch.Torch.Rand(shape, _gen, ScalarType.Float64).Mul(hi - lo).Add(lo);
 
     /// <summary>Normal values pushed away from zero: sign(x)·(gap + |x|).</summary>
     public Tensor AwayFromZero(double gap, params long[] shape)
@@ -179,12 +254,12 @@ internal sealed class Inputs : IDisposable
     public Tensor Distinct(params long[] shape)
     {
         var n = shape.Aggregate(1L, (a, b) => a * b);
-        var perm = Torch.Randperm(n, _gen).To(ScalarType.Float64);
+        var perm = Torch.Torch.Randperm(n, _gen).To(ScalarType.Float64);
         return perm.Add(Uniform(0, 0.4, n)).Mul(0.5).Reshape(shape);
     }
 
     /// <summary>Integers uniform in [low, high).</summary>
-    public Tensor Randint(long low, long high, params long[] shape) => Torch.Randint(low, high, shape, _gen);
+    public Tensor Randint(long low, long high, params long[] shape) => Torch.Torch.Randint(low, high, shape, _gen);
 
     /// <inheritdoc/>
     public void Dispose() => _gen.Dispose();
