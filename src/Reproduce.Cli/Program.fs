@@ -36,6 +36,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -43,6 +44,7 @@ type Command =
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
+            | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
 
 [<EntryPoint>]
 let main argv =
@@ -67,6 +69,7 @@ let main argv =
                   Sets = a.GetResults Override
                   ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
+        | [ Score a ] -> Score.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
