@@ -37,6 +37,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
+    | [<CliPrefix(CliPrefix.None)>] Infer of ParseResults<Infer.InferArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -45,6 +46,7 @@ type Command =
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
             | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
+            | Infer _ -> "run a model on `--tensor IN.safetensors` (writes logits) or `--images DIR` (writes a top-5 CSV)."
 
 [<EntryPoint>]
 let main argv =
@@ -70,6 +72,7 @@ let main argv =
                   ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
         | [ Score a ] -> Score.run a
+        | [ Infer a ] -> Infer.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
