@@ -38,6 +38,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
     | [<CliPrefix(CliPrefix.None)>] Infer of ParseResults<Infer.InferArgs>
+    | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<Annotate.AnnotateArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -47,6 +48,7 @@ type Command =
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
             | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
             | Infer _ -> "run a model on `--tensor IN.safetensors` (writes logits) or `--images DIR` (writes a top-5 CSV)."
+            | Annotate _ -> "write a teacher's dense top-k score maps over a dataset to a token-label store."
 
 [<EntryPoint>]
 let main argv =
@@ -73,6 +75,7 @@ let main argv =
         | [ Data a ] -> Data.run a
         | [ Score a ] -> Score.run a
         | [ Infer a ] -> Infer.run a
+        | [ Annotate a ] -> Annotate.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
