@@ -19,7 +19,7 @@ type AnnotateArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Model _ -> "registered teacher with dense score maps (a ResNet annotator: resnet_tiny_fm28, resnet18, resnet50)."
+            | Model _ -> "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
             | Weights _ -> "the teacher's trained weights (safetensors)."
             | Data _ -> "fashion-mnist or imagenet."
             | Root _ -> "dataset root (fashion-mnist: default /usr/share/datasets/fashion-mnist; imagenet: required, holds train/ and val/)."

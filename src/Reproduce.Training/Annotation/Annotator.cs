@@ -7,6 +7,7 @@ using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.TokenLabels;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Layers;
 
 namespace Reproduce.Training.Annotation;
 
@@ -14,7 +15,7 @@ namespace Reproduce.Training.Annotation;
 /// <c>reproduce annotate</c>: runs a trained teacher over a dataset and writes its dense top-k score maps to a token-label
 /// store (<see cref="TokenLabelStoreWriter.AddScores"/>, raw pre-softmax scores as TokenLabeling's generate_label.py keeps
 /// them). Each image goes through the teacher's eval normalisation at the requested resolution (shorter side → R,
-/// center crop R×R); the teacher must yield dense score maps (<see cref="ResNet.ForwardDense"/>). Store keys follow
+/// center crop R×R); the teacher must yield dense score maps (<see cref="YieldsDenseScores"/>). Store keys follow
 /// <see cref="ITokenLabelSource"/>: ImageNet's relative path without extension; for Fashion-MNIST, which has no files,
 /// <see cref="FashionMnistKey"/> (the sample index, five digits). The store is written atomically: a failure leaves
 /// no partial file and any existing store untouched.
@@ -31,17 +32,41 @@ public static class Annotator
         return ModelEvalSettings.For(entry) with { Size = resolution, CropPct = 1.0 };
     }
 
-    /// <summary>Dense score maps [B, classes, h, w] of the teacher for normalised images [B, C, R, R].</summary>
+    /// <summary>
+    /// Whether <paramref name="model"/> yields dense score maps: a <see cref="ResNet"/> (its classifier at every location)
+    /// or a <see cref="VisionTransformer"/> with an <c>aux_head</c> (<c>return_dense</c>, e.g. LV-ViT: the patch-token logits).
+    /// </summary>
+    public static bool YieldsDenseScores(Module model) => model is ResNet || model is VisionTransformer { Config.ReturnDense: true };
+
+    /// <summary>
+    /// Dense score maps [B, classes, h, w] of the teacher for normalised images [B, C, R, R]: <see cref="ResNet.ForwardDense"/>,
+    /// or a ViT's aux-head patch logits [B, h·w, classes] (eval mode, no MixToken) laid out on the h×w patch grid.
+    /// </summary>
     public static Tensor DenseScores(Module model, Tensor images)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
         using var noGrad = Torch.Torch.NoGrad();
-        return model switch
+        switch (model)
         {
-            ResNet r => r.ForwardDense(images),
-            _ => throw new AnnotationException($"annotate: {model.GetType().Name} yields no dense score maps; use a ResNet annotator (e.g. resnet_tiny_fm28, resnet50)"),
-        };
+            case ResNet r:
+                return r.ForwardDense(images);
+            case VisionTransformer { Config.ReturnDense: true } v:
+            {
+                using var s = Scope.Enter();
+                var (h, w) = ((int)(images.Size(2) / v.Config.PatchSize), (int)(images.Size(3) / v.Config.PatchSize));
+                var aux = v.ForwardTokenLabeling(images, MixTokenBox.Empty(h, w)).AuxLogits;
+                if (aux.Size(1) != (long)h * w)
+                    throw new AnnotationException($"annotate: the aux head gave {aux.Size(1)} patch logits, expected {h}×{w} for images {images.Describe()}");
+                return s.MoveOut(aux.Transpose(1, 2).Reshape([aux.Size(0), aux.Size(2), h, w]).Contiguous());
+            }
+            default:
+                throw new AnnotationException(NoDenseScores(model.GetType().Name));
+        }
     }
+
+    private static string NoDenseScores(string what) =>
+        $"annotate: {what} yields no dense score maps; use a ResNet annotator (e.g. resnet_tiny_fm28, resnet50) or a ViT with an aux head (e.g. lvvit_tiny_fm28, lvvit_s)";
 
     /// <summary>Annotates the dataset and returns the number of images written.</summary>
     public static int Run(AnnotateOptions options, Action<int, int>? progress = null)
@@ -50,7 +75,7 @@ public static class Annotator
         options.Validate();
         var entry = ModelRegistry.Get(options.Model);
         using var model = entry.Create();
-        if (model is not ResNet) throw new AnnotationException($"annotate: model '{options.Model}' yields no dense score maps; use a ResNet annotator (e.g. resnet_tiny_fm28, resnet50)");
+        if (!YieldsDenseScores(model)) throw new AnnotationException(NoDenseScores($"model '{options.Model}'"));
         try
         {
             SafeTensors.LoadInto(model, options.Weights, strict: true);

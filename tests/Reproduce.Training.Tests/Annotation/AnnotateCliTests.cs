@@ -59,6 +59,41 @@ public class AnnotateCliTests
     }
 
     [Fact]
+    public void VitWithAuxHeadStoresItsPatchLogitsOnThePatchGrid()
+    {
+        // lvvit_tiny_fm28: patch 4 on 28×28 → a 7×7 grid of aux-head logits over 10 classes.
+        using var dir = new TempDir();
+        using var scope = Scope.Enter();
+        Torch.Torch.ManualSeed(6);
+        var entry = ModelRegistry.Get("lvvit_tiny_fm28");
+        using var model = (VisionTransformer)entry.Create();
+        model.Eval();
+        SafeTensors.SaveModule(dir["lvvit.safetensors"], model);
+
+        var r = CliRunner.Run("annotate", "--model", "lvvit_tiny_fm28", "--weights", dir["lvvit.safetensors"], "--data", "fashion-mnist",
+            "--limit", "3", "--resolution", "28", "--topk", "4", "--out", dir["labels.tls"]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var store = TokenLabelStore.Open(dir["labels.tls"]);
+        Assert.Equal(new TokenLabelStoreFormat(4, 7, 7, 10), store.Format);
+        var train = FashionMnist.Load("train");
+        const int px = FashionMnistSplit.Side * FashionMnistSplit.Side;
+        var images = Tensor.Stack(Enumerable.Range(0, 3)
+            .Select(i => Annotator.Transform(entry, 28).Apply(Tensor.From<byte>(train.Images.AsSpan(i * px, px), [1, 28, 28]))).ToList());
+        Tensor aux;
+        using (Torch.Torch.NoGrad()) aux = model.ForwardTokenLabeling(images).AuxLogits; // [3, 49, 10], patches row-major
+        for (var i = 0; i < 3; i++)
+        {
+            var map = store.Read(Annotator.FashionMnistKey(i));
+            var (values, indices) = aux.Select(0, i).TopK(4, dim: 1); // [49, 4]
+            Assert.Equal(indices.T().Reshape(4, 7, 7).To(ScalarType.Int64).ToArray<long>(), map.Indices.To(ScalarType.Int64).ToArray<long>());
+            var want = values.T().Reshape(4, 7, 7).Contiguous().ToArray<float>();
+            var got = map.Values.To(ScalarType.Float32).ToArray<float>();
+            for (var j = 0; j < want.Length; j++) Assert.Equal(want[j], got[j], 2e-3f + 1e-3f * Math.Abs(want[j]));
+        }
+    }
+
+    [Fact]
     public void ModelWithoutDenseScoresIsAnErrorAndWritesNoStore()
     {
         using var dir = new TempDir();
