@@ -36,6 +36,9 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
+    | [<CliPrefix(CliPrefix.None)>] Infer of ParseResults<Infer.InferArgs>
+    | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<Annotate.AnnotateArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -43,6 +46,9 @@ type Command =
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
+            | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
+            | Infer _ -> "run a model on `--tensor IN.safetensors` (writes logits) or `--images DIR` (writes a top-5 CSV)."
+            | Annotate _ -> "write a teacher's dense top-k score maps over a dataset to a token-label store."
 
 [<EntryPoint>]
 let main argv =
@@ -67,6 +73,9 @@ let main argv =
                   Sets = a.GetResults Override
                   ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
+        | [ Score a ] -> Score.run a
+        | [ Infer a ] -> Infer.run a
+        | [ Annotate a ] -> Annotate.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

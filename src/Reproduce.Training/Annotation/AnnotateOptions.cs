@@ -1,0 +1,28 @@
+namespace Reproduce.Training.Annotation;
+
+/// <summary>What <see cref="Annotator.Run"/> annotates and how.</summary>
+/// <param name="Model">Registered teacher model (one with dense score maps, e.g. <c>resnet_tiny_fm28</c>, <c>resnet50</c>).</param>
+/// <param name="Weights">Trained weights (safetensors, loaded strictly).</param>
+/// <param name="Dataset"><c>fashion-mnist</c> or <c>imagenet</c>.</param>
+/// <param name="Root">Dataset root (fashion-mnist: the IDX folder, default Debian's; imagenet: the folder holding train/ and val/).</param>
+/// <param name="Split">Split to annotate (fashion-mnist: train or test; imagenet: train or val).</param>
+/// <param name="Resolution">Side R of the square input: shorter side resized to R, center crop R×R.</param>
+/// <param name="TopK">Classes kept per location.</param>
+/// <param name="Output">Token-label store to write (atomically).</param>
+/// <param name="Limit">Annotate only the first N images (smoke runs); null = all.</param>
+/// <param name="BatchSize">Images per forward.</param>
+public sealed record AnnotateOptions(string Model, string Weights, string Dataset, string? Root, string Split, int Resolution, int TopK,
+    string Output, int? Limit = null, int BatchSize = 64)
+{
+    /// <summary>Throws <see cref="AnnotationException"/> naming the first bad option.</summary>
+    public void Validate()
+    {
+        if (Dataset is not ("fashion-mnist" or "imagenet"))
+            throw new AnnotationException($"annotate: unknown dataset '{Dataset}' (valid: fashion-mnist, imagenet)");
+        if (Resolution < 1) throw new AnnotationException($"annotate: --resolution must be positive, got {Resolution}");
+        if (TopK < 1) throw new AnnotationException($"annotate: --topk must be positive, got {TopK}");
+        if (Limit is < 1) throw new AnnotationException($"annotate: --limit must be positive, got {Limit}");
+        if (BatchSize < 1) throw new AnnotationException($"annotate: --batch must be positive, got {BatchSize}");
+        if (!File.Exists(Weights)) throw new AnnotationException($"annotate: weights file {Weights} does not exist");
+    }
+}

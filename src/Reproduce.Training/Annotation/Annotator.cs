@@ -1,0 +1,161 @@
+using Reproduce.Torch;
+using Reproduce.Torch.IO;
+using Reproduce.Torch.Nn;
+using Reproduce.Training.Inference;
+using Reproduce.Vision.Data;
+using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Data.TokenLabels;
+using Reproduce.Vision.Data.Transforms;
+using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Layers;
+
+namespace Reproduce.Training.Annotation;
+
+/// <summary>
+/// <c>reproduce annotate</c>: runs a trained teacher over a dataset and writes its dense top-k score maps to a token-label
+/// store (<see cref="TokenLabelStoreWriter.AddScores"/>, raw pre-softmax scores as TokenLabeling's generate_label.py keeps
+/// them). Each image goes through the teacher's eval normalisation at the requested resolution (shorter side → R,
+/// center crop R×R); the teacher must yield dense score maps (<see cref="YieldsDenseScores"/>). Store keys follow
+/// <see cref="ITokenLabelSource"/>: ImageNet's relative path without extension; for Fashion-MNIST, which has no files,
+/// <see cref="FashionMnistKey"/> (the sample index, five digits). The store is written atomically: a failure leaves
+/// no partial file and any existing store untouched.
+/// </summary>
+public static class Annotator
+{
+    /// <summary>The store key of Fashion-MNIST sample <paramref name="index"/> of a split: five digits, e.g. <c>00042</c>.</summary>
+    public static string FashionMnistKey(int index) => index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The input transform used for <paramref name="entry"/> at <paramref name="resolution"/>.</summary>
+    public static EvalTransform Transform(ModelEntry entry, int resolution)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return ModelEvalSettings.For(entry) with { Size = resolution, CropPct = 1.0 };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="model"/> yields dense score maps: a <see cref="ResNet"/> (its classifier at every location)
+    /// or a <see cref="VisionTransformer"/> with an <c>aux_head</c> (<c>return_dense</c>, e.g. LV-ViT: the patch-token logits).
+    /// </summary>
+    public static bool YieldsDenseScores(Module model) => model is ResNet || model is VisionTransformer { Config.ReturnDense: true };
+
+    /// <summary>
+    /// Dense score maps [B, classes, h, w] of the teacher for normalised images [B, C, R, R]: <see cref="ResNet.ForwardDense"/>,
+    /// or a ViT's aux-head patch logits [B, h·w, classes] (eval mode, no MixToken) laid out on the h×w patch grid.
+    /// </summary>
+    public static Tensor DenseScores(Module model, Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        using var noGrad = Torch.Torch.NoGrad();
+        switch (model)
+        {
+            case ResNet r:
+                return r.ForwardDense(images);
+            case VisionTransformer { Config.ReturnDense: true } v:
+            {
+                using var s = Scope.Enter();
+                var (h, w) = ((int)(images.Size(2) / v.Config.PatchSize), (int)(images.Size(3) / v.Config.PatchSize));
+                var aux = v.ForwardTokenLabeling(images, MixTokenBox.Empty(h, w)).AuxLogits;
+                if (aux.Size(1) != (long)h * w)
+                    throw new AnnotationException($"annotate: the aux head gave {aux.Size(1)} patch logits, expected {h}×{w} for images {images.Describe()}");
+                return s.MoveOut(aux.Transpose(1, 2).Reshape([aux.Size(0), aux.Size(2), h, w]).Contiguous());
+            }
+            default:
+                throw new AnnotationException(NoDenseScores(model.GetType().Name));
+        }
+    }
+
+    private static string NoDenseScores(string what) =>
+        $"annotate: {what} yields no dense score maps; use a ResNet annotator (e.g. resnet_tiny_fm28, resnet50) or a ViT with an aux head (e.g. lvvit_tiny_fm28, lvvit_s)";
+
+    /// <summary>Annotates the dataset and returns the number of images written.</summary>
+    public static int Run(AnnotateOptions options, Action<int, int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var entry = ModelRegistry.Get(options.Model);
+        using var model = entry.Create();
+        if (!YieldsDenseScores(model)) throw new AnnotationException(NoDenseScores($"model '{options.Model}'"));
+        try
+        {
+            SafeTensors.LoadInto(model, options.Weights, strict: true);
+        }
+        catch (Exception e) when (e is TorchException or SafeTensorsException or IOException)
+        {
+            throw new AnnotationException($"annotate: weights {options.Weights} do not fit model '{options.Model}': {e.Message}", e);
+        }
+        model.Eval();
+        var transform = Transform(entry, options.Resolution);
+        var classes = NumClasses(entry);
+        if (options.TopK > classes) throw new AnnotationException($"annotate: --topk {options.TopK} exceeds the model's {classes} classes");
+        var gray = ModelEvalSettings.InChans(entry) == 1;
+        var (keys, load) = Source(options, gray);
+        var count = options.Limit is { } lim ? Math.Min(lim, keys.Count) : keys.Count;
+        if (count == 0) throw new AnnotationException($"annotate: the {options.Dataset} {options.Split} split holds no images");
+        TokenLabelStoreWriter? writer = null;
+        try
+        {
+            for (var start = 0; start < count; start += options.BatchSize)
+            {
+                using var scope = Scope.Enter();
+                var n = Math.Min(options.BatchSize, count - start);
+                var batch = Tensor.Stack(Enumerable.Range(start, n).Select(i => transform.Apply(load(i))).ToList());
+                var scores = DenseScores(model, batch);
+                writer ??= new TokenLabelStoreWriter(options.Output, options.TopK, (int)scores.Size(2), (int)scores.Size(3), classes);
+                for (var b = 0; b < n; b++) writer.AddScores(keys[start + b], scores.Select(0, b));
+                progress?.Invoke(start + n, count);
+            }
+            writer!.Complete();
+        }
+        finally
+        {
+            writer?.Dispose();
+        }
+        return count;
+    }
+
+    private static int NumClasses(ModelEntry entry) => entry.Config switch
+    {
+        ResNetConfig r => r.NumClasses,
+        VitConfig v => v.NumClasses,
+        _ => throw new AnnotationException($"annotate: model '{entry.Name}' has no classifier"),
+    };
+
+    // Keys and a loader of uint8 [C, H, W] images for the requested dataset and split.
+    private static (IReadOnlyList<string> Keys, Func<int, Tensor> Load) Source(AnnotateOptions o, bool gray)
+    {
+        if (o.Dataset == "fashion-mnist")
+        {
+            if (!gray) throw new AnnotationException($"annotate: fashion-mnist images have 1 channel but model '{o.Model}' takes 3");
+            FashionMnistSplit split;
+            try
+            {
+                split = FashionMnist.Load(o.Split, o.Root);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+            {
+                throw new AnnotationException($"annotate: cannot load fashion-mnist split '{o.Split}' from {o.Root ?? FashionMnist.DefaultRoot}: {e.Message}", e);
+            }
+            const int px = FashionMnistSplit.Side * FashionMnistSplit.Side;
+            var keys = Enumerable.Range(0, split.Count).Select(FashionMnistKey).ToList();
+            return (keys, i => Tensor.From<byte>(split.Images.AsSpan(i * px, px), [1, FashionMnistSplit.Side, FashionMnistSplit.Side]));
+        }
+        if (o.Root is null) throw new AnnotationException("annotate: --root is required for imagenet (the folder holding train/ and val/)");
+        if (gray) throw new AnnotationException($"annotate: imagenet images are RGB but model '{o.Model}' takes 1 channel");
+        ImageNetFolder folder;
+        try
+        {
+            folder = new ImageNetFolder(o.Root, o.Split);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        {
+            throw new AnnotationException($"annotate: cannot read imagenet split '{o.Split}' under {o.Root}: {e.Message}", e);
+        }
+        var names = Enumerable.Range(0, folder.Count).Select(i =>
+        {
+            var rel = Path.GetRelativePath(folder.SplitDir, folder[i].Path).Replace('\\', '/');
+            return rel[..^Path.GetExtension(rel).Length];
+        }).ToList();
+        return (names, i => ImageCodec.DecodeFile(folder[i].Path, ImageReadMode.Rgb));
+    }
+}

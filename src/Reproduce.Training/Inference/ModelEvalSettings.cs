@@ -1,0 +1,56 @@
+using Reproduce.Torch;
+using Reproduce.Vision.Data.Transforms;
+using Reproduce.Vision.Models;
+
+namespace Reproduce.Training.Inference;
+
+/// <summary>
+/// The eval transform of a registered model (protocols.md §1.3): resize the shorter side to ⌊size / crop_pct⌋,
+/// center-crop, normalise. Per family:
+/// <list type="bullet">
+/// <item>LV-ViT-T/S (<c>lvvit_t</c>, <c>lvvit_s*</c>): crop_pct 0.9, bicubic; LV-ViT-M/L: 1.0, bicubic (TokenLabeling, tlt/models/lvvit.py).</item>
+/// <item>DeiT / DeiT-III (<c>deit_*</c>, <c>deit3_*</c>): timm's config, 0.9 bicubic (384 models 1.0). The DeiT repository's
+/// own 0.875 is the other choice; it is selectable through the config's <c>crop_pct</c>, not here.</item>
+/// <item>The quick-profile Fashion-MNIST / fashion-scenes models (<c>*_fm28</c>, <c>*_scenes64</c>): their data has the model's
+/// size already, so crop_pct 1.0 (no crop); 1-channel models normalise with Fashion-MNIST's mean 0.2860 and std 0.3530.</item>
+/// <item>Everything else (ViT, DINOv2, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
+/// are not in reference/protocols.md, so this default is used rather than an invented value.</item>
+/// </list>
+/// Three-channel models normalise with the ImageNet mean and std.
+/// </summary>
+public static class ModelEvalSettings
+{
+    /// <summary>Fashion-MNIST pixel mean (0–1 scale), as <c>FashionMnist.Batch</c> uses.</summary>
+    public const double FashionMnistMean = 0.2860;
+
+    /// <summary>Fashion-MNIST pixel standard deviation (0–1 scale).</summary>
+    public const double FashionMnistStd = 0.3530;
+
+    /// <summary>The eval transform for <paramref name="entry"/> at its configured resolution.</summary>
+    public static EvalTransform For(ModelEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var name = entry.Name;
+        var size = entry.Config.ImgSize;
+        var (cropPct, interpolation) =
+            name.EndsWith("_fm28", StringComparison.Ordinal) || name.EndsWith("_scenes64", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bilinear)
+            : name.StartsWith("lvvit_m", StringComparison.Ordinal) || name.StartsWith("lvvit_l", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bicubic)
+            : name.StartsWith("lvvit_", StringComparison.Ordinal) ? (0.9, InterpolationMode.Bicubic)
+            : name.StartsWith("deit", StringComparison.Ordinal) ? (size >= 384 ? 1.0 : 0.9, InterpolationMode.Bicubic)
+            : (0.875, InterpolationMode.Bilinear);
+        var transform = new EvalTransform(size) { CropPct = cropPct, Interpolation = interpolation };
+        return InChans(entry) == 1 ? transform with { Mean = [FashionMnistMean], Std = [FashionMnistStd] } : transform;
+    }
+
+    /// <summary>Input channels of the model (1 or 3).</summary>
+    public static int InChans(ModelEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.Config switch
+        {
+            VitConfig v => v.InChans,
+            ResNetConfig r => r.InChans,
+            _ => 3,
+        };
+    }
+}
