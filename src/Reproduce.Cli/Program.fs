@@ -36,6 +36,8 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<Train.TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<Train.EvalArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -43,6 +45,8 @@ type Command =
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
+            | Train _ -> "train a classifier from a config (--config, --set, --out, --resume)."
+            | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR)."
 
 [<EntryPoint>]
 let main argv =
@@ -67,6 +71,8 @@ let main argv =
                   Sets = a.GetResults Override
                   ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
+        | [ Train a ] -> Train.runTrain a
+        | [ Eval a ] -> Train.runEval a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
