@@ -7,6 +7,7 @@ open System
 open System.IO
 open System.Text.Json
 open Argu
+open Spectre.Console
 open Reproduce.Training.Config
 open Reproduce.Training.Train
 
@@ -67,11 +68,30 @@ let private formatEta (t: TimeSpan) =
     if t.TotalHours >= 1.0 then sprintf "%d:%02d:%02d" (int t.TotalHours) t.Minutes t.Seconds
     else sprintf "%02d:%02d" t.Minutes t.Seconds
 
-/// One plain progress line (used whether or not the output is a terminal).
-let private progressLine (p: TrainProgressInfo) =
-    printfn "step %d/%d  epoch %d  loss %.4f  lr %s  %.1f img/s  ETA %s"
+/// The progress text of one report: step, loss, lr, img/s, ETA.
+let private progressText (p: TrainProgressInfo) =
+    sprintf "step %d/%d  epoch %d  loss %.4f  lr %s  %.1f img/s  ETA %s"
         p.Step p.TotalSteps p.Epoch p.Loss (p.Lr.ToString("0.00e+00", Globalization.CultureInfo.InvariantCulture))
         p.ImagesPerSecond (formatEta p.Eta)
+
+/// Trains with a Spectre.Console progress bar on an interactive terminal, or plain lines (one per report)
+/// when the output is redirected or the terminal cannot redraw.
+let private trainWithProgress (config: RunConfig) (out: string) (resume: bool) (logEvery: int) =
+    let options (onProgress: TrainProgressInfo -> unit) (onMessage: string -> unit) =
+        TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(onMessage))
+    if Console.IsOutputRedirected || not AnsiConsole.Profile.Capabilities.Interactive then
+        Trainer.Run(config, out, options (progressText >> printfn "%s") (printfn "%s"))
+    else
+        AnsiConsole
+            .Progress()
+            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); SpinnerColumn() |])
+            .Start(fun ctx ->
+                let task = ctx.AddTask("starting", maxValue = 1.0)
+                let onProgress (p: TrainProgressInfo) =
+                    task.MaxValue <- float (max 1L p.TotalSteps)
+                    task.Value <- float p.Step
+                    task.Description <- Markup.Escape(progressText p)
+                Trainer.Run(config, out, options onProgress (fun m -> AnsiConsole.WriteLine m)))
 
 /// Runs `body`, turning the errors a user can cause (config, data, checkpoints, I/O, divergence) into
 /// "error: ..." on stderr and exit code 1.
@@ -99,13 +119,7 @@ let runTrain (a: ParseResults<TrainArgs>) =
         let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
         let out = a.GetResult(TrainArgs.Out, defaultValue = Path.Combine("runs", config.RunId()))
         printfn "train: %s on %s, run directory %s (config hash %s)" config.Model.Name config.Data.Dataset out (config.Hash().[..11])
-        let options =
-            TrainOptions(
-                Resume = a.Contains TrainArgs.Resume,
-                LogEvery = a.GetResult(TrainArgs.Log_Every, defaultValue = 10),
-                OnProgress = Action<TrainProgressInfo>(progressLine),
-                OnMessage = Action<string>(fun m -> printfn "%s" m))
-        let result = Trainer.Run(config, out, options)
+        let result = trainWithProgress config out (a.Contains TrainArgs.Resume) (a.GetResult(TrainArgs.Log_Every, defaultValue = 10))
         match result.Final with
         | null ->
             eprintfn "error: the run stopped before finishing"
