@@ -8,6 +8,7 @@ using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
 using Reproduce.Vision.Data.Loading;
 using Reproduce.Vision.Data.Mixing;
+using Reproduce.Vision.Data.TokenLabels;
 using Reproduce.Vision.Metrics;
 using Reproduce.Vision.Models;
 
@@ -26,7 +27,12 @@ namespace Reproduce.Training.Train;
 /// one on CPU; metrics.jsonl lines after the checkpoint are dropped on resume.
 /// </para>
 /// <para>
-/// Not covered here yet: token labeling and MixToken training (<see cref="TokenLabelLoss"/> is the loss), train-time
+/// Token labeling (<c>token_label.enabled</c>): the LV-ViT training forward (<see cref="VisionTransformer.ForwardTokenLabeling"/>,
+/// with MixToken when <c>aug.mixtoken</c>), targets from the token-label store (<see cref="TokenLabelTargets"/>) and
+/// <see cref="TokenLabelLoss"/>.
+/// </para>
+/// <para>
+/// Not covered here yet: train-time
 /// image augmentation (RandAugment, random erasing, crops), layer-wise lr decay, autocast. Configurations asking for
 /// them are rejected with an error naming the key.
 /// </para>
@@ -56,12 +62,15 @@ public static class Trainer
         var eval = ClassificationData.Open(config.Data, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
-        var overrides = config.Model.Overrides.ToOverrides();
+        var overrides = ModelOverrides(config);
         using var model = CreateModel(config, overrides, device);
         using var emaModel = config.Optim.Ema ? CreateModel(config, overrides, device) : null;
         using var optimizer = CreateOptimizer(config.Optim, model);
         using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
-        return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema).Execute();
+        using var labels = config.TokenLabel.Enabled ? TokenLabelStore.Open(config.TokenLabel.Source!) : null;
+        var targets = labels is null ? null
+            : new TokenLabelTargets(labels, config.Data.TrainSplit, train.NumClasses, config.TokenLabel.ClassTarget, config.Aug.LabelSmoothing);
+        return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets).Execute();
     }
 
     /// <summary>The model named by the configuration, with its overrides, as a classifier.</summary>
@@ -85,6 +94,19 @@ public static class Trainer
         return classifier;
     }
 
+    /// <summary>
+    /// The model overrides of the configuration, plus <c>return_dense=true</c> with token labeling and
+    /// <c>mix_token=true</c> with <c>aug.mixtoken</c>.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ModelOverrides(RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var list = config.Model.Overrides.ToOverrides().ToList();
+        if (config.TokenLabel.Enabled) list.Add(new("return_dense", "true"));
+        if (config.Aug.Mixtoken) list.Add(new("mix_token", "true"));
+        return list;
+    }
+
     private static Optimizer CreateOptimizer(OptimSection o, Module model)
     {
         var groups = ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
@@ -103,8 +125,11 @@ public static class Trainer
         {
             if (condition) throw new ConfigException($"{key}: {what} is not supported by the classification trainer yet; turn it off for this run", key);
         }
-        Reject(c.TokenLabel.Enabled, "token_label.enabled", "token labeling");
-        Reject(c.Aug.Mixtoken, "aug.mixtoken", "MixToken");
+        if (c.Aug.Mixtoken && !c.TokenLabel.Enabled)
+            throw new ConfigException("aug.mixtoken: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source", "aug.mixtoken");
+        if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
+            throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
+        Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
         Reject(!string.IsNullOrEmpty(c.Aug.Randaugment), "aug.randaugment", "RandAugment");
         Reject(c.Aug.RandomErasing > 0, "aug.random_erasing", "random erasing");
         Reject(c.Optim.LayerDecay is not null, "optim.layer_decay", "layer-wise lr decay");
@@ -115,7 +140,8 @@ public static class Trainer
 
     /// <summary>The state of one training run in this process.</summary>
     private sealed class Loop(RunConfig config, RunDirectory run, TrainOptions options, Device device, ClassificationData train,
-        ClassificationData eval, Module<Tensor, Tensor> model, Module<Tensor, Tensor>? emaModel, Optimizer optimizer, ModelEma? ema)
+        ClassificationData eval, Module<Tensor, Tensor> model, Module<Tensor, Tensor>? emaModel, Optimizer optimizer, ModelEma? ema,
+        TokenLabelTargets? tokenLabels)
     {
         private readonly CheckpointStore _store = run.OpenCheckpoints();
         private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop, Workers = 0 };
@@ -126,6 +152,8 @@ public static class Trainer
                 SwitchProb = config.Aug.SwitchProb, LabelSmoothing = config.Aug.LabelSmoothing,
             }
             : null;
+        private readonly TokenLabelTargets? _tokenLabels = tokenLabels;
+        private readonly TokenLabelLoss _tokenLabelLoss = new(config.TokenLabel.ClsWeight, config.TokenLabel.DenseWeight);
         private long _step, _epoch, _position;
         private double _lossSum;
         private long _lossCount;
@@ -211,19 +239,9 @@ public static class Trainer
             using var scope = Scope.Enter();
             var idx = batch.Select(s => s.Index).ToArray();
             var (images, labels) = train.Batch(idx);
-            Tensor x = images.To(device), targets;
+            var x = images.To(device);
             var y = labels.To(device);
-            if (_mixup is not null)
-            {
-                var rng = new Random(MixSeed(config.Seed, _step, micro));
-                var mixed = _mixup.Apply(x, y, rng);
-                (x, targets) = (mixed.Images, mixed.Targets);
-            }
-            else
-            {
-                targets = SoftTargets.OneHot(y, train.NumClasses, config.Aug.LabelSmoothing);
-            }
-            var loss = SoftTargetLoss.Compute(config.Optim.Loss, model.Forward(x), targets);
+            var loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, idx) : ClassificationLoss(x, y, micro);
             var value = loss.ToDouble();
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
@@ -231,6 +249,32 @@ public static class Trainer
             (accumulation == 1 ? loss : loss.Div(accumulation)).Backward();
             _lossSum += value / accumulation;
             if (micro == accumulation - 1) _lossCount++;
+        }
+
+        /// <summary>L = w_cls·H(X_cls, y_cls) + w_dense·(1/N)·Σᵢ H(Xᵢ, yᵢ) on the LV-ViT training forward (MixToken inside).</summary>
+        private Tensor TokenLabelingLoss(Tensor x, Tensor y, int[] idx)
+        {
+            if (model is not VisionTransformer vit)
+                throw new ConfigException($"token_label.enabled: model '{config.Model.Name}' is not a VisionTransformer", "model.name");
+            var output = vit.ForwardTokenLabeling(x);
+            var (cls, dense) = _tokenLabels!.Build(idx, y, output.Box);
+            return _tokenLabelLoss.Compute(output.ClsLogits, cls, output.AuxLogits, dense);
+        }
+
+        /// <summary>CE or BCE on (smoothed, Mixup/CutMix-mixed) soft targets.</summary>
+        private Tensor ClassificationLoss(Tensor x, Tensor y, int micro)
+        {
+            Tensor targets;
+            if (_mixup is not null)
+            {
+                var mixed = _mixup.Apply(x, y, new Random(MixSeed(config.Seed, _step, micro)));
+                (x, targets) = (mixed.Images, mixed.Targets);
+            }
+            else
+            {
+                targets = SoftTargets.OneHot(y, train.NumClasses, config.Aug.LabelSmoothing);
+            }
+            return SoftTargetLoss.Compute(config.Optim.Loss, model.Forward(x), targets);
         }
 
         private static int MixSeed(long seed, long step, int micro)
