@@ -44,6 +44,12 @@ public class TokenLabelTrainingTests
         Assert.Equal(a.Final!.ToJsonString(), b.Final!.ToJsonString());
         Assert.Equal(File.ReadAllText(dir["a/" + RunDirectory.MetricsFile]), File.ReadAllText(dir["b/" + RunDirectory.MetricsFile]));
         Assert.True(double.IsFinite(a.Final["train_loss"]!.GetValue<double>()));
+
+        // `eval` rebuilds the LV-ViT-style model (aux head, MixToken) and scores its eval forward: the trainer's numbers.
+        var evaluated = EvalRun.Run(config, dir["a"], dir["eval"], CheckpointChoice.Last);
+        Assert.Equal(a.Final["top1"]!.GetValue<double>(), evaluated["top1"]!.GetValue<double>());
+        Assert.Equal(a.Final["top5"]!.GetValue<double>(), evaluated["top5"]!.GetValue<double>());
+        Assert.True(File.Exists(dir["eval/" + RunDirectory.FinalFile]));
     }
 
     [Fact]
