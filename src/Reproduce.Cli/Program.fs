@@ -39,6 +39,8 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
     | [<CliPrefix(CliPrefix.None)>] Infer of ParseResults<Infer.InferArgs>
     | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<Annotate.AnnotateArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<Train.TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<Train.EvalArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -49,6 +51,8 @@ type Command =
             | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
             | Infer _ -> "run a model on `--tensor IN.safetensors` (writes logits) or `--images DIR` (writes a top-5 CSV)."
             | Annotate _ -> "write a teacher's dense top-k score maps over a dataset to a token-label store."
+            | Train _ -> "train a classifier from a config (--config, --set, --out, --resume)."
+            | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR)."
 
 [<EntryPoint>]
 let main argv =
@@ -76,6 +80,8 @@ let main argv =
         | [ Score a ] -> Score.run a
         | [ Infer a ] -> Infer.run a
         | [ Annotate a ] -> Annotate.run a
+        | [ Train a ] -> Train.runTrain a
+        | [ Eval a ] -> Train.runEval a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -75,7 +75,18 @@ public sealed class RunDirectory
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(config);
-        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, config.RunId()));
+        return OpenOrCreateAt(System.IO.Path.Combine(root, config.RunId()), config);
+    }
+
+    /// <summary>
+    /// As <see cref="OpenOrCreate"/>, but the run lives exactly at <paramref name="directory"/> (the CLI's
+    /// <c>--out DIR</c>) instead of a hash-named sub-directory; an existing configuration must still match.
+    /// </summary>
+    public static RunDirectory OpenOrCreateAt(string directory, RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(config);
+        var path = System.IO.Path.GetFullPath(directory);
         try
         {
             Directory.CreateDirectory(path);

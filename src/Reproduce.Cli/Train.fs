@@ -1,0 +1,155 @@
+/// `reproduce train` and `reproduce eval`: supervised classification training and top-1/top-5 evaluation,
+/// driven by a RunConfig (defaults + --config files + --set overrides). Each writes DIR/config.json,
+/// DIR/metrics.jsonl and, when finished, DIR/final.json; the last line printed is final.json's object.
+module Reproduce.Cli.Train
+
+open System
+open System.IO
+open System.Text.Json
+open Argu
+open Spectre.Console
+open Reproduce.Training.Config
+open Reproduce.Training.Train
+
+type TrainArgs =
+    | [<AltCommandLine("-c")>] Config of file: string
+    | [<CustomCommandLine("--set")>] Set of keyValue: string
+    | Out of dir: string
+    | Resume
+    | Device of string
+    | Threads of int
+    | Seed of int64
+    | Log_Every of int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Config _ -> "JSON config file (repeatable; later files override earlier ones)."
+            | Set _ -> "override one config key, key=value (repeatable), e.g. --set optim.lr=1e-3."
+            | Out _ -> "run directory (default runs/<name>-<config hash>)."
+            | Resume -> "continue the unfinished run in --out from its last checkpoint."
+            | Device _ -> "cpu | cuda | cuda:N (same as --set device=...)."
+            | Threads _ -> "CPU threads (same as --set threads=...)."
+            | Seed _ -> "seed of every generator (same as --set seed=...)."
+            | Log_Every _ -> "log the training loss every N optimizer updates (default 10)."
+
+type EvalArgs =
+    | [<AltCommandLine("-c")>] Config of file: string
+    | [<CustomCommandLine("--set")>] Set of keyValue: string
+    | [<Mandatory>] From of runDir: string
+    | Out of dir: string
+    | Checkpoint of string
+    | Ema
+    | Device of string
+    | Threads of int
+    | Seed of int64
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Config _ -> "JSON config file (repeatable) applied on top of the training run's config.json."
+            | Set _ -> "override one config key, key=value (repeatable), e.g. --set data.eval_limit=1000."
+            | From _ -> "the training run directory whose checkpoint is evaluated."
+            | Out _ -> "output directory (default <from>/eval-<checkpoint>)."
+            | Checkpoint _ -> "best | last (default best)."
+            | Ema -> "evaluate the EMA weights."
+            | Device _ -> "cpu | cuda | cuda:N."
+            | Threads _ -> "CPU threads."
+            | Seed _ -> "seed."
+
+/// The command-line flags that are config keys, as overrides applied after every --set.
+let private flagOverrides (device: string option) (threads: int option) (seed: int64 option) =
+    [ yield! device |> Option.map (sprintf "device=%s") |> Option.toList
+      yield! threads |> Option.map (sprintf "threads=%d") |> Option.toList
+      yield! seed |> Option.map (sprintf "seed=%d") |> Option.toList ]
+
+let private printFinal (final: Text.Json.Nodes.JsonObject) =
+    printfn "%s" (final.ToJsonString(JsonSerializerOptions(WriteIndented = false)))
+
+let private formatEta (t: TimeSpan) =
+    if t.TotalHours >= 1.0 then sprintf "%d:%02d:%02d" (int t.TotalHours) t.Minutes t.Seconds
+    else sprintf "%02d:%02d" t.Minutes t.Seconds
+
+/// The progress text of one report: step, loss, lr, img/s, ETA.
+let private progressText (p: TrainProgressInfo) =
+    sprintf "step %d/%d  epoch %d  loss %.4f  lr %s  %.1f img/s  ETA %s"
+        p.Step p.TotalSteps p.Epoch p.Loss (p.Lr.ToString("0.00e+00", Globalization.CultureInfo.InvariantCulture))
+        p.ImagesPerSecond (formatEta p.Eta)
+
+/// Trains with a Spectre.Console progress bar on an interactive terminal, or plain lines (one per report)
+/// when the output is redirected or the terminal cannot redraw.
+let private trainWithProgress (config: RunConfig) (out: string) (resume: bool) (logEvery: int) =
+    let options (onProgress: TrainProgressInfo -> unit) (onMessage: string -> unit) =
+        TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(onMessage))
+    if Console.IsOutputRedirected || not AnsiConsole.Profile.Capabilities.Interactive then
+        Trainer.Run(config, out, options (progressText >> printfn "%s") (printfn "%s"))
+    else
+        AnsiConsole
+            .Progress()
+            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); SpinnerColumn() |])
+            .Start(fun ctx ->
+                let task = ctx.AddTask("starting", maxValue = 1.0)
+                let onProgress (p: TrainProgressInfo) =
+                    task.MaxValue <- float (max 1L p.TotalSteps)
+                    task.Value <- float p.Step
+                    task.Description <- Markup.Escape(progressText p)
+                Trainer.Run(config, out, options onProgress (fun m -> AnsiConsole.WriteLine m)))
+
+/// Runs `body`, turning the errors a user can cause (config, data, checkpoints, I/O, divergence) into
+/// "error: ..." on stderr and exit code 1.
+let private guarded (body: unit -> int) =
+    try
+        body ()
+    with
+    | :? ConfigException
+    | :? IOException
+    | :? UnauthorizedAccessException
+    | :? InvalidDataException
+    | :? InvalidOperationException
+    | :? ArgumentException
+    | :? TrainingDivergedException
+    | :? Reproduce.Training.Checkpoints.CheckpointException
+    | :? Reproduce.Torch.TorchException as e ->
+        eprintfn "error: %s" e.Message
+        1
+
+let runTrain (a: ParseResults<TrainArgs>) =
+    guarded (fun () ->
+        let sets =
+            a.GetResults TrainArgs.Set
+            @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
+        let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
+        let out = a.GetResult(TrainArgs.Out, defaultValue = Path.Combine("runs", config.RunId()))
+        printfn "train: %s on %s, run directory %s (config hash %s)" config.Model.Name config.Data.Dataset out (config.Hash().[..11])
+        let result = trainWithProgress config out (a.Contains TrainArgs.Resume) (a.GetResult(TrainArgs.Log_Every, defaultValue = 10))
+        match result.Final with
+        | null ->
+            eprintfn "error: the run stopped before finishing"
+            1
+        | final ->
+            printFinal final
+            0)
+
+let runEval (a: ParseResults<EvalArgs>) =
+    guarded (fun () ->
+        let from = a.GetResult EvalArgs.From
+        let baseConfig = Path.Combine(from, "config.json")
+        if not (File.Exists baseConfig) then
+            raise (FileNotFoundException(sprintf "'%s' is not a run directory: it has no config.json" from, baseConfig))
+        let sets =
+            a.GetResults EvalArgs.Set
+            @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
+        let config = RunConfig.Load(baseConfig :: a.GetResults EvalArgs.Config, sets)
+        let choice =
+            match a.GetResult(EvalArgs.Checkpoint, defaultValue = "best") with
+            | "best" -> CheckpointChoice.Best
+            | "last" -> CheckpointChoice.Last
+            | other -> raise (ArgumentException(sprintf "--checkpoint must be best or last, not '%s'" other))
+        let choiceName = (string choice).ToLowerInvariant()
+        let out = a.GetResult(EvalArgs.Out, defaultValue = Path.Combine(from, "eval-" + choiceName))
+        let final = EvalRun.Run(config, from, out, choice, a.Contains EvalArgs.Ema)
+        let number (key: string) =
+            match final[key] with
+            | null -> nan
+            | v -> Double.Parse(v.ToJsonString(), Globalization.CultureInfo.InvariantCulture)
+        printfn "eval: top-1 %.2f%%, top-5 %.2f%% on %.0f images; written to %s" (number "top1") (number "top5") (number "eval_samples") out
+        printFinal final
+        0)

@@ -1,0 +1,44 @@
+using Reproduce.Torch;
+using Reproduce.Training.Config;
+using Reproduce.Vision.Data.Mixing;
+using Reproduce.Vision.Data.TokenLabels;
+using Reproduce.Vision.Models.Layers;
+
+namespace Reproduce.Training.Train;
+
+/// <summary>
+/// Targets of the token labeling loss (<see cref="TokenLabelLoss"/>) for one batch: each image's annotator map from
+/// the token-label store (key <c>&lt;split&gt;/&lt;index, 5 digits&gt;</c>, e.g. <c>train/00042</c>, see
+/// <see cref="Key"/>), aligned to the model's token grid (<see cref="TokenLabelAligner"/>, with the run's label
+/// smoothing ε), then mixed by the MixToken box (<see cref="MixTokenTargets"/>): the class target by area, the
+/// token targets swapped inside the box.
+/// </summary>
+public sealed class TokenLabelTargets(ITokenLabelSource source, string split, int numClasses, ClassTarget classTarget, double smoothing)
+{
+    /// <summary>The store key of sample <paramref name="index"/> of <paramref name="split"/>.</summary>
+    public static string Key(string split, int index) => $"{split}/{index:D5}";
+
+    /// <summary>(class targets [B, C], token targets [B, N, C]) for the samples <paramref name="indices"/> with labels <paramref name="labels"/>.</summary>
+    public (Tensor Cls, Tensor Dense) Build(IReadOnlyList<int> indices, Tensor labels, MixTokenBox box)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(box);
+        using var scope = Scope.Enter();
+        var maps = indices.Select(i =>
+        {
+            var key = Key(split, i);
+            if (!source.Contains(key)) throw new KeyNotFoundException($"token_label.source has no map for '{key}' (annotate the {split} split first)");
+            return source.Read(key);
+        }).ToList();
+        var aligned = TokenLabelAligner.AlignBatch(maps, numClasses, box.GridHeight, box.GridWidth, smoothing).To(labels.Device);
+        var cls = classTarget switch
+        {
+            ClassTarget.GroundTruth => SoftTargets.OneHot(labels, numClasses, smoothing),
+            ClassTarget.Annotator => aligned.Select(1, 0),
+            _ => throw new ConfigException($"token_label.class_target: {ConfigSchema.EnumName(classTarget)} is not supported by the trainer yet (use ground_truth or annotator)", "token_label.class_target"),
+        };
+        var dense = aligned.Narrow(1, 1, box.NumTokens);
+        if (!box.IsEmpty) (cls, dense) = (MixTokenTargets.MixClass(cls, box), MixTokenTargets.MixDense(dense, box));
+        return (scope.MoveOut(cls), scope.MoveOut(dense));
+    }
+}

@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Reproduce.Torch;
+using Reproduce.Torch.Nn;
+using Reproduce.Torch.Optim;
+using Reproduce.Training.Checkpoints;
+using Reproduce.Training.Config;
+using Reproduce.Training.Runs;
+using Reproduce.Vision.Data.Loading;
+using Reproduce.Vision.Data.Mixing;
+using Reproduce.Vision.Data.TokenLabels;
+using Reproduce.Vision.Metrics;
+using Reproduce.Vision.Models;
+
+namespace Reproduce.Training.Train;
+
+/// <summary>
+/// Supervised classification training (one loop file, nanoGPT style): the model from the registry by name plus
+/// overrides; AdamW / SGD / LAMB with timm's weight-decay exclusions; linear warmup then cosine, poly or constant
+/// (per optimizer update); gradient accumulation and clipping; EMA; label smoothing; Mixup / CutMix on the data
+/// side; soft-target cross-entropy or BCE (<see cref="SoftTargetLoss"/>).
+/// <para>
+/// Data order: a seeded permutation per epoch (<see cref="EpochPlan"/>), the last partial batch dropped; an epoch
+/// is ⌊batches / accumulation⌋ optimizer updates. Mixing draws from a generator seeded by (seed, step, micro-step),
+/// so no sampler state beyond (epoch, position) is needed. Checkpoints save model, EMA, optimizer, the default
+/// generator, (epoch, position) and the loss-log window, so a resumed run ends bit-identical to an uninterrupted
+/// one on CPU; metrics.jsonl lines after the checkpoint are dropped on resume.
+/// </para>
+/// <para>
+/// Token labeling (<c>token_label.enabled</c>): the LV-ViT training forward (<see cref="VisionTransformer.ForwardTokenLabeling"/>,
+/// with MixToken when <c>aug.mixtoken</c>), targets from the token-label store (<see cref="TokenLabelTargets"/>) and
+/// <see cref="TokenLabelLoss"/>.
+/// </para>
+/// <para>
+/// Not covered here yet: train-time
+/// image augmentation (RandAugment, random erasing, crops), layer-wise lr decay, autocast. Configurations asking for
+/// them are rejected with an error naming the key.
+/// </para>
+/// </summary>
+public static class Trainer
+{
+    /// <summary>
+    /// Trains <paramref name="config"/> in <paramref name="outDir"/> (config.json, metrics.jsonl, checkpoints/,
+    /// final.json). A run that already finished with the same configuration is skipped.
+    /// </summary>
+    public static TrainResult Run(RunConfig config, string outDir, TrainOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(outDir);
+        options ??= new TrainOptions();
+        config.Validate("");
+        CheckSupported(config);
+        var run = RunDirectory.OpenOrCreateAt(outDir, config);
+        if (run.IsFinished)
+        {
+            options.OnMessage?.Invoke($"run '{run.Path}' already finished (config hash {run.Hash[..12]}); skipped");
+            return new TrainResult(run, run.ReadFinal(), Skipped: true);
+        }
+        if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
+        var device = Device.Parse(config.Device);
+        var train = ClassificationData.Open(config.Data, config.Data.TrainSplit, config.Data.TrainLimit);
+        var eval = ClassificationData.Open(config.Data, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
+
+        Torch.Torch.ManualSeed((ulong)config.Seed);
+        var overrides = ModelOverrides(config);
+        using var model = CreateModel(config, overrides, device);
+        using var emaModel = config.Optim.Ema ? CreateModel(config, overrides, device) : null;
+        using var optimizer = CreateOptimizer(config.Optim, model);
+        using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
+        using var labels = config.TokenLabel.Enabled ? TokenLabelStore.Open(config.TokenLabel.Source!) : null;
+        var targets = labels is null ? null
+            : new TokenLabelTargets(labels, config.Data.TrainSplit, train.NumClasses, config.TokenLabel.ClassTarget, config.Aug.LabelSmoothing);
+        return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets).Execute();
+    }
+
+    /// <summary>The model named by the configuration, with its overrides, as a classifier.</summary>
+    public static Module<Tensor, Tensor> CreateModel(RunConfig config, IReadOnlyList<KeyValuePair<string, string>> overrides, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Module module;
+        try
+        {
+            module = ModelRegistry.Create(config.Model.Name, overrides, device);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException($"model: {e.Message}", "model", inner: e);
+        }
+        if (module is not Module<Tensor, Tensor> classifier)
+        {
+            module.Dispose();
+            throw new ConfigException($"model.name: '{config.Model.Name}' is not an image classifier", "model.name");
+        }
+        return classifier;
+    }
+
+    /// <summary>
+    /// The model overrides of the configuration, plus <c>return_dense=true</c> with token labeling and
+    /// <c>mix_token=true</c> with <c>aug.mixtoken</c>.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ModelOverrides(RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var list = config.Model.Overrides.ToOverrides().ToList();
+        if (config.TokenLabel.Enabled) list.Add(new("return_dense", "true"));
+        if (config.Aug.Mixtoken) list.Add(new("mix_token", "true"));
+        return list;
+    }
+
+    private static Optimizer CreateOptimizer(OptimSection o, Module model)
+    {
+        var groups = ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
+        return o.Optimizer switch
+        {
+            OptimizerKind.AdamW => new AdamW(groups, o.Lr, o.WeightDecay, new AdamWOptions(o.Betas[0], o.Betas[1], o.Eps)),
+            OptimizerKind.Sgd => new Sgd(groups, o.Lr, o.WeightDecay, new SgdOptions(o.Momentum)),
+            OptimizerKind.Lamb => new Lamb(groups, o.Lr, o.WeightDecay, new LambOptions(o.Betas[0], o.Betas[1], o.Eps)),
+            _ => throw new ConfigException($"optim.optimizer: unknown optimizer {o.Optimizer}", "optim.optimizer"),
+        };
+    }
+
+    private static void CheckSupported(RunConfig c)
+    {
+        static void Reject(bool condition, string key, string what)
+        {
+            if (condition) throw new ConfigException($"{key}: {what} is not supported by the classification trainer yet; turn it off for this run", key);
+        }
+        if (c.Aug.Mixtoken && !c.TokenLabel.Enabled)
+            throw new ConfigException("aug.mixtoken: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source", "aug.mixtoken");
+        if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
+            throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
+        Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
+        Reject(!string.IsNullOrEmpty(c.Aug.Randaugment), "aug.randaugment", "RandAugment");
+        Reject(c.Aug.RandomErasing > 0, "aug.random_erasing", "random erasing");
+        Reject(c.Optim.LayerDecay is not null, "optim.layer_decay", "layer-wise lr decay");
+        Reject(c.Model.Weights is not null, "model.weights", "initial weights");
+        if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
+            throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");
+    }
+
+    /// <summary>The state of one training run in this process.</summary>
+    private sealed class Loop(RunConfig config, RunDirectory run, TrainOptions options, Device device, ClassificationData train,
+        ClassificationData eval, Module<Tensor, Tensor> model, Module<Tensor, Tensor>? emaModel, Optimizer optimizer, ModelEma? ema,
+        TokenLabelTargets? tokenLabels)
+    {
+        private readonly CheckpointStore _store = run.OpenCheckpoints();
+        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop, Workers = 0 };
+        private readonly Mixup? _mixup = config.Aug.Mixup > 0 || config.Aug.Cutmix > 0
+            ? new Mixup(train.NumClasses)
+            {
+                MixupAlpha = config.Aug.Mixup, CutMixAlpha = config.Aug.Cutmix, Prob = config.Aug.MixProb,
+                SwitchProb = config.Aug.SwitchProb, LabelSmoothing = config.Aug.LabelSmoothing,
+            }
+            : null;
+        private readonly TokenLabelTargets? _tokenLabels = tokenLabels;
+        private readonly TokenLabelLoss _tokenLabelLoss = new(config.TokenLabel.ClsWeight, config.TokenLabel.DenseWeight);
+        private long _step, _epoch, _position;
+        private double _lossSum;
+        private long _lossCount;
+        private JsonObject? _lastEval;
+
+        public TrainResult Execute()
+        {
+            var accumulation = config.Optim.Accumulation;
+            var stepsPerEpoch = train.Count / config.Data.BatchSize / accumulation;
+            if (stepsPerEpoch < 1)
+                throw new ConfigException($"data.batch_size × optim.accumulation = {config.Data.BatchSize * accumulation} exceeds the {train.Count} training samples of {train.Name}", "data.batch_size");
+            var total = config.Optim.Steps ?? (long)config.Optim.Epochs * stepsPerEpoch;
+            var warmup = config.Optim.WarmupSteps ?? (long)Math.Round(config.Optim.WarmupEpochs * stepsPerEpoch);
+            var schedule = CreateSchedule(config.Optim, total, warmup);
+            ResumeOrStart();
+            var plan = EpochPlan.Create(train.Count, (int)_epoch, _loader);
+            var clock = Stopwatch.StartNew();
+            var startStep = _step;
+            var logEvery = Math.Max(1, options.LogEvery);
+            while (_step < total)
+            {
+                schedule.Apply(optimizer, _step);
+                for (var micro = 0; micro < accumulation; micro++)
+                    MicroStep(plan.Batches[(int)(_position * accumulation + micro)], micro, accumulation);
+                if (config.Optim.GradClip is { } clip)
+                    using (Scope.Enter()) GradClip.ClipGradNorm(model.Parameters(), clip);
+                optimizer.Step();
+                optimizer.ZeroGrad();
+                _step++;
+                ema?.Update(model, _step);
+                var epochEnded = ++_position == stepsPerEpoch;
+                if (epochEnded)
+                {
+                    (_epoch, _position) = (_epoch + 1, 0);
+                    plan = EpochPlan.Create(train.Count, (int)_epoch, _loader);
+                }
+                if (_step % logEvery == 0 || _step == total) LogTraining(total, startStep, clock);
+                var evaluateNow = _step == total || epochEnded && config.Checkpoint.EveryEpochs > 0 && _epoch % config.Checkpoint.EveryEpochs == 0;
+                if (evaluateNow) Evaluate();
+                if (evaluateNow || config.Checkpoint.EverySteps > 0 && _step % config.Checkpoint.EverySteps == 0)
+                    SaveCheckpoint(evaluateNow ? _lastEval!["top1"]!.GetValue<double>() : null);
+                if (options.StopAfterStep is { } stop && _step >= stop && _step < total) return new TrainResult(run, null, Skipped: false);
+            }
+            var final = Final(total);
+            run.Finish(final);
+            options.OnMessage?.Invoke($"finished: top-1 {final["top1"]}%, top-5 {final["top5"]}% on {eval.Count} {eval.Name} images");
+            return new TrainResult(run, final, Skipped: false);
+        }
+
+        private static LrSchedule CreateSchedule(OptimSection o, long total, long warmup)
+        {
+            var warmupFactor = o.Lr > 0 ? o.WarmupLr / o.Lr : 1.0;
+            return o.Schedule switch
+            {
+                ScheduleKind.Cosine => new WarmupCosine(total, lrMin: o.MinLr, warmupT: warmup, warmupLrInit: o.WarmupLr),
+                ScheduleKind.Poly => new Poly(total, o.PolyPower, o.MinLr, warmup, warmupFactor),
+                ScheduleKind.Constant => new Poly(total, power: 0, minLr: 0, warmupSteps: warmup, warmupStartFactor: warmupFactor),
+                _ => throw new ConfigException($"optim.schedule: unknown schedule {o.Schedule}", "optim.schedule"),
+            };
+        }
+
+        private void ResumeOrStart()
+        {
+            using var ckpt = _store.LoadLast();
+            if (ckpt is null)
+            {
+                run.Metrics.TruncateAfterStep(0);   // lines of an attempt that died before its first checkpoint
+                return;
+            }
+            if (!options.Resume)
+                throw new InvalidOperationException($"run directory '{run.Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
+            var p = ckpt.Restore(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer });
+            _step = p.Step;
+            (_epoch, _position) = (p.Longs["sampler"][0], p.Longs["sampler"][1]);
+            _lossSum = p.Extra?["loss_sum"]?.GetValue<double>() ?? 0;
+            _lossCount = p.Extra?["loss_count"]?.GetValue<long>() ?? 0;
+            run.Metrics.TruncateAfterStep(_step);
+            options.OnMessage?.Invoke($"resumed from step {_step} (epoch {_epoch}) of '{run.Path}'");
+        }
+
+        private void MicroStep(SampleSlot[] batch, int micro, int accumulation)
+        {
+            using var scope = Scope.Enter();
+            var idx = batch.Select(s => s.Index).ToArray();
+            var (images, labels) = train.Batch(idx);
+            var x = images.To(device);
+            var y = labels.To(device);
+            var loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, idx) : ClassificationLoss(x, y, micro);
+            var value = loss.ToDouble();
+            if (!double.IsFinite(value))
+                throw new TrainingDivergedException(
+                    $"training loss is {value} at step {_step + 1} (epoch {_epoch}, micro-step {micro}); stopped. The last good checkpoint in '{_store.Directory}' is kept; lower optim.lr or set optim.grad_clip");
+            (accumulation == 1 ? loss : loss.Div(accumulation)).Backward();
+            _lossSum += value / accumulation;
+            if (micro == accumulation - 1) _lossCount++;
+        }
+
+        /// <summary>L = w_cls·H(X_cls, y_cls) + w_dense·(1/N)·Σᵢ H(Xᵢ, yᵢ) on the LV-ViT training forward (MixToken inside).</summary>
+        private Tensor TokenLabelingLoss(Tensor x, Tensor y, int[] idx)
+        {
+            if (model is not VisionTransformer vit)
+                throw new ConfigException($"token_label.enabled: model '{config.Model.Name}' is not a VisionTransformer", "model.name");
+            var output = vit.ForwardTokenLabeling(x);
+            var (cls, dense) = _tokenLabels!.Build(idx, y, output.Box);
+            return _tokenLabelLoss.Compute(output.ClsLogits, cls, output.AuxLogits, dense);
+        }
+
+        /// <summary>CE or BCE on (smoothed, Mixup/CutMix-mixed) soft targets.</summary>
+        private Tensor ClassificationLoss(Tensor x, Tensor y, int micro)
+        {
+            Tensor targets;
+            if (_mixup is not null)
+            {
+                var mixed = _mixup.Apply(x, y, new Random(MixSeed(config.Seed, _step, micro)));
+                (x, targets) = (mixed.Images, mixed.Targets);
+            }
+            else
+            {
+                targets = SoftTargets.OneHot(y, train.NumClasses, config.Aug.LabelSmoothing);
+            }
+            return SoftTargetLoss.Compute(config.Optim.Loss, model.Forward(x), targets);
+        }
+
+        private static int MixSeed(long seed, long step, int micro)
+        {
+            var h = (ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL ^ (ulong)micro * 0x94D049BB133111EBUL;
+            h ^= h >> 31;
+            return (int)(h & 0x7FFFFFFF);
+        }
+
+        private void LogTraining(long total, long startStep, Stopwatch clock)
+        {
+            var loss = _lossCount == 0 ? double.NaN : _lossSum / _lossCount;
+            var lr = optimizer.Groups[0].Lr;
+            run.Metrics.Append(new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["train_loss"] = loss, ["lr"] = lr });
+            (_lossSum, _lossCount) = (0, 0);
+            var done = _step - startStep;
+            var seconds = clock.Elapsed.TotalSeconds;
+            var imgs = seconds > 0 ? done * config.Data.BatchSize * config.Optim.Accumulation / seconds : 0;
+            var eta = done > 0 ? TimeSpan.FromSeconds(seconds / done * (total - _step)) : TimeSpan.Zero;
+            options.OnProgress?.Invoke(new TrainProgressInfo(_step, total, _epoch, loss, lr, imgs, eta));
+        }
+
+        private void Evaluate()
+        {
+            var batch = config.Data.EvalBatchSize ?? config.Data.BatchSize;
+            var r = Evaluator.Evaluate(model, eval, batch, device);
+            var record = new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["top1"] = r.Top1, ["top5"] = Top5(r) };
+            if (ema is not null && emaModel is not null)
+            {
+                using (Scope.Enter()) ema.ApplyTo(emaModel);
+                var e = Evaluator.Evaluate(emaModel, eval, batch, device);
+                (record["ema_top1"], record["ema_top5"]) = (e.Top1, Top5(e));
+            }
+            run.Metrics.Append(record);
+            _lastEval = record;
+            options.OnMessage?.Invoke($"step {_step}: eval top-1 {r.Top1:0.00}%, top-5 {Top5(r):0.00}%");
+        }
+
+        private static double Top5(TopKResult r) => r.Accuracy.TryGetValue(5, out var v) ? v : r.Accuracy.Values.Max();
+
+        private void SaveCheckpoint(double? metric)
+        {
+            var progress = new TrainingProgress
+            {
+                Step = _step, Epoch = _epoch, SchedulerStep = _step, Metric = metric,
+                Longs = new Dictionary<string, long[]> { ["sampler"] = [_epoch, _position] },
+                Extra = new JsonObject { ["loss_sum"] = _lossSum, ["loss_count"] = _lossCount },
+            };
+            _store.Save(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer }, progress, config);
+        }
+
+        private JsonObject Final(long total)
+        {
+            var e = _lastEval!;
+            var final = new JsonObject
+            {
+                ["top1"] = e["top1"]!.GetValue<double>(), ["top5"] = e["top5"]!.GetValue<double>(),
+                ["steps"] = total, ["epochs"] = _epoch, ["eval_samples"] = eval.Count, ["train_samples"] = train.Count,
+                ["model"] = config.Model.Name, ["dataset"] = config.Data.Dataset, ["seed"] = config.Seed,
+            };
+            if (e["ema_top1"] is { } et1) (final["ema_top1"], final["ema_top5"]) = (et1.GetValue<double>(), e["ema_top5"]!.GetValue<double>());
+            var lastLoss = run.Metrics.Read().LastOrDefault(r => r["train_loss"] is not null)?["train_loss"];
+            final["train_loss"] = lastLoss?.DeepClone();
+            return final;
+        }
+    }
+}
