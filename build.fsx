@@ -153,7 +153,7 @@ let target (name: string) (rest: string list) =
         ensurePackages basePackages
         native ()
         build ()
-        cli (sprintf "train-smoke %s" (String.Join(" ", rest)))
+        cli (sprintf "train --config configs/fashion-mnist-vit-tiny.json %s" (String.Join(" ", rest)))
     | "info" ->
         ensurePackages basePackages
         native ()

@@ -3,21 +3,6 @@ module Reproduce.Cli.Program
 
 open Argu
 
-type TrainSmokeArgs =
-    | Steps of int
-    | Batch of int
-    | Lr of float
-    | Seed of int
-    | Eval_Samples of int
-    interface IArgParserTemplate with
-        member a.Usage =
-            match a with
-            | Steps _ -> sprintf "optimizer steps (default %d)." TrainSmoke.defaults.Steps
-            | Batch _ -> sprintf "batch size (default %d)." TrainSmoke.defaults.Batch
-            | Lr _ -> sprintf "peak learning rate (default %g)." TrainSmoke.defaults.Lr
-            | Seed _ -> "seed for init and sampling (default 0)."
-            | Eval_Samples _ -> "test images to evaluate (default all 10,000)."
-
 type ModelsArgs =
     | Json
     | Name of string
@@ -33,7 +18,6 @@ type ModelsArgs =
 
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Info
-    | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
@@ -45,7 +29,6 @@ type Command =
         member c.Usage =
             match c with
             | Info -> "print libtorch, thread and CUDA facts."
-            | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
             | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
@@ -61,15 +44,6 @@ let main argv =
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.GetAllResults() with
         | [ Info ] -> Info.run ()
-        | [ Train_Smoke a ] ->
-            let d = TrainSmoke.defaults
-            TrainSmoke.run
-                { d with
-                    Steps = a.GetResult(Steps, d.Steps)
-                    Batch = a.GetResult(Batch, d.Batch)
-                    Lr = a.GetResult(Lr, d.Lr)
-                    Seed = a.GetResult(Seed, d.Seed)
-                    EvalSamples = a.GetResult(Eval_Samples, d.EvalSamples) }
         | [ Models a ] ->
             Models.run
                 { Json = a.Contains Json

@@ -38,7 +38,7 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// resolutions as <c>_384/_448/_512</c>), and ours for shapes timm lacks and the CPU sizes of the quick profile.
 /// Variants are options on a base model, not new names: <see cref="Resolve"/> applies overrides such as
 /// <c>drop_path_rate=0.1</c> or <c>return_dense=true</c> (token labeling on any ViT).
-/// <para>Quick-profile sizes (2 CPU cores): <c>vit_tiny_fm28</c> (D 96, depth 4, 3 heads; train-smoke's model,
+/// <para>Quick-profile sizes (2 CPU cores): <c>vit_tiny_fm28</c> (D 96, depth 4, 3 heads; the main job's model,
 /// 0.02 GFLOPs), <c>vit_small_fm28</c> (D 192, depth 6; bench's <c>vit192</c>, which trains at ≈ 86–90 img/s
 /// at batch 128 here, bench/README.md) and <c>lvvit_tiny_fm28</c> (the LV-ViT recipe at D 96, depth 4: 32-channel
 /// conv stem, MLP 3×, skip_lam 2, aux_head + MixToken) take Fashion-MNIST as it is (28×28, 1 channel, 10 classes,
