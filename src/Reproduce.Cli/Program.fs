@@ -36,6 +36,8 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Train_Smoke of ParseResults<TrainSmokeArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Probe of ParseResults<Probe.ProbeCommand>
+    | [<CliPrefix(CliPrefix.None)>] Analyze of ParseResults<Probe.AnalyzeArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -43,6 +45,8 @@ type Command =
             | Train_Smoke _ -> "train a small ViT on Fashion-MNIST end to end and report test top-1."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
+            | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
+            | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
 
 [<EntryPoint>]
 let main argv =
@@ -67,6 +71,8 @@ let main argv =
                   Sets = a.GetResults Override
                   ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
+        | [ Probe a ] -> Probe.run a
+        | [ Analyze a ] -> Probe.analyze a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

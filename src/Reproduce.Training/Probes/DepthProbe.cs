@@ -47,11 +47,11 @@ public static class DepthProbe
         settings.Eval.Validate();
         if (val.Count == 0) throw new ArgumentException($"DepthProbe: the validation split {val.Name} is empty");
         ProbeInputs.Freeze(backbone);
-        var blocks = ProbeLayerIndices.Depth(options.Layers, backbone.Config.Depth);
+        var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Depth);
         var size = ProbeInputs.InputSize(backbone, options);
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
-        var head = LinearDepthHead.ForVit(backbone.Config.EmbedDim, options.Layers, settings.Eval.MinDepth, settings.Eval.MaxDepth, device);
+        var head = new LinearDepthHead(backbone.Config.EmbedDim, blocks.Length, settings.Eval.MinDepth, settings.Eval.MaxDepth, device: device);
         try
         {
             var loss = new SigLoss(settings.LossWeight, settings.Eval.MaxDepth, settings.WarmUpSteps);

@@ -12,6 +12,11 @@ public sealed record ProbeOptions
 {
     /// <summary>lin1 (last block) or lin4 (<see cref="ProbeLayerIndices"/>).</summary>
     public ProbeLayers Layers { get; init; } = ProbeLayers.Lin1;
+    /// <summary>
+    /// Explicit backbone blocks (0-based; negative counts from the end, −1 = last) instead of <see cref="Layers"/>'s
+    /// DINOv2 choice; null = use <see cref="Layers"/>.
+    /// </summary>
+    public IReadOnlyList<int>? Blocks { get; init; }
     /// <summary>Optimizer steps.</summary>
     public int Steps { get; init; } = 200;
     /// <summary>Images per step.</summary>
@@ -48,7 +53,20 @@ public sealed record ProbeOptions
         if (FlipProb is < 0 or > 1) throw new ArgumentException($"probe: flip probability {FlipProb} outside [0, 1]");
         if (InputSize is <= 0) throw new ArgumentException($"probe: input size must be positive (got {InputSize})");
         if (MaxEvalImages is <= 0) throw new ArgumentException($"probe: max eval images must be positive (got {MaxEvalImages})");
+        if (Blocks is { Count: 0 }) throw new ArgumentException("probe: the block list is empty");
         return this;
+    }
+
+    /// <summary>The blocks to read from a <paramref name="depth"/>-block backbone: <see cref="Blocks"/> resolved, else <paramref name="fromLayers"/>.</summary>
+    public int[] ResolveBlocks(int depth, Func<ProbeLayers, int, int[]> fromLayers)
+    {
+        ArgumentNullException.ThrowIfNull(fromLayers);
+        if (Blocks is null) return fromLayers(Layers, depth);
+        var resolved = Blocks.Select(b => b < 0 ? depth + b : b).ToArray();
+        var bad = resolved.Where(b => b < 0 || b >= depth).ToArray();
+        if (bad.Length > 0) throw new ArgumentException($"probe: blocks [{string.Join(", ", Blocks)}] fall outside a {depth}-block backbone");
+        if (resolved.Distinct().Count() != resolved.Length) throw new ArgumentException($"probe: blocks [{string.Join(", ", Blocks)}] repeat a block");
+        return resolved;
     }
 }
 

@@ -46,11 +46,11 @@ public static class SegmentationProbe
         if (numClasses < 1) throw new ArgumentException($"SegmentationProbe: {numClasses} classes");
         if (val.Count == 0) throw new ArgumentException($"SegmentationProbe: the validation split {val.Name} is empty");
         ProbeInputs.Freeze(backbone);
-        var blocks = ProbeLayerIndices.Segmentation(options.Layers, backbone.Config.Depth);
+        var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Segmentation);
         var size = ProbeInputs.InputSize(backbone, options);
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
-        var head = LinearSegmentationHead.ForVit(backbone.Config.EmbedDim, options.Layers, numClasses, device: device);
+        var head = new LinearSegmentationHead(Enumerable.Repeat(backbone.Config.EmbedDim, blocks.Length).ToArray(), numClasses, device: device);
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
