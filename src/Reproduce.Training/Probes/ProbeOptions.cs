@@ -39,6 +39,12 @@ public sealed record ProbeOptions
     public int? InputSize { get; init; }
     /// <summary>Seed of the head's init (the global torch generator) and of the sampling order and flips.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// Train the backbone together with the head (supervised dense training, not a probe). Off for every probe; on only
+    /// to produce a trained backbone from a segmentation split (<c>probe.train_backbone</c>), whose weights are then probed
+    /// frozen with a fresh head. The backbone then gets AdamW with timm's weight-decay exclusions.
+    /// </summary>
+    public bool TrainBackbone { get; init; }
     /// <summary>Use at most this many validation images (null = all).</summary>
     public int? MaxEvalImages { get; init; }
 

@@ -25,6 +25,9 @@ namespace Reproduce.Training.Probes;
 /// </summary>
 public static class ProbeRun
 {
+    /// <summary>File name of the backbone weights a <c>probe.train_backbone</c> run writes into its directory.</summary>
+    public const string BackboneFile = "backbone.safetensors";
+
     /// <summary>The probe defaults laid under the user's overrides (DINOv2-style lin. recipe at CPU scale).</summary>
     public static IReadOnlyList<string> DefaultOverrides(ProbeTask task) =>
     [
@@ -54,6 +57,7 @@ public static class ProbeRun
             throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
         var run = CreateRunDirectory(outDir, config);
         using var scope = Scope.Enter();
+        Torch.Torch.ManualSeed((ulong)config.Seed); // the backbone's init (when no weights are given) follows the seed too
         using var backbone = LoadBackbone(config);
         var options = new ProbeOptions
         {
@@ -66,7 +70,10 @@ public static class ProbeRun
             PolyPower = config.Optim.PolyPower,
             InputSize = config.Data.ImgSize,
             Seed = checked((int)config.Seed),
+            TrainBackbone = config.Probe.TrainBackbone,
         }.Validate();
+        if (options.TrainBackbone && task != ProbeTask.Segmentation)
+            throw new ArgumentException("probe: probe.train_backbone is implemented for segmentation only");
         var clock = Stopwatch.StartNew();
         void OnStep(ProbeStep s)
         {
@@ -84,6 +91,12 @@ public static class ProbeRun
             using var head = result.Head;
             final = result.Metrics.ToJson();
             final["train_loss"] = result.FinalLoss;
+            if (options.TrainBackbone)
+            {
+                var weights = Path.Combine(run.Path, BackboneFile);
+                SafeTensors.SaveModule(weights, backbone);
+                log($"trained backbone written to {weights}");
+            }
         }
         else
         {

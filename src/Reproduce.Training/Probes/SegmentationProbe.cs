@@ -45,7 +45,8 @@ public static class SegmentationProbe
         options.Validate();
         if (numClasses < 1) throw new ArgumentException($"SegmentationProbe: {numClasses} classes");
         if (val.Count == 0) throw new ArgumentException($"SegmentationProbe: the validation split {val.Name} is empty");
-        ProbeInputs.Freeze(backbone);
+        if (options.TrainBackbone) backbone.Train();
+        else ProbeInputs.Freeze(backbone);
         var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Segmentation);
         var size = ProbeInputs.InputSize(backbone, options);
         Torch.Torch.ManualSeed((ulong)options.Seed);
@@ -68,7 +69,9 @@ public static class SegmentationProbe
     {
         var rng = new Random(options.Seed);
         using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
-        using var optimizer = new AdamW(head.Parameters(), options.Lr, options.WeightDecay);
+        var groups = new List<ParamGroup> { new(head.Parameters(), weightDecay: options.WeightDecay) };
+        if (options.TrainBackbone) groups.AddRange(ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay));
+        using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
         var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
         head.Train();
         var tail = Math.Max(1, options.Steps / 10);
@@ -89,7 +92,7 @@ public static class SegmentationProbe
             }
             var x = Tensor.Cat(images, 0).To(device);
             var y = Tensor.Stack(labels, 0).To(device, ScalarType.Int64);
-            var features = ProbeInputs.Features(backbone, x, blocks);
+            var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
             var logits = head.Forward(features, size, size);
             var loss = F.CrossEntropy(logits, y, ignoreIndex: SegmentationSample.IgnoreIndex);
             var value = loss.ToDouble();
@@ -118,6 +121,7 @@ public static class SegmentationProbe
         var device = backbone.Parameters().First().Device;
         var wasTraining = head.Training;
         head.Eval();
+        backbone.Eval();
         try
         {
             using var noGrad = Torch.Torch.NoGrad();

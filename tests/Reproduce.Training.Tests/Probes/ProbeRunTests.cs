@@ -43,6 +43,26 @@ public sealed class ProbeRunTests : IDisposable
     }
 
     [Fact]
+    public void TrainBackboneWritesWeightsThatLoadIntoTheSameModelAndMismatchesNameTheKey()
+    {
+        var config = ProbeRun.Resolve(ProbeTask.Segmentation, null,
+            [.. SmallModel, $"data.root={_dir["scenes"]}", "optim.steps=2", "data.batch_size=2", "probe.train_backbone=true"]);
+        ProbeRun.Run(config, _dir["pre"]);
+        var weights = Path.Combine(_dir["pre"], ProbeRun.BackboneFile);
+        Assert.True(File.Exists(weights));
+        using var scope = Scope.Enter();
+        using var trained = ProbeRun.LoadBackbone(config with { Model = config.Model with { Weights = weights } });
+        using var fresh = ProbeRun.LoadBackbone(config);
+        var key = "blocks.0.attn.qkv.weight";
+        var a = trained.NamedParameters().Single(p => p.Name == key).Parameter;
+        var b = fresh.NamedParameters().Single(p => p.Name == key).Parameter;
+        Assert.False(a.Equal(b), "the loaded backbone holds the saved weights, not a fresh init");
+        using var wide = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64");
+        var e = Assert.Throws<InvalidDataException>(() => BackboneWeights.Load(wide, weights));
+        Assert.Contains("pos_embed", e.Message);
+    }
+
+    [Fact]
     public void BadProbeInputsAreClearErrors()
     {
         var wrongData = ProbeRun.Resolve(ProbeTask.Depth, null, ["data.dataset=ade20k", "optim.steps=1"]);
