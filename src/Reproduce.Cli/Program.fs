@@ -25,6 +25,8 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<Annotate.AnnotateArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<Train.TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<Train.EvalArgs>
+    | [<CliPrefix(CliPrefix.None)>] Probe of ParseResults<Probe.ProbeCommand>
+    | [<CliPrefix(CliPrefix.None)>] Analyze of ParseResults<Probe.AnalyzeArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -36,6 +38,8 @@ type Command =
             | Annotate _ -> "write a teacher's dense top-k score maps over a dataset to a token-label store."
             | Train _ -> "train a classifier from a config (--config, --set, --out, --resume)."
             | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR)."
+            | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
+            | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
 
 [<EntryPoint>]
 let main argv =
@@ -56,6 +60,8 @@ let main argv =
         | [ Annotate a ] -> Annotate.run a
         | [ Train a ] -> Train.runTrain a
         | [ Eval a ] -> Train.runEval a
+        | [ Probe a ] -> Probe.run a
+        | [ Analyze a ] -> Probe.analyze a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -44,6 +44,11 @@ public sealed record ProbeSection : IConfigSection
     public DepthCrop DepthCrop { get; init; } = DepthCrop.None;
     /// <summary>Upsampling factor of the depth head's features (DINOv2: 4).</summary>
     public int Upsample { get; init; } = 4;
+    /// <summary>
+    /// Train the backbone with the head (supervised dense training, not a frozen probe): how <c>reproduce probe seg</c>
+    /// produces a trained backbone (<c>backbone.safetensors</c> in the run directory) to probe afterwards.
+    /// </summary>
+    public bool TrainBackbone { get; init; }
     /// <summary>Sliding-window inference (mmseg 'slide').</summary>
     public bool Slide { get; init; }
     /// <summary>Slide window side; null = the training crop.</summary>

@@ -1,0 +1,139 @@
+using Reproduce.Torch;
+using Reproduce.Torch.Optim;
+using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Metrics;
+using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Heads;
+
+namespace Reproduce.Training.Probes;
+
+/// <summary>Depth-specific probe settings.</summary>
+/// <param name="Eval">Valid range, prediction clamp and crop of the metrics (<see cref="DepthEvalOptions.Nyu"/>: (1e-3, 10) m
+/// with the Eigen crop, which is defined only for 480×640 GT; <see cref="DepthEvalOptions.Kitti"/>: (1e-3, 80) m with the Garg
+/// crop). Fashion-scenes' stand-ins are smaller than 480×640, so their NYU-layout tree is scored with the range only
+/// (crop None); the Garg crop is fractional and applies at any size.</param>
+/// <param name="LossWeight">SigLoss weight w (1 as DINOv2's SigLoss class and the NYU linear config; its decode head default is 10).</param>
+/// <param name="WarmUpSteps">SigLoss warm-up steps (mean term only; DINOv2: 100 when warm-up is on).</param>
+public sealed record DepthProbeSettings(DepthEvalOptions Eval, double LossWeight = 1, int WarmUpSteps = 0);
+
+/// <summary>The outcome of a depth probe.</summary>
+/// <param name="Metrics">BTS metrics, per image then averaged over images.</param>
+/// <param name="FinalLoss">Mean SigLoss of the last 10 % of the training steps.</param>
+/// <param name="Head">The trained head (owned by the caller).</param>
+public sealed record DepthProbeResult(DepthResult Metrics, double FinalLoss, LinearDepthHead Head);
+
+/// <summary>
+/// DINOv2's linear depth probe on a frozen ViT (protocols.md §5.2): for the chosen blocks (lin1: last; lin4: DINOv2's
+/// out_index) the class token is concatenated to every patch feature, the maps are upsampled ×4 and a 1×1 conv gives 256
+/// uniform bin logits over [min, max]; depth = Σ_k p_k·b_k with p = (ReLU(l) + 0.1) normalised
+/// (<see cref="LinearDepthHead"/>). The prediction is bilinearly resized to the (resized) GT and trained with
+/// <see cref="SigLoss"/> on pixels with 0 &lt; gt ≤ max; AdamW with linear warm-up + poly decay (the third-party NYU config
+/// uses a cosine schedule and adds a gradient loss; neither is used here). Evaluation clamps to [min, max], resizes the
+/// prediction to the GT's own size and scores <see cref="DepthMetric"/> (BTS: per image over valid pixels, then averaged
+/// over images; no median scaling).
+/// </summary>
+public static class DepthProbe
+{
+    /// <summary>Trains the head on <paramref name="train"/> and scores it on <paramref name="val"/>.</summary>
+    public static DepthProbeResult Run(VisionTransformer backbone, IImageDataset<DepthSample> train, IImageDataset<DepthSample> val,
+        DepthProbeSettings settings, ProbeOptions options, Action<ProbeStep>? onStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(val);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        settings.Eval.Validate();
+        if (val.Count == 0) throw new ArgumentException($"DepthProbe: the validation split {val.Name} is empty");
+        ProbeInputs.Freeze(backbone);
+        var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Depth);
+        var size = ProbeInputs.InputSize(backbone, options);
+        Torch.Torch.ManualSeed((ulong)options.Seed);
+        var device = backbone.Parameters().First().Device;
+        var head = new LinearDepthHead(backbone.Config.EmbedDim, blocks.Length, settings.Eval.MinDepth, settings.Eval.MaxDepth, device: device);
+        try
+        {
+            var loss = new SigLoss(settings.LossWeight, settings.Eval.MaxDepth, settings.WarmUpSteps);
+            var finalLoss = Train(backbone, head, train, blocks, size, options, loss, device, onStep);
+            return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages), finalLoss, head);
+        }
+        catch
+        {
+            head.Dispose();
+            throw;
+        }
+    }
+
+    private static double Train(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> train, int[] blocks, int size,
+        ProbeOptions options, SigLoss sigLoss, Device device, Action<ProbeStep>? onStep)
+    {
+        var rng = new Random(options.Seed);
+        using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
+        using var optimizer = new AdamW(head.Parameters(), options.Lr, options.WeightDecay);
+        var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
+        head.Train();
+        var tail = Math.Max(1, options.Steps / 10);
+        var tailLosses = new List<double>();
+        for (var step = 0; step < options.Steps; step++)
+        {
+            using var s = Scope.Enter();
+            schedule.Apply(optimizer, step);
+            var images = new List<Tensor>();
+            var depths = new List<Tensor>();
+            for (var b = 0; b < options.BatchSize; b++)
+            {
+                order.MoveNext();
+                using var sample = train.Load(order.Current);
+                var flip = rng.NextDouble() < options.FlipProb;
+                images.Add(ProbeInputs.Image(sample.Image, size, flip));
+                depths.Add(ProbeInputs.Map(sample.Depth, size, flip));
+            }
+            var x = Tensor.Cat(images, 0).To(device);
+            var gt = Tensor.Stack(depths, 0).To(device, ScalarType.Float32);
+            var features = ProbeInputs.Features(backbone, x, blocks);
+            var prediction = F.Interpolate(head.Forward(features), [size, size], mode: InterpolationMode.Bilinear).Squeeze(1);
+            var loss = sigLoss.Forward(prediction, gt);
+            var value = loss.ToDouble();
+            if (!double.IsFinite(value))
+                throw new InvalidOperationException($"DepthProbe: loss is {value} at step {step} (divergence; lower the lr)");
+            optimizer.ZeroGrad();
+            loss.Backward();
+            optimizer.Step();
+            if (step >= options.Steps - tail) tailLosses.Add(value);
+            onStep?.Invoke(new ProbeStep(step, value, optimizer.Groups[0].Lr));
+        }
+        return tailLosses.Average();
+    }
+
+    /// <summary>Scores <paramref name="head"/> on <paramref name="val"/>, one image at a time, at the GT's own size.</summary>
+    public static DepthResult Evaluate(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> val,
+        IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(val);
+        var metric = new DepthMetric(evalOptions);
+        var device = backbone.Parameters().First().Device;
+        var wasTraining = head.Training;
+        head.Eval();
+        try
+        {
+            using var noGrad = Torch.Torch.NoGrad();
+            var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
+            for (var i = 0; i < count; i++)
+            {
+                using var s = Scope.Enter();
+                using var sample = val.Load(i);
+                var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
+                var prediction = head.Predict(backbone.GetIntermediateLayers(x, blocks), sample.Depth.Size(0), sample.Depth.Size(1));
+                metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
+            }
+        }
+        finally
+        {
+            head.Train(wasTraining);
+        }
+        return metric.Result();
+    }
+}

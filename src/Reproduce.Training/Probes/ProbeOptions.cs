@@ -1,0 +1,83 @@
+using Reproduce.Vision.Models.Heads;
+
+namespace Reproduce.Training.Probes;
+
+/// <summary>
+/// Training settings shared by the dense linear probes (<see cref="SegmentationProbe"/>, <see cref="DepthProbe"/>).
+/// Defaults follow the DINOv2-style "lin." recipe where it is known (protocols.md §5.1: AdamW lr 1e-3, wd 1e-4, linear
+/// warm-up then poly power 1.0 to 0) at a step count meant for the CPU profiles; the full recipe (40k iterations, warm-up
+/// 1,500, batch 16) is a matter of overriding <see cref="Steps"/>, <see cref="WarmupSteps"/> and <see cref="BatchSize"/>.
+/// </summary>
+public sealed record ProbeOptions
+{
+    /// <summary>lin1 (last block) or lin4 (<see cref="ProbeLayerIndices"/>).</summary>
+    public ProbeLayers Layers { get; init; } = ProbeLayers.Lin1;
+    /// <summary>
+    /// Explicit backbone blocks (0-based; negative counts from the end, −1 = last) instead of <see cref="Layers"/>'s
+    /// DINOv2 choice; null = use <see cref="Layers"/>.
+    /// </summary>
+    public IReadOnlyList<int>? Blocks { get; init; }
+    /// <summary>Optimizer steps.</summary>
+    public int Steps { get; init; } = 200;
+    /// <summary>Images per step.</summary>
+    public int BatchSize { get; init; } = 8;
+    /// <summary>AdamW peak learning rate.</summary>
+    public double Lr { get; init; } = 1e-3;
+    /// <summary>AdamW (decoupled) weight decay.</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+    /// <summary>Linear warm-up steps from lr·1e-6 (mmseg's warmup_ratio), then poly decay.</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary>Poly power (1.0 in the DINOv2-style configs).</summary>
+    public double PolyPower { get; init; } = 1.0;
+    /// <summary>Probability of a horizontal flip of a training image (and its labels).</summary>
+    public double FlipProb { get; init; } = 0.5;
+    /// <summary>
+    /// Side of the square the backbone sees; null = the backbone's <c>img_size</c>. Images are resized (bilinear) to it,
+    /// training labels too (nearest); at evaluation the head's output is resized back to the ground truth's own size.
+    /// (DINOv2 center-pads to a multiple of the patch size instead; a fixed-size backbone needs its own size here.)
+    /// </summary>
+    public int? InputSize { get; init; }
+    /// <summary>Seed of the head's init (the global torch generator) and of the sampling order and flips.</summary>
+    public int Seed { get; init; }
+    /// <summary>
+    /// Train the backbone together with the head (supervised dense training, not a probe). Off for every probe; on only
+    /// to produce a trained backbone from a segmentation split (<c>probe.train_backbone</c>), whose weights are then probed
+    /// frozen with a fresh head. The backbone then gets AdamW with timm's weight-decay exclusions.
+    /// </summary>
+    public bool TrainBackbone { get; init; }
+    /// <summary>Use at most this many validation images (null = all).</summary>
+    public int? MaxEvalImages { get; init; }
+
+    /// <summary>Throws on settings that cannot run.</summary>
+    public ProbeOptions Validate()
+    {
+        if (Steps < 1) throw new ArgumentException($"probe: steps must be ≥ 1 (got {Steps})");
+        if (BatchSize < 1) throw new ArgumentException($"probe: batch size must be ≥ 1 (got {BatchSize})");
+        if (!(Lr > 0)) throw new ArgumentException($"probe: lr must be positive (got {Lr})");
+        if (WeightDecay < 0) throw new ArgumentException($"probe: weight decay must be ≥ 0 (got {WeightDecay})");
+        if (WarmupSteps < 0 || WarmupSteps >= Steps) throw new ArgumentException($"probe: warm-up steps must be in [0, steps) (got {WarmupSteps} of {Steps})");
+        if (FlipProb is < 0 or > 1) throw new ArgumentException($"probe: flip probability {FlipProb} outside [0, 1]");
+        if (InputSize is <= 0) throw new ArgumentException($"probe: input size must be positive (got {InputSize})");
+        if (MaxEvalImages is <= 0) throw new ArgumentException($"probe: max eval images must be positive (got {MaxEvalImages})");
+        if (Blocks is { Count: 0 }) throw new ArgumentException("probe: the block list is empty");
+        return this;
+    }
+
+    /// <summary>The blocks to read from a <paramref name="depth"/>-block backbone: <see cref="Blocks"/> resolved, else <paramref name="fromLayers"/>.</summary>
+    public int[] ResolveBlocks(int depth, Func<ProbeLayers, int, int[]> fromLayers)
+    {
+        ArgumentNullException.ThrowIfNull(fromLayers);
+        if (Blocks is null) return fromLayers(Layers, depth);
+        var resolved = Blocks.Select(b => b < 0 ? depth + b : b).ToArray();
+        var bad = resolved.Where(b => b < 0 || b >= depth).ToArray();
+        if (bad.Length > 0) throw new ArgumentException($"probe: blocks [{string.Join(", ", Blocks)}] fall outside a {depth}-block backbone");
+        if (resolved.Distinct().Count() != resolved.Length) throw new ArgumentException($"probe: blocks [{string.Join(", ", Blocks)}] repeat a block");
+        return resolved;
+    }
+}
+
+/// <summary>One logged probe training step.</summary>
+/// <param name="Step">0-based step.</param>
+/// <param name="Loss">Loss of the step's batch.</param>
+/// <param name="Lr">Learning rate used.</param>
+public readonly record struct ProbeStep(int Step, double Loss, double Lr);

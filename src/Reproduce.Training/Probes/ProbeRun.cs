@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Reproduce.Torch;
+using Reproduce.Torch.IO;
+using Reproduce.Training.Config;
+using Reproduce.Training.Runs;
+using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Data.FashionScenes;
+using Reproduce.Vision.Metrics;
+using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Heads;
+
+namespace Reproduce.Training.Probes;
+
+/// <summary>
+/// <c>reproduce probe seg|depth</c>: a dense probe driven by a <see cref="RunConfig"/>, writing the run files into one
+/// directory (<c>config.json</c> resolved, <c>metrics.jsonl</c> per step, <c>final.json</c>). Keys read:
+/// <c>model.name</c>, <c>model.overrides</c>, <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
+/// ade20k, nyu, kitti), <c>data.root</c>, <c>data.batch_size</c>, <c>data.img_size</c> (backbone input side),
+/// <c>data.train_split</c>, <c>data.eval_split</c>, <c>data.train_limit</c>, <c>data.eval_limit</c>; <c>optim.lr</c>,
+/// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
+/// (block indices, −1 = last), <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
+/// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
+/// <c>seed</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.
+/// </summary>
+public static class ProbeRun
+{
+    /// <summary>File name of the backbone weights a <c>probe.train_backbone</c> run writes into its directory.</summary>
+    public const string BackboneFile = "backbone.safetensors";
+
+    /// <summary>The probe defaults laid under the user's overrides (DINOv2-style lin. recipe at CPU scale).</summary>
+    public static IReadOnlyList<string> DefaultOverrides(ProbeTask task) =>
+    [
+        $"name=probe-{(task == ProbeTask.Depth ? "depth" : "seg")}", $"probe.task={task.ToString().ToLowerInvariant()}",
+        "model.name=vit_tiny_scenes64", "data.dataset=fashion-scenes", "data.batch_size=8",
+        "optim.optimizer=adamw", "optim.schedule=poly", "optim.lr=0.001", "optim.weight_decay=0.0001", "optim.steps=200", "optim.warmup_steps=0",
+    ];
+
+    /// <summary>
+    /// Resolves the configuration: without <paramref name="configFile"/>, <see cref="DefaultOverrides"/> on the
+    /// <see cref="RunConfig"/> defaults; with one, the file as it is (its own defaults); then <paramref name="overrides"/>.
+    /// </summary>
+    public static RunConfig Resolve(ProbeTask task, string? configFile, IEnumerable<string> overrides) =>
+        ConfigLoader.WithOverrides(
+            configFile is null ? ConfigLoader.WithOverrides(new RunConfig(), DefaultOverrides(task)) : RunConfig.Load(configFile),
+            overrides.Append($"probe.task={task.ToString().ToLowerInvariant()}"));
+
+    /// <summary>Runs the probe of <paramref name="config"/> into <paramref name="outDir"/> and returns the final metrics.</summary>
+    public static JsonObject Run(RunConfig config, string outDir, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(outDir);
+        log ??= _ => { };
+        var task = config.Probe.Task;
+        if (task == ProbeTask.Classification) throw new ArgumentException("probe: probe.task must be segmentation or depth");
+        if (config.Optim.Optimizer != OptimizerKind.AdamW || config.Optim.Schedule != ScheduleKind.Poly)
+            throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
+        var run = CreateRunDirectory(outDir, config);
+        using var scope = Scope.Enter();
+        Torch.Torch.ManualSeed((ulong)config.Seed); // the backbone's init (when no weights are given) follows the seed too
+        using var backbone = LoadBackbone(config);
+        var options = new ProbeOptions
+        {
+            Blocks = config.Probe.Layers,
+            Steps = checked((int)(config.Optim.Steps ?? 200)),
+            BatchSize = config.Data.BatchSize,
+            Lr = config.Optim.Lr,
+            WeightDecay = config.Optim.WeightDecay,
+            WarmupSteps = checked((int)(config.Optim.WarmupSteps ?? 0)),
+            PolyPower = config.Optim.PolyPower,
+            InputSize = config.Data.ImgSize,
+            Seed = checked((int)config.Seed),
+            TrainBackbone = config.Probe.TrainBackbone,
+        }.Validate();
+        if (options.TrainBackbone && task != ProbeTask.Segmentation)
+            throw new ArgumentException("probe: probe.train_backbone is implemented for segmentation only");
+        var clock = Stopwatch.StartNew();
+        void OnStep(ProbeStep s)
+        {
+            run.Metrics.Append(new JsonObject { ["step"] = s.Step + 1, ["loss"] = s.Loss, ["lr"] = s.Lr });
+            if ((s.Step + 1) % 20 == 0 || s.Step + 1 == options.Steps)
+                log($"step {s.Step + 1,5}/{options.Steps}  loss {s.Loss:F4}  lr {s.Lr:E2}  {clock.Elapsed.TotalSeconds:F0} s");
+        }
+        JsonObject final;
+        var dataset = config.Data.Dataset;
+        if (task == ProbeTask.Segmentation)
+        {
+            var (train, val, classes) = SegmentationData(config);
+            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes)");
+            var result = SegmentationProbe.Run(backbone, train, val, classes, options, OnStep);
+            using var head = result.Head;
+            final = result.Metrics.ToJson();
+            final["train_loss"] = result.FinalLoss;
+            if (options.TrainBackbone)
+            {
+                var weights = Path.Combine(run.Path, BackboneFile);
+                SafeTensors.SaveModule(weights, backbone);
+                log($"trained backbone written to {weights}");
+            }
+        }
+        else
+        {
+            var (train, val, evalOptions) = DepthData(config);
+            log($"probe depth: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, range ({evalOptions.MinDepth}, {evalOptions.MaxDepth}) m, crop {evalOptions.Crop})");
+            var result = DepthProbe.Run(backbone, train, val, new DepthProbeSettings(evalOptions), options, OnStep);
+            using var head = result.Head;
+            final = result.Metrics.ToJson();
+            final["train_loss"] = result.FinalLoss;
+            final["eval_crop"] = evalOptions.Crop.ToString();
+        }
+        final["steps"] = options.Steps;
+        final["seconds"] = clock.Elapsed.TotalSeconds;
+        run.Finish(final);
+        return final;
+    }
+
+    /// <summary>Writes the resolved configuration as <c>DIR/config.json</c> (atomically) and opens DIR as a run directory.</summary>
+    public static RunDirectory CreateRunDirectory(string outDir, RunConfig config)
+    {
+        var full = Path.GetFullPath(outDir);
+        try
+        {
+            Directory.CreateDirectory(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the output directory '{full}': {e.Message}", e);
+        }
+        if (File.Exists(Path.Combine(full, RunDirectory.FinalFile)))
+            throw new IOException($"'{full}' already holds a finished run ({RunDirectory.FinalFile}); choose another --out");
+        AtomicFile.WriteAllText(Path.Combine(full, RunDirectory.ConfigFile), ConfigJson.Indented(config));
+        var metrics = Path.Combine(full, RunDirectory.MetricsFile);
+        if (File.Exists(metrics)) File.Delete(metrics); // an unfinished earlier attempt: the probe restarts from step 0
+        return RunDirectory.Open(full);
+    }
+
+    /// <summary>The registered ViT <c>model.name</c> (with <c>model.overrides</c>), with <c>model.weights</c> loaded when given.</summary>
+    public static VisionTransformer LoadBackbone(RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var vit = ModelRegistry.CreateVit(config.Model.Name, config.Model.Overrides.ToOverrides());
+        if (config.Model.Weights is { } weights)
+        {
+            try
+            {
+                BackboneWeights.Load(vit, weights);
+            }
+            catch
+            {
+                vit.Dispose();
+                throw;
+            }
+        }
+        return vit;
+    }
+
+    private static string RequireRoot(RunConfig config) =>
+        config.Data.Root ?? throw new ArgumentException($"probe: data.dataset={config.Data.Dataset} needs --root DIR (data.root)");
+
+    private static FashionScenesTree Scenes(RunConfig config) =>
+        config.Data.Root is { } root ? FashionScenesTree.Open(root) : FashionScenes.Ensure(new FashionScenesConfig());
+
+    private static (IImageDataset<SegmentationSample> Train, IImageDataset<SegmentationSample> Val, int Classes) SegmentationData(RunConfig config)
+    {
+        var d = config.Data;
+        Ade20k train, val;
+        switch (d.Dataset)
+        {
+            case "fashion-scenes":
+                var tree = Scenes(config);
+                (train, val) = (tree.Segmentation(d.TrainSplit), tree.Segmentation(d.EvalSplit ?? "test"));
+                break;
+            case "ade20k":
+                var root = RequireRoot(config);
+                (train, val) = (new Ade20k(root, d.TrainSplit), new Ade20k(root, d.EvalSplit ?? "validation"));
+                break;
+            default:
+                throw new ArgumentException($"probe seg: data.dataset must be fashion-scenes or ade20k (got '{d.Dataset}')");
+        }
+        var classes = config.Probe.NumClasses ?? train.Classes.Count;
+        return (new LimitedDataset<SegmentationSample>(train, d.TrainLimit), new LimitedDataset<SegmentationSample>(val, d.EvalLimit), classes);
+    }
+
+    private static (IImageDataset<DepthSample> Train, IImageDataset<DepthSample> Val, DepthEvalOptions Eval) DepthData(RunConfig config)
+    {
+        var d = config.Data;
+        var p = config.Probe;
+        var evalSplit = d.EvalSplit ?? "test";
+        (DepthDataset train, DepthDataset val, DepthEvalOptions eval) = d.Dataset switch
+        {
+            "fashion-scenes" => Pair(Scenes(config).DenseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
+            "fashion-scenes-sparse" => Pair(Scenes(config).SparseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
+            "nyu" => Pair(split => NyuDepthV2.Open(RequireRoot(config), split), DepthEvalOptions.Nyu),
+            "kitti" => Pair(split => KittiDepth.Open(RequireRoot(config), split), DepthEvalOptions.Kitti),
+            _ => throw new ArgumentException($"probe depth: data.dataset must be fashion-scenes, fashion-scenes-sparse, nyu or kitti (got '{d.Dataset}')"),
+        };
+        return (new LimitedDataset<DepthSample>(train, d.TrainLimit), new LimitedDataset<DepthSample>(val, d.EvalLimit), eval);
+
+        (DepthDataset, DepthDataset, DepthEvalOptions) Pair(Func<string, DepthDataset> open, DepthEvalOptions options) =>
+            (open(d.TrainSplit), open(evalSplit), options);
+    }
+}

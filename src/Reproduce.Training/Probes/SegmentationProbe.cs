@@ -1,0 +1,144 @@
+using Reproduce.Torch;
+using Reproduce.Torch.Optim;
+using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Metrics;
+using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Heads;
+
+namespace Reproduce.Training.Probes;
+
+/// <summary>The outcome of a segmentation probe.</summary>
+/// <param name="Metrics">mIoU, aAcc, mAcc and per-class IoU over the validation split (mmseg conventions).</param>
+/// <param name="FinalLoss">Mean cross-entropy of the last 10 % of the training steps.</param>
+/// <param name="Head">The trained head (owned by the caller).</param>
+public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, LinearSegmentationHead Head);
+
+/// <summary>
+/// DINOv2's linear segmentation probe on a frozen ViT (protocols.md §5.1): the patch tokens of the chosen blocks
+/// (<see cref="VisionTransformer.GetIntermediateLayers(Tensor, IReadOnlyList{int}, bool)"/>, norm = False) feed a
+/// <see cref="LinearSegmentationHead"/> (BN + 1×1 conv), whose logits are bilinearly upsampled to the label size and
+/// trained with the pixel-mean cross-entropy L = −(1/|V|) Σ_{i∈V} log softmax(zᵢ)[yᵢ] over the pixels V whose label is
+/// not 255 (ignore_index), with AdamW and linear warm-up + poly decay. Evaluation runs the whole (resized) image once
+/// (mmseg's "whole" mode; slide inference is not implemented), upsamples the logits to the ground truth's own size, takes
+/// the argmax, and accumulates <see cref="SegmentationMetric"/> over the split: per class IoU_c = ΣI_c / ΣU_c summed over
+/// the dataset, mIoU = nanmean_c IoU_c, aAcc = ΣI / Σ|GT|, mAcc = nanmean_c ΣI_c / Σ|GT_c| (mmseg). Labels arrive
+/// already reduced (ADE20K's reduce_zero_label is applied by the <see cref="Ade20k"/> reader: 0 → 255, c → c − 1).
+/// Training augmentation is a resize to the backbone's square input and a horizontal flip — not mmseg's random
+/// resize/crop/photometric pipeline.
+/// </summary>
+public static class SegmentationProbe
+{
+    /// <summary>Trains the head on <paramref name="train"/> and scores it on <paramref name="val"/>.</summary>
+    /// <param name="backbone">The ViT, frozen here (eval mode, no parameter gradients).</param>
+    /// <param name="train">Training images with reduced labels (classes 0..C−1, 255 ignored).</param>
+    /// <param name="val">Validation images, labels as in <paramref name="train"/>.</param>
+    /// <param name="numClasses">C.</param>
+    /// <param name="options">Recipe.</param>
+    /// <param name="onStep">Called after every step (logging).</param>
+    public static SegmentationProbeResult Run(VisionTransformer backbone, IImageDataset<SegmentationSample> train,
+        IImageDataset<SegmentationSample> val, int numClasses, ProbeOptions options, Action<ProbeStep>? onStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(val);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (numClasses < 1) throw new ArgumentException($"SegmentationProbe: {numClasses} classes");
+        if (val.Count == 0) throw new ArgumentException($"SegmentationProbe: the validation split {val.Name} is empty");
+        if (options.TrainBackbone) backbone.Train();
+        else ProbeInputs.Freeze(backbone);
+        var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Segmentation);
+        var size = ProbeInputs.InputSize(backbone, options);
+        Torch.Torch.ManualSeed((ulong)options.Seed);
+        var device = backbone.Parameters().First().Device;
+        var head = new LinearSegmentationHead(Enumerable.Repeat(backbone.Config.EmbedDim, blocks.Length).ToArray(), numClasses, device: device);
+        try
+        {
+            var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
+            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages), finalLoss, head);
+        }
+        catch
+        {
+            head.Dispose();
+            throw;
+        }
+    }
+
+    private static double Train(VisionTransformer backbone, LinearSegmentationHead head, IImageDataset<SegmentationSample> train,
+        int[] blocks, int size, ProbeOptions options, Device device, Action<ProbeStep>? onStep)
+    {
+        var rng = new Random(options.Seed);
+        using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
+        var groups = new List<ParamGroup> { new(head.Parameters(), weightDecay: options.WeightDecay) };
+        if (options.TrainBackbone) groups.AddRange(ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay));
+        using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
+        var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
+        head.Train();
+        var tail = Math.Max(1, options.Steps / 10);
+        var tailLosses = new List<double>();
+        for (var step = 0; step < options.Steps; step++)
+        {
+            using var s = Scope.Enter();
+            schedule.Apply(optimizer, step);
+            var images = new List<Tensor>();
+            var labels = new List<Tensor>();
+            for (var b = 0; b < options.BatchSize; b++)
+            {
+                order.MoveNext();
+                using var sample = train.Load(order.Current);
+                var flip = rng.NextDouble() < options.FlipProb;
+                images.Add(ProbeInputs.Image(sample.Image, size, flip));
+                labels.Add(ProbeInputs.Map(sample.Label, size, flip));
+            }
+            var x = Tensor.Cat(images, 0).To(device);
+            var y = Tensor.Stack(labels, 0).To(device, ScalarType.Int64);
+            var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
+            var logits = head.Forward(features, size, size);
+            var loss = F.CrossEntropy(logits, y, ignoreIndex: SegmentationSample.IgnoreIndex);
+            var value = loss.ToDouble();
+            if (!double.IsFinite(value))
+                throw new InvalidOperationException($"SegmentationProbe: loss is {value} at step {step} (a batch with every pixel ignored, or divergence; lower the lr)");
+            optimizer.ZeroGrad();
+            loss.Backward();
+            optimizer.Step();
+            if (step >= options.Steps - tail) tailLosses.Add(value);
+            onStep?.Invoke(new ProbeStep(step, value, optimizer.Groups[0].Lr));
+        }
+        return tailLosses.Average();
+    }
+
+    /// <summary>
+    /// Scores <paramref name="head"/> on <paramref name="val"/> one image at a time (mmseg's val batch 1): resize to the
+    /// backbone's input, logits upsampled to the label's size, argmax, dataset-level accumulation.
+    /// </summary>
+    public static SegmentationResult Evaluate(VisionTransformer backbone, LinearSegmentationHead head, IImageDataset<SegmentationSample> val,
+        IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(val);
+        var metric = new SegmentationMetric(numClasses, SegmentationSample.IgnoreIndex);
+        var device = backbone.Parameters().First().Device;
+        var wasTraining = head.Training;
+        head.Eval();
+        backbone.Eval();
+        try
+        {
+            using var noGrad = Torch.Torch.NoGrad();
+            var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
+            for (var i = 0; i < count; i++)
+            {
+                using var s = Scope.Enter();
+                using var sample = val.Load(i);
+                var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
+                var logits = head.Forward(backbone.GetIntermediateLayers(x, blocks), sample.Label.Size(0), sample.Label.Size(1));
+                metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
+            }
+        }
+        finally
+        {
+            head.Train(wasTraining);
+        }
+        return metric.Result();
+    }
+}
