@@ -17,13 +17,13 @@ namespace Reproduce.Training.Annotation;
 /// them). Each image goes through the teacher's eval normalisation at the requested resolution (shorter side → R,
 /// center crop R×R); the teacher must yield dense score maps (<see cref="YieldsDenseScores"/>). Store keys follow
 /// <see cref="ITokenLabelSource"/>: ImageNet's relative path without extension; for Fashion-MNIST, which has no files,
-/// <see cref="FashionMnistKey"/> (the sample index, five digits). The store is written atomically: a failure leaves
+/// <see cref="FashionMnistKey"/> (<c>split/index</c>, five digits: the key the trainer's token-label lookup uses). The store is written atomically: a failure leaves
 /// no partial file and any existing store untouched.
 /// </summary>
 public static class Annotator
 {
     /// <summary>The store key of Fashion-MNIST sample <paramref name="index"/> of a split: five digits, e.g. <c>00042</c>.</summary>
-    public static string FashionMnistKey(int index) => index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+    public static string FashionMnistKey(string split, int index) => Train.TokenLabelTargets.Key(split, index);
 
     /// <summary>The input transform used for <paramref name="entry"/> at <paramref name="resolution"/>.</summary>
     public static EvalTransform Transform(ModelEntry entry, int resolution)
@@ -137,7 +137,7 @@ public static class Annotator
                 throw new AnnotationException($"annotate: cannot load fashion-mnist split '{o.Split}' from {o.Root ?? FashionMnist.DefaultRoot}: {e.Message}", e);
             }
             const int px = FashionMnistSplit.Side * FashionMnistSplit.Side;
-            var keys = Enumerable.Range(0, split.Count).Select(FashionMnistKey).ToList();
+            var keys = Enumerable.Range(0, split.Count).Select(i => FashionMnistKey(o.Split, i)).ToList();
             return (keys, i => Tensor.From<byte>(split.Images.AsSpan(i * px, px), [1, FashionMnistSplit.Side, FashionMnistSplit.Side]));
         }
         if (o.Root is null) throw new AnnotationException("annotate: --root is required for imagenet (the folder holding train/ and val/)");

@@ -30,7 +30,7 @@ public class AnnotateCliTests
         using var store = TokenLabelStore.Open(dir["labels.tls"]);
         Assert.Equal(6, store.Count);
         Assert.Equal(new TokenLabelStoreFormat(3, 4, 4, 10), store.Format);
-        Assert.Equal(Enumerable.Range(0, 6).Select(Annotator.FashionMnistKey), store.Keys);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => Annotator.FashionMnistKey("test", i)), store.Keys);
         var test = FashionMnist.Load("test");
         var transform = Annotator.Transform(entry, 28);
         for (var i = 0; i < 6; i++)
@@ -39,7 +39,7 @@ public class AnnotateCliTests
             var image = Tensor.From<byte>(test.Images.AsSpan(i * px, px), [1, 28, 28]);
             var scores = Annotator.DenseScores(model, transform.Apply(image).Unsqueeze(0)).Squeeze(0);
             var (values, indices) = scores.TopK(3, dim: 0);
-            var map = store.Read(Annotator.FashionMnistKey(i));
+            var map = store.Read(Annotator.FashionMnistKey("test", i));
             Assert.Equal([3L, 4, 4], map.Values.Shape);
             Assert.Equal(indices.To(ScalarType.Int64).ToArray<long>(), map.Indices.To(ScalarType.Int64).ToArray<long>());
             var want = values.ToArray<float>();
@@ -84,7 +84,7 @@ public class AnnotateCliTests
         using (Torch.Torch.NoGrad()) aux = model.ForwardTokenLabeling(images).AuxLogits; // [3, 49, 10], patches row-major
         for (var i = 0; i < 3; i++)
         {
-            var map = store.Read(Annotator.FashionMnistKey(i));
+            var map = store.Read(Annotator.FashionMnistKey("train", i));
             var (values, indices) = aux.Select(0, i).TopK(4, dim: 1); // [49, 4]
             Assert.Equal(indices.T().Reshape(4, 7, 7).To(ScalarType.Int64).ToArray<long>(), map.Indices.To(ScalarType.Int64).ToArray<long>());
             var want = values.T().Reshape(4, 7, 7).Contiguous().ToArray<float>();
