@@ -79,18 +79,9 @@ public static class DepthProbe
         {
             using var s = Scope.Enter();
             schedule.Apply(optimizer, step);
-            var images = new List<Tensor>();
-            var depths = new List<Tensor>();
-            for (var b = 0; b < options.BatchSize; b++)
-            {
-                order.MoveNext();
-                using var sample = train.Load(order.Current);
-                var flip = rng.NextDouble() < options.FlipProb;
-                images.Add(ProbeInputs.Image(sample.Image, size, flip));
-                depths.Add(ProbeInputs.Map(sample.Depth, size, flip));
-            }
-            var x = Tensor.Cat(images, 0).To(device);
-            var gt = Tensor.Stack(depths, 0).To(device, ScalarType.Float32);
+            var (images, depths) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, d => d.Depth);
+            var x = images.To(device);
+            var gt = depths.To(device, ScalarType.Float32);
             var features = ProbeInputs.Features(backbone, x, blocks);
             var prediction = F.Interpolate(head.Forward(features), [size, size], mode: InterpolationMode.Bilinear).Squeeze(1);
             var loss = sigLoss.Forward(prediction, gt);

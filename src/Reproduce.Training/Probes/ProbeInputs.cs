@@ -1,4 +1,5 @@
 using Reproduce.Torch;
+using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
 
@@ -55,5 +56,27 @@ public static class ProbeInputs
             rng.Shuffle(perm);
             foreach (var i in perm) yield return i;
         }
+    }
+
+    /// <summary>
+    /// The next training batch: <paramref name="batchSize"/> samples in <paramref name="order"/>, each
+    /// <paramref name="image"/> and its per-pixel <paramref name="target"/> map resized to <paramref name="size"/> and flipped together with
+    /// probability <paramref name="flipProb"/>. Returns images [B, 3, size, size] and the maps stacked [B, size, size].
+    /// </summary>
+    public static (Tensor Images, Tensor Targets) NextBatch<TSample>(IImageDataset<TSample> train, IEnumerator<int> order, Random rng,
+        int batchSize, double flipProb, int size, Func<TSample, Tensor> image, Func<TSample, Tensor> target) where TSample : IDisposable
+    {
+        using var s = Scope.Enter();
+        var images = new List<Tensor>(batchSize);
+        var targets = new List<Tensor>(batchSize);
+        for (var b = 0; b < batchSize; b++)
+        {
+            order.MoveNext();
+            using var sample = train.Load(order.Current);
+            var flip = rng.NextDouble() < flipProb;
+            images.Add(Image(image(sample), size, flip));
+            targets.Add(Map(target(sample), size, flip));
+        }
+        return (s.MoveOut(Tensor.Cat(images, 0)), s.MoveOut(Tensor.Stack(targets, 0)));
     }
 }

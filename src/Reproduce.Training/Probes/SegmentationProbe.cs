@@ -80,18 +80,9 @@ public static class SegmentationProbe
         {
             using var s = Scope.Enter();
             schedule.Apply(optimizer, step);
-            var images = new List<Tensor>();
-            var labels = new List<Tensor>();
-            for (var b = 0; b < options.BatchSize; b++)
-            {
-                order.MoveNext();
-                using var sample = train.Load(order.Current);
-                var flip = rng.NextDouble() < options.FlipProb;
-                images.Add(ProbeInputs.Image(sample.Image, size, flip));
-                labels.Add(ProbeInputs.Map(sample.Label, size, flip));
-            }
-            var x = Tensor.Cat(images, 0).To(device);
-            var y = Tensor.Stack(labels, 0).To(device, ScalarType.Int64);
+            var (images, labels) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, l => l.Label);
+            var x = images.To(device);
+            var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
             var logits = head.Forward(features, size, size);
             var loss = F.CrossEntropy(logits, y, ignoreIndex: SegmentationSample.IgnoreIndex);
