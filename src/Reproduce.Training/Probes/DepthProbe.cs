@@ -71,30 +71,16 @@ public static class DepthProbe
         var rng = new Random(options.Seed);
         using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
         using var optimizer = new AdamW(head.Parameters(), options.Lr, options.WeightDecay);
-        var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
         head.Train();
-        var tail = Math.Max(1, options.Steps / 10);
-        var tailLosses = new List<double>();
-        for (var step = 0; step < options.Steps; step++)
+        return ProbeLoop.Run("DepthProbe", options, optimizer, _ =>
         {
-            using var s = Scope.Enter();
-            schedule.Apply(optimizer, step);
             var (images, depths) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, d => d.Depth);
             var x = images.To(device);
             var gt = depths.To(device, ScalarType.Float32);
             var features = ProbeInputs.Features(backbone, x, blocks);
             var prediction = F.Interpolate(head.Forward(features), [size, size], mode: InterpolationMode.Bilinear).Squeeze(1);
-            var loss = sigLoss.Forward(prediction, gt);
-            var value = loss.ToDouble();
-            if (!double.IsFinite(value))
-                throw new InvalidOperationException($"DepthProbe: loss is {value} at step {step} (divergence; lower the lr)");
-            optimizer.ZeroGrad();
-            loss.Backward();
-            optimizer.Step();
-            if (step >= options.Steps - tail) tailLosses.Add(value);
-            onStep?.Invoke(new ProbeStep(step, value, optimizer.Groups[0].Lr));
-        }
-        return tailLosses.Average();
+            return sigLoss.Forward(prediction, gt);
+        }, "divergence; lower the lr", onStep);
     }
 
     /// <summary>Scores <paramref name="head"/> on <paramref name="val"/>, one image at a time, at the GT's own size.</summary>

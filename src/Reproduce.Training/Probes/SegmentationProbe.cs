@@ -72,30 +72,15 @@ public static class SegmentationProbe
         var groups = new List<ParamGroup> { new(head.Parameters(), weightDecay: options.WeightDecay) };
         if (options.TrainBackbone) groups.AddRange(ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay));
         using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
-        var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
         head.Train();
-        var tail = Math.Max(1, options.Steps / 10);
-        var tailLosses = new List<double>();
-        for (var step = 0; step < options.Steps; step++)
+        return ProbeLoop.Run("SegmentationProbe", options, optimizer, _ =>
         {
-            using var s = Scope.Enter();
-            schedule.Apply(optimizer, step);
             var (images, labels) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, l => l.Label);
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
-            var logits = head.Forward(features, size, size);
-            var loss = F.CrossEntropy(logits, y, ignoreIndex: SegmentationSample.IgnoreIndex);
-            var value = loss.ToDouble();
-            if (!double.IsFinite(value))
-                throw new InvalidOperationException($"SegmentationProbe: loss is {value} at step {step} (a batch with every pixel ignored, or divergence; lower the lr)");
-            optimizer.ZeroGrad();
-            loss.Backward();
-            optimizer.Step();
-            if (step >= options.Steps - tail) tailLosses.Add(value);
-            onStep?.Invoke(new ProbeStep(step, value, optimizer.Groups[0].Lr));
-        }
-        return tailLosses.Average();
+            return F.CrossEntropy(head.Forward(features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
+        }, "a batch with every pixel ignored, or divergence; lower the lr", onStep);
     }
 
     /// <summary>
