@@ -1,0 +1,108 @@
+/// The contract between the paper scripts (scripts/*.fsx) and the report: what a script measured, per row and
+/// seed, and which rows the profile cannot produce. Scripts write one `measured.json` per paper and profile
+/// (`results/<profile>/<paper>/measured.json`); the report turns it into table.md / table.csv / plots.
+module Reproduce.Report.Measured
+
+open System.IO
+open System.Text.Json
+open System.Text.Json.Nodes
+
+/// One reproduced quantity: a metric of one table row, one value per seed (same order as Seeds).
+type MeasuredRow =
+    { /// Table of the paper this row belongs to, e.g. "ablation", "results table", "overhead".
+      Table: string
+      /// Row label as the table prints it, e.g. "TL + MixToken".
+      Row: string
+      /// Metric with its unit, e.g. "top-1 %", "Δ top-1", "mIoU", "abs_rel", "params %".
+      Metric: string
+      /// One value per seed.
+      Values: float list
+      Seeds: int list
+      /// Id of the published number to compare with (`id` in results/paper/<paper>.json), if any.
+      PaperRef: string option
+      /// Run directories (relative to the results folder) the values came from.
+      Runs: string list
+      Note: string option }
+
+/// A row of the paper the profile cannot produce, and why (e.g. "needs ImageNet-1k: full profile").
+type UnavailableRow = { Table: string; Row: string; Metric: string; Reason: string }
+
+/// Everything one script measured for one paper at one profile.
+type PaperResults =
+    { /// "token-labeling" | "sta-anf" | "specialization" | "combined".
+      Paper: string
+      Profile: string
+      /// Hardware the numbers were measured on, e.g. "CPU, 2 threads (Intel …)".
+      Hardware: string
+      /// The command that produced them, e.g. "dotnet fsi scripts/token-labeling.fsx --profile quick --seeds 3".
+      Command: string
+      Rows: MeasuredRow list
+      Unavailable: UnavailableRow list }
+
+let private str (s: string) = JsonValue.Create s :> JsonNode
+
+let private rowNode (r: MeasuredRow) =
+    let o = JsonObject()
+    o["table"] <- str r.Table
+    o["row"] <- str r.Row
+    o["metric"] <- str r.Metric
+    o["values"] <- JsonArray(r.Values |> List.map (fun v -> JsonValue.Create v :> JsonNode) |> Array.ofList)
+    o["seeds"] <- JsonArray(r.Seeds |> List.map (fun v -> JsonValue.Create v :> JsonNode) |> Array.ofList)
+    r.PaperRef |> Option.iter (fun v -> o["paper_ref"] <- str v)
+    o["runs"] <- JsonArray(r.Runs |> List.map str |> Array.ofList)
+    r.Note |> Option.iter (fun v -> o["note"] <- str v)
+    o :> JsonNode
+
+let private unavailableNode (u: UnavailableRow) =
+    let o = JsonObject()
+    o["table"] <- str u.Table
+    o["row"] <- str u.Row
+    o["metric"] <- str u.Metric
+    o["reason"] <- str u.Reason
+    o :> JsonNode
+
+/// The JSON text of `measured.json` (snake_case keys, indented).
+let toJson (results: PaperResults) =
+    let o = JsonObject()
+    o["paper"] <- str results.Paper
+    o["profile"] <- str results.Profile
+    o["hardware"] <- str results.Hardware
+    o["command"] <- str results.Command
+    o["rows"] <- JsonArray(results.Rows |> List.map rowNode |> Array.ofList)
+    o["unavailable"] <- JsonArray(results.Unavailable |> List.map unavailableNode |> Array.ofList)
+    o.ToJsonString(JsonSerializerOptions(WriteIndented = true))
+
+/// Writes `measured.json` atomically (temp file + rename).
+let write (path: string) (results: PaperResults) =
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath path)) |> ignore
+    let tmp = path + ".tmp"
+    File.WriteAllText(tmp, toJson results)
+    File.Move(tmp, path, true)
+
+/// Parses the text of a `measured.json`; `origin` names the file in errors.
+let ofJson (origin: string) (text: string) : PaperResults =
+    let fail key = failwithf "%s: not a measured-results file: missing or invalid '%s'" origin key
+    let root =
+        try JsonNode.Parse text with :? JsonException as e -> failwithf "%s: invalid JSON: %s" origin e.Message
+    let get (o: JsonNode) (key: string) = match o[key] with null -> fail key | v -> v
+    let text (o: JsonNode) key = try (get o key).GetValue<string>() with :? System.InvalidOperationException -> fail key
+    let opt (o: JsonNode) (key: string) = match o[key] with null -> None | v -> Some(v.GetValue<string>())
+    let list (o: JsonNode) key f = match get o key with :? JsonArray as a -> [ for n in a -> f n ] | _ -> fail key
+    { Paper = text root "paper"
+      Profile = text root "profile"
+      Hardware = text root "hardware"
+      Command = text root "command"
+      Rows =
+        list root "rows" (fun r ->
+            { Table = text r "table"; Row = text r "row"; Metric = text r "metric"
+              Values = list r "values" (fun v -> v.GetValue<float>())
+              Seeds = list r "seeds" (fun v -> v.GetValue<int>())
+              PaperRef = opt r "paper_ref"
+              Runs = list r "runs" (fun v -> v.GetValue<string>())
+              Note = opt r "note" })
+      Unavailable =
+        list root "unavailable" (fun u ->
+            { Table = text u "table"; Row = text u "row"; Metric = text u "metric"; Reason = text u "reason" }) }
+
+/// Reads a `measured.json`, naming the file on error.
+let read (path: string) : PaperResults = ofJson path (File.ReadAllText path)
