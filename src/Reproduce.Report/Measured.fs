@@ -39,19 +39,22 @@ type PaperResults =
       Rows: MeasuredRow list
       Unavailable: UnavailableRow list }
 
-let private str (s: string) = JsonValue.Create s :> JsonNode
+let private str (s: string) : JsonNode | null = JsonValue.Create s
+let private num (v: float) : JsonNode | null = JsonValue.Create v
+let private int (v: int) : JsonNode | null = JsonValue.Create v
+let private array (items: (JsonNode | null) list) : JsonNode | null = JsonArray(Array.ofList items)
 
 let private rowNode (r: MeasuredRow) =
     let o = JsonObject()
     o["table"] <- str r.Table
     o["row"] <- str r.Row
     o["metric"] <- str r.Metric
-    o["values"] <- JsonArray(r.Values |> List.map (fun v -> JsonValue.Create v :> JsonNode) |> Array.ofList)
-    o["seeds"] <- JsonArray(r.Seeds |> List.map (fun v -> JsonValue.Create v :> JsonNode) |> Array.ofList)
+    o["values"] <- array (r.Values |> List.map num)
+    o["seeds"] <- array (r.Seeds |> List.map int)
     r.PaperRef |> Option.iter (fun v -> o["paper_ref"] <- str v)
-    o["runs"] <- JsonArray(r.Runs |> List.map str |> Array.ofList)
+    o["runs"] <- array (r.Runs |> List.map str)
     r.Note |> Option.iter (fun v -> o["note"] <- str v)
-    o :> JsonNode
+    o :> JsonNode | null
 
 let private unavailableNode (u: UnavailableRow) =
     let o = JsonObject()
@@ -59,7 +62,7 @@ let private unavailableNode (u: UnavailableRow) =
     o["row"] <- str u.Row
     o["metric"] <- str u.Metric
     o["reason"] <- str u.Reason
-    o :> JsonNode
+    o :> JsonNode | null
 
 /// The JSON text of `measured.json` (snake_case keys, indented).
 let toJson (results: PaperResults) =
@@ -68,40 +71,54 @@ let toJson (results: PaperResults) =
     o["profile"] <- str results.Profile
     o["hardware"] <- str results.Hardware
     o["command"] <- str results.Command
-    o["rows"] <- JsonArray(results.Rows |> List.map rowNode |> Array.ofList)
-    o["unavailable"] <- JsonArray(results.Unavailable |> List.map unavailableNode |> Array.ofList)
+    o["rows"] <- array (results.Rows |> List.map rowNode)
+    o["unavailable"] <- array (results.Unavailable |> List.map unavailableNode)
     o.ToJsonString(JsonSerializerOptions(WriteIndented = true))
 
 /// Writes `measured.json` atomically (temp file + rename).
 let write (path: string) (results: PaperResults) =
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath path)) |> ignore
+    match Path.GetDirectoryName(Path.GetFullPath path) with
+    | null -> ()
+    | dir -> Directory.CreateDirectory dir |> ignore
     let tmp = path + ".tmp"
     File.WriteAllText(tmp, toJson results)
     File.Move(tmp, path, true)
 
+let private value<'T> (fail: string -> 'T) key (n: JsonNode | null) : 'T =
+    match n with
+    | null -> fail key
+    | n -> try n.GetValue<'T>() with :? System.InvalidOperationException | :? System.FormatException -> fail key
+
 /// Parses the text of a `measured.json`; `origin` names the file in errors.
 let ofJson (origin: string) (text: string) : PaperResults =
-    let fail key = failwithf "%s: not a measured-results file: missing or invalid '%s'" origin key
+    let fail key : 'a = failwithf "%s: not a measured-results file: missing or invalid '%s'" origin key
     let root =
-        try JsonNode.Parse text with :? JsonException as e -> failwithf "%s: invalid JSON: %s" origin e.Message
-    let get (o: JsonNode) (key: string) = match o[key] with null -> fail key | v -> v
-    let text (o: JsonNode) key = try (get o key).GetValue<string>() with :? System.InvalidOperationException -> fail key
-    let opt (o: JsonNode) (key: string) = match o[key] with null -> None | v -> Some(v.GetValue<string>())
-    let list (o: JsonNode) key f = match get o key with :? JsonArray as a -> [ for n in a -> f n ] | _ -> fail key
+        try
+            match JsonNode.Parse text with
+            | null -> failwithf "%s: empty JSON" origin
+            | n -> n
+        with :? JsonException as e -> failwithf "%s: invalid JSON: %s" origin e.Message
+    let get (o: JsonNode) (key: string) : JsonNode = match o[key] with null -> fail key | v -> v
+    let text (o: JsonNode) key : string = value fail key (get o key)
+    let opt (o: JsonNode) (key: string) = match o[key] with null -> None | v -> Some(value fail key v)
+    let list (o: JsonNode) key (f: JsonNode | null -> 'T) =
+        match get o key with :? JsonArray as a -> [ for n in a -> f n ] | _ -> fail key
     { Paper = text root "paper"
       Profile = text root "profile"
       Hardware = text root "hardware"
       Command = text root "command"
       Rows =
         list root "rows" (fun r ->
+            let r = match r with null -> fail "rows" | r -> r
             { Table = text r "table"; Row = text r "row"; Metric = text r "metric"
-              Values = list r "values" (fun v -> v.GetValue<float>())
-              Seeds = list r "seeds" (fun v -> v.GetValue<int>())
+              Values = list r "values" (value fail "values")
+              Seeds = list r "seeds" (value fail "seeds")
               PaperRef = opt r "paper_ref"
-              Runs = list r "runs" (fun v -> v.GetValue<string>())
+              Runs = list r "runs" (value fail "runs")
               Note = opt r "note" })
       Unavailable =
         list root "unavailable" (fun u ->
+            let u = match u with null -> fail "unavailable" | u -> u
             { Table = text u "table"; Row = text u "row"; Metric = text u "metric"; Reason = text u "reason" }) }
 
 /// Reads a `measured.json`, naming the file on error.
