@@ -1,0 +1,226 @@
+/// Joins what a script measured (measured.json) with the published numbers (results/paper/*.json) by `paper_ref`,
+/// summarises the seeds (mean ± sample std) and decides, row by row, whether the difference to the paper means
+/// anything: a small-profile absolute accuracy on Fashion-MNIST next to an ImageNet accuracy does not, a
+/// method-minus-baseline difference does (in sign and size), and so does a parameter count of the same architecture.
+module Reproduce.Report.Compare
+
+open System
+open System.Globalization
+open Reproduce.Report.Measured
+open Reproduce.Report.Paper
+
+/// Whether a reproduced row can be set against its published number, and why (printed in the table).
+type Comparability =
+    /// Same kind of number, meaningful at this profile; the label says which kind ("Δ", "absolute", …).
+    | Comparable of label: string
+    /// There is a published number, but the difference would mislead; the reason says why.
+    | NotComparable of reason: string
+    /// The row has no published number to compare with (no paper_ref, or the paper gives only words).
+    | NoPaperValue of reason: string
+
+/// One row of the comparison table.
+type ComparisonRow =
+    { Measured: MeasuredRow
+      Paper: PaperRow option
+      /// Mean over seeds; None when the row has no values.
+      Mean: float option
+      /// Sample standard deviation (n − 1); None for fewer than two seeds.
+      Std: float option
+      /// Reproduced − paper when comparable; for a published range, the distance outside it (0 inside).
+      Delta: float option
+      Comparability: Comparability }
+
+/// A whole table: the measured file it came from, its rows, and every seed used by any row.
+type Comparison =
+    { Results: PaperResults
+      /// Title of the paper (from its reference file), or the slug when there is none.
+      Title: string
+      Rows: ComparisonRow list
+      Seeds: int list }
+
+/// Mean and sample standard deviation (divisor n − 1). One value has no std; no value has neither.
+let meanStd (values: float list) : float option * float option =
+    match values with
+    | [] -> None, None
+    | [ x ] -> Some x, None
+    | xs ->
+        let n = float xs.Length
+        let mean = List.average xs
+        let ss = xs |> List.sumBy (fun x -> (x - mean) * (x - mean))
+        Some mean, Some(sqrt (ss / (n - 1.0)))
+
+/// The kind of a measured metric, read from its name (the convention the scripts follow):
+/// "Δ% …", "rel. Δ …" or "relative …" → Relative (percent change); "Δ …" or "delta …" → Delta; else Absolute.
+let metricKind (metric: string) : ValueKind =
+    let m = metric.TrimStart().ToLowerInvariant()
+    if m.StartsWith "δ%" || m.StartsWith "delta%" || m.StartsWith "rel. δ" || m.StartsWith "relative" then Relative
+    elif m.StartsWith "δ" || m.StartsWith "delta" then Delta
+    else Absolute
+
+/// Decides comparability of one measured row with its published number at a profile.
+let comparability (profile: string) (measured: MeasuredRow) (paper: PaperRow option) : Comparability =
+    let kind = metricKind measured.Metric
+    match paper with
+    | None -> NoPaperValue "no published number for this row"
+    | Some p when p.Value.IsNone && p.Range.IsNone ->
+        NoPaperValue(sprintf "the paper gives no number (%s)" (defaultArg p.ValueText "not found"))
+    | Some p when p.Kind <> kind ->
+        NotComparable(sprintf "paper value is %s, reproduced metric is %s" (kindName p.Kind) (kindName kind))
+    | Some _ when measured.Values.IsEmpty -> NotComparable "no reproduced values"
+    | Some p ->
+        match p.Kind with
+        | Delta -> Comparable "Δ"
+        | Relative -> Comparable "relative Δ"
+        | Absolute when p.ProfileIndependent -> Comparable "absolute (architecture)"
+        | Absolute when profile = "full" -> Comparable "absolute"
+        | Absolute -> NotComparable(sprintf "absolute value on %s-profile data vs the paper's %s" profile p.Dataset)
+
+/// Reproduced − paper for a comparable row; for a range, how far the mean lies outside it (0 inside).
+let delta (mean: float) (paper: PaperRow) : float option =
+    match paper.Value, paper.Range with
+    | Some v, _ -> Some(mean - v)
+    | None, Some(lo, hi) -> Some(if mean < lo then mean - lo elif mean > hi then mean - hi else 0.0)
+    | None, None -> None
+
+/// Builds the comparison of one measured file; `origin` names that file in errors (unknown paper_ref).
+let compare (origin: string) (papers: PaperFile list) (results: PaperResults) : Comparison =
+    let byId = index papers
+    let row (m: MeasuredRow) =
+        if m.Values.Length <> m.Seeds.Length then
+            failwithf "%s: row '%s' / '%s': %d values for %d seeds" origin m.Row m.Metric m.Values.Length m.Seeds.Length
+        let paper =
+            m.PaperRef
+            |> Option.map (fun id ->
+                match byId.TryFind id with
+                | Some p -> p
+                | None -> failwithf "%s: row '%s' / '%s': paper_ref '%s' is not an id in results/paper/*.json" origin m.Row m.Metric id)
+        let mean, std = meanStd m.Values
+        let c = comparability results.Profile m paper
+        let d =
+            match c, mean, paper with
+            | Comparable _, Some mean, Some p -> delta mean p
+            | _ -> None
+        { Measured = m; Paper = paper; Mean = mean; Std = std; Delta = d; Comparability = c }
+    { Results = results
+      Title = papers |> List.tryFind (fun f -> f.Paper = results.Paper) |> Option.map _.Title |> Option.defaultValue results.Paper
+      Rows = results.Rows |> List.map row
+      Seeds = results.Rows |> List.collect _.Seeds |> List.distinct |> List.sort }
+
+// ---- formatting --------------------------------------------------------------------------------------------
+
+let private inv = CultureInfo.InvariantCulture
+
+/// A number for people: four significant digits, invariant culture.
+let fmt (v: float) = v.ToString("G4", inv)
+
+/// A signed number for people ("+0.1", "-0.3", "0").
+let fmtSigned (v: float) = if v > 0.0 then "+" + fmt v else fmt v
+
+/// A number for machines: 12 significant digits, invariant culture (full "R" precision would print
+/// floating-point noise such as 0.20000000000000004 for a mean of 0.3, 0.1, 0.2).
+let fmtExact (v: float) = v.ToString("G12", inv)
+
+/// "mean ± std", or the mean alone for one seed, or "—" for none.
+let reproducedText (r: ComparisonRow) =
+    match r.Mean, r.Std with
+    | Some m, Some s -> sprintf "%s ± %s" (fmt m) (fmt s)
+    | Some m, None -> fmt m
+    | None, _ -> "—"
+
+let paperText (r: ComparisonRow) = r.Paper |> Option.map display |> Option.defaultValue "—"
+
+let deltaText (r: ComparisonRow) =
+    match r.Delta, r.Paper with
+    | Some 0.0, Some p when p.Value.IsNone && p.Range.IsSome -> "in range"
+    | Some d, _ -> fmtSigned d
+    | None, _ -> "—"
+
+let comparableText =
+    function
+    | Comparable label -> "yes: " + label
+    | NotComparable reason -> "no: " + reason
+    | NoPaperValue reason -> "no paper value: " + reason
+
+let private seedsText (seeds: int list) = String.Join(", ", seeds)
+
+/// Escapes a Markdown table cell: pipes would end the cell, newlines the row.
+let mdCell (s: string) = s.Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ")
+
+let private mdRow (cells: string list) = "| " + String.Join(" | ", cells |> List.map mdCell) + " |"
+
+/// The heading lines every table carries: profile, seeds, hardware and the command that made it.
+let header (c: Comparison) =
+    [ sprintf "- profile: `%s`" c.Results.Profile
+      sprintf "- seeds: %s" (if c.Seeds.IsEmpty then "none" else seedsText c.Seeds)
+      sprintf "- hardware: %s" c.Results.Hardware
+      sprintf "- command: `%s`" c.Results.Command ]
+
+/// The comparison table and the unavailable rows as Markdown lines, without a title (Index.fs inlines these).
+let markdownBody (c: Comparison) =
+    [ yield!
+          [ "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | comparable | seeds | paper ref | note |"
+            "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |" ]
+      for r in c.Rows do
+          yield mdRow
+              [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; paperText r; reproducedText r; deltaText r
+                comparableText r.Comparability; seedsText r.Measured.Seeds
+                defaultArg r.Measured.PaperRef "—"; defaultArg r.Measured.Note "" ]
+      yield ""
+      yield
+          sprintf
+              "Δ rows compare a difference measured on the `%s` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture."
+              c.Results.Profile
+      yield ""
+      yield "### Rows this profile cannot produce"
+      yield ""
+      if c.Results.Unavailable.IsEmpty then
+          yield "None listed by the script."
+      else
+          yield "| table | row | metric | why |"
+          yield "| --- | --- | --- | --- |"
+          for u in c.Results.Unavailable do
+              yield mdRow [ u.Table; u.Row; u.Metric; u.Reason ] ]
+
+/// The whole `table.md`: title, header (profile, seeds, hardware, command), table, unavailable rows.
+let markdown (c: Comparison) =
+    let lines =
+        [ yield sprintf "# %s — reproduced vs paper (profile `%s`)" c.Title c.Results.Profile
+          yield ""
+          yield! header c
+          yield ""
+          yield! markdownBody c ]
+    String.Join("\n", lines) + "\n"
+
+/// Quotes one CSV field per RFC 4180: fields with a comma, quote, CR or LF are wrapped in quotes, and quotes doubled.
+let csvField (s: string) =
+    if s.IndexOfAny [| ','; '"'; '\r'; '\n' |] >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
+
+let private csvLine (fields: string list) = String.Join(",", fields |> List.map csvField)
+
+/// The CSV columns, in order.
+let csvColumns =
+    [ "table"; "row"; "metric"; "paper_ref"; "paper"; "reproduced"; "mean"; "std"; "n"; "seeds"; "delta"
+      "status"; "reason"; "profile"; "note" ]
+
+/// The whole `table.csv` (CRLF line ends, as RFC 4180 says): one line per measured row, then one per row the
+/// profile cannot produce (status "unavailable"). Numbers with 12 significant digits.
+let csv (c: Comparison) =
+    let opt f = Option.map f >> Option.defaultValue ""
+    let measured =
+        c.Rows
+        |> List.map (fun r ->
+            let status, reason =
+                match r.Comparability with
+                | Comparable label -> "compared", label
+                | NotComparable reason -> "not comparable", reason
+                | NoPaperValue reason -> "no paper value", reason
+            csvLine
+                [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; defaultArg r.Measured.PaperRef ""
+                  (r.Paper |> opt display); reproducedText r; opt fmtExact r.Mean; opt fmtExact r.Std
+                  string r.Measured.Values.Length; String.Join(";", r.Measured.Seeds); opt fmtExact r.Delta
+                  status; reason; c.Results.Profile; defaultArg r.Measured.Note "" ])
+    let unavailable =
+        c.Results.Unavailable
+        |> List.map (fun u ->
+            csvLine [ u.Table; u.Row; u.Metric; ""; ""; ""; ""; ""; "0"; ""; ""; "unavailable"; u.Reason; c.Results.Profile; "" ])
+    String.Join("\r\n", csvLine csvColumns :: measured @ unavailable) + "\r\n"

@@ -1,0 +1,94 @@
+/// One self-contained HTML page per paper and profile (`results/<profile>/<paper>/index.html`): the comparison
+/// table and the plots, interactive (tooltips) without any network access.
+///
+/// Self-contained how: the minified vega, vega-lite and vega-embed bundles from tools/vega-render/node_modules
+/// are inlined (about 1.1 MB per page), and each plot's Vega-Lite spec is embedded as JSON and drawn by
+/// vega-embed. The rendered SVG is inlined too, inside the plot's container, so the page still shows every plot
+/// where scripts are blocked; vega-embed replaces it when the page loads.
+module Reproduce.Report.Html
+
+open System
+open System.IO
+open System.Net
+open System.Text
+open System.Text.Json.Nodes
+open Reproduce.Report.Compare
+
+/// A plot on the page: file name stem, Vega-Lite spec, rendered SVG text (if rendered).
+type PagePlot = { Name: string; Spec: JsonObject; Svg: string option }
+
+/// The vendor bundles, in load order (vega-lite needs vega; vega-embed needs both).
+let vendorFiles =
+    [ Path.Combine("vega", "build", "vega.min.js")
+      Path.Combine("vega-lite", "build", "vega-lite.min.js")
+      Path.Combine("vega-embed", "build", "vega-embed.min.js") ]
+
+/// Reads the vendor bundles from a tools/vega-render folder, failing with the install hint when missing.
+let vendorScripts (toolDir: string) : string list =
+    [ for f in vendorFiles ->
+          let path = Path.Combine(toolDir, "node_modules", f)
+          if not (File.Exists path) then failwithf "%s is missing: %s" path Svg.installHint
+          File.ReadAllText path ]
+
+let private enc (s: string) = WebUtility.HtmlEncode s
+
+/// A `<script>` body must not contain "</script" (it would end the element early); "<\/" means the same in JS
+/// strings and regular expressions, the only places the bundles have it.
+let private scriptSafe (js: string) = js.Replace("</script", "<\\/script").Replace("</SCRIPT", "<\\/SCRIPT")
+
+let private table (headers: string list) (rows: string list list) =
+    let sb = StringBuilder()
+    sb.Append("<table>\n<thead><tr>") |> ignore
+    for h in headers do sb.Append("<th>").Append(enc h).Append("</th>") |> ignore
+    sb.Append("</tr></thead>\n<tbody>\n") |> ignore
+    for r in rows do
+        sb.Append("<tr>") |> ignore
+        for cell in r do sb.Append("<td>").Append(enc cell).Append("</td>") |> ignore
+        sb.Append("</tr>\n") |> ignore
+    sb.Append("</tbody>\n</table>\n").ToString()
+
+let private style =
+    """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}code{background:#f3f3f3;padding:0 .2rem}.plot{margin:1.5rem 0}.meta li{margin:.2rem 0}"""
+
+/// The whole page. `scripts` are the vendor bundles (vendorScripts); an empty list gives a static page with the
+/// inlined SVGs only (used by tests that do not need the bundles).
+let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string =
+    let sb = StringBuilder()
+    let add (s: string) = sb.Append(s) |> ignore
+    let r = c.Results
+    add "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    add (sprintf "<title>%s — profile %s</title>\n<style>%s</style>\n" (enc c.Title) (enc r.Profile) style)
+    for js in scripts do add (sprintf "<script>%s</script>\n" (scriptSafe js))
+    add "</head>\n<body>\n"
+    add (sprintf "<h1>%s</h1>\n<p>Reproduced vs paper, profile <code>%s</code>. Numbers of a small profile are never the paper's numbers.</p>\n" (enc c.Title) (enc r.Profile))
+    add "<ul class=\"meta\">\n"
+    add (sprintf "<li>profile: <code>%s</code></li>\n" (enc r.Profile))
+    add (sprintf "<li>seeds: %s</li>\n" (enc (if c.Seeds.IsEmpty then "none" else String.Join(", ", c.Seeds))))
+    add (sprintf "<li>hardware: %s</li>\n" (enc r.Hardware))
+    add (sprintf "<li>command: <code>%s</code></li>\n</ul>\n" (enc r.Command))
+    add "<h2>Comparison</h2>\n"
+    add (
+        table
+            [ "table"; "row"; "metric"; "paper"; "reproduced (mean ± std)"; "Δ vs paper"; "comparable"; "seeds"; "paper ref"; "note" ]
+            [ for row in c.Rows ->
+                  [ row.Measured.Table; row.Measured.Row; row.Measured.Metric; paperText row; reproducedText row
+                    deltaText row; comparableText row.Comparability; String.Join(", ", row.Measured.Seeds)
+                    defaultArg row.Measured.PaperRef "—"; defaultArg row.Measured.Note "" ] ]
+    )
+    add "<h2>Rows this profile cannot produce</h2>\n"
+    if r.Unavailable.IsEmpty then add "<p>None listed by the script.</p>\n"
+    else add (table [ "table"; "row"; "metric"; "why" ] [ for u in r.Unavailable -> [ u.Table; u.Row; u.Metric; u.Reason ] ])
+    if not plots.IsEmpty then add "<h2>Plots</h2>\n"
+    plots
+    |> List.iteri (fun i p ->
+        let id = sprintf "plot-%d" i
+        add (sprintf "<div class=\"plot\"><h3>%s</h3>\n<div id=\"%s\">%s</div>\n" (enc p.Name) id (defaultArg p.Svg ""))
+        add (sprintf "<p><a href=\"%s.vl.json\">%s.vl.json</a>%s</p></div>\n" (enc p.Name) (enc p.Name)
+                 (if p.Svg.IsSome then sprintf " · <a href=\"%s.svg\">%s.svg</a>" (enc p.Name) (enc p.Name) else ""))
+        if not scripts.IsEmpty then
+            // ToJsonString with default options escapes <, > and & as \u003C…, so the spec cannot end the script.
+            add (sprintf "<script>vegaEmbed('#%s', %s, {actions: false}).catch(function (e) { console.error(e); });</script>\n" id (p.Spec.ToJsonString())))
+    add "</body>\n</html>\n"
+    sb.ToString()

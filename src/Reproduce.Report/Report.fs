@@ -1,0 +1,55 @@
+/// The entry points the paper scripts call: `writePaper` after measuring, `writeIndex` at the end.
+module Reproduce.Report.Report
+
+open System.IO
+open System.Text.Json.Nodes
+open Reproduce.Report
+
+/// `<resultsRoot>/<profile>/<paper>`, after checking both are plain folder names.
+let paperDir (resultsRoot: string) (measured: Measured.PaperResults) =
+    Io.checkSegment "profile" measured.Profile
+    Io.checkSegment "paper" measured.Paper
+    Path.Combine(resultsRoot, measured.Profile, measured.Paper)
+
+/// Names of the plots every paper gets; extra plots may not reuse them.
+let builtInPlots = [ "mean-std"; "paper-vs-reproduced" ]
+
+/// The plots of one comparison: per-row mean ± std, paper vs reproduced for the comparable rows (each only when
+/// it has data), then the script's extra plots in the given order.
+let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (string * JsonObject) list =
+    let profile = c.Results.Profile
+    for name, _ in extraPlots do
+        Io.checkSegment "plot name" name
+        if List.contains name builtInPlots then failwithf "plot name '%s' is reserved for a built-in plot" name
+    extraPlots
+    |> List.countBy fst
+    |> List.tryFind (fun (_, k) -> k > 1)
+    |> Option.iter (fun (name, _) -> failwithf "plot name '%s' is given twice" name)
+    let builtIn =
+        [ "mean-std", Plots.meanStdBars (sprintf "%s: reproduced, mean ± std over seeds (profile %s)" c.Results.Paper profile) c.Rows
+          "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows ]
+        |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
+    builtIn @ extraPlots
+
+/// Writes everything for one paper at one profile into `<resultsRoot>/<profile>/<paper>/`: measured.json (the
+/// input, so the index can be rebuilt), table.md, table.csv, each plot as `<name>.vl.json` + `<name>.svg`, and a
+/// self-contained index.html. Paper references come from `<resultsRoot>/paper/*.json`. Tables are written
+/// before the plots, so a missing Node.js install (reported with the command that fixes it) loses no table.
+let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlots: (string * JsonObject) list) : unit =
+    let dir = paperDir resultsRoot measured
+    let papers = Paper.readAll (Path.Combine(resultsRoot, "paper"))
+    let measuredPath = Path.Combine(dir, "measured.json")
+    let c = Compare.compare measuredPath papers measured
+    let specs = plots c extraPlots
+    Measured.write measuredPath measured
+    Io.writeText (Path.Combine(dir, "table.md")) (Compare.markdown c)
+    Io.writeText (Path.Combine(dir, "table.csv")) (Compare.csv c)
+    for name, spec in specs do
+        Io.writeText (Path.Combine(dir, name + ".vl.json")) (Plots.toJson spec)
+    Svg.renderMany [ for name, _ in specs -> Path.Combine(dir, name + ".vl.json"), Path.Combine(dir, name + ".svg") ]
+    let pagePlots: Html.PagePlot list =
+        [ for name, spec in specs -> { Name = name; Spec = spec; Svg = Some(File.ReadAllText(Path.Combine(dir, name + ".svg"))) } ]
+    Io.writeText (Path.Combine(dir, "index.html")) (Html.page c pagePlots (Html.vendorScripts (Svg.toolDir ())))
+
+/// Writes `<resultsRoot>/README.md`: the index of every `<profile>/<paper>/` with a measured.json.
+let writeIndex (resultsRoot: string) : unit = Index.write resultsRoot
