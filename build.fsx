@@ -1,5 +1,6 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
 // Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
+// deps also installs the Node renderer of the report's plots (tools/vega-render); test needs it too.
 open System
 open System.Diagnostics
 open System.IO
@@ -65,6 +66,26 @@ let ensurePackages (pkgs: string list) =
         else
             fail "missing Debian packages: %s. Install them with:\n  sudo %s" (String.Join(", ", missing)) cmd
 
+// ---- deps: the Node renderer for the report's plots --------------------------------------------------
+
+let vegaRenderDir = Path.Combine(root, "tools", "vega-render")
+
+let commandWorks (file: string) (args: string) = fst (capture file args) = 0
+
+/// Node.js and npm (Debian's packages, only when the commands are missing: a Node.js from elsewhere is fine),
+/// then the renderer's npm packages exactly as its lock file pins them (`npm ci`), when they are not installed
+/// or the lock file changed since.
+let vegaRender () =
+    if not (commandWorks "node" "--version" && commandWorks "npm" "--version") then
+        ensurePackages [ "nodejs"; "npm" ]
+    let lock = Path.Combine(vegaRenderDir, "package-lock.json")
+    // npm writes this file at the end of every install: its age tells whether the install matches the lock.
+    let installed = Path.Combine(vegaRenderDir, "node_modules", ".package-lock.json")
+    if not (File.Exists installed) || File.GetLastWriteTimeUtc lock > File.GetLastWriteTimeUtc installed then
+        log "npm ci --prefix tools/vega-render"
+        run "npm" (sprintf "ci --prefix \"%s\" --no-audit --no-fund" vegaRenderDir)
+    else log "tools/vega-render packages are installed"
+
 // ---- native ------------------------------------------------------------------------------------------
 
 let nativeDir = Path.Combine(root, "build", "native")
@@ -126,6 +147,7 @@ let target (name: string) (rest: string list) =
     | "deps" ->
         ensurePackages (basePackages @ testPackages)
         log "Debian packages present"
+        vegaRender ()
     | "native" ->
         ensurePackages basePackages
         native ()
@@ -135,6 +157,7 @@ let target (name: string) (rest: string list) =
         build ()
     | "test" ->
         ensurePackages (basePackages @ testPackages)
+        vegaRender ()
         native ()
         build ()
         log "dotnet test"

@@ -9,7 +9,6 @@ module Reproduce.Report.Html
 
 open System
 open System.IO
-open System.Net
 open System.Text
 open System.Text.Json.Nodes
 open Reproduce.Report.Compare
@@ -30,7 +29,10 @@ let vendorScripts (toolDir: string) : string list =
           if not (File.Exists path) then failwithf "%s is missing: %s" path Svg.installHint
           File.ReadAllText path ]
 
-let private enc (s: string) = WebUtility.HtmlEncode s
+/// Escapes the five HTML-special characters only (WebUtility.HtmlEncode would also turn ± and other Latin-1
+/// characters into numeric entities, which the UTF-8 page does not need).
+let private enc (s: string) =
+    s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;").Replace("'", "&#39;")
 
 /// A `<script>` body must not contain "</script" (it would end the element early); "<\/" means the same in JS
 /// strings and regular expressions, the only places the bundles have it.

@@ -55,7 +55,7 @@ let meanStdBars (title: string) (rows: ComparisonRow list) : JsonObject =
                   yield o
               | None -> () ]
     // A function, not a value: a JSON node can have only one parent, and both layers need a y channel.
-    let y () = field "label" "nominal" (nullTitle @ [ ("sort", (null: JsonNode | null)) ])
+    let y () = field "label" "nominal" (nullTitle @ [ "sort", (null: JsonNode | null); "axis", node (obj [ ("labelLimit", i 320) ]) ])
     let bars =
         obj
             [ "mark", s "bar"
@@ -90,7 +90,7 @@ let paperVsReproduced (title: string) (rows: ComparisonRow list) : JsonObject =
               "encoding",
               node (
                   obj
-                      [ "y", field "label" "nominal" nullTitle
+                      [ "y", field "label" "nominal" (nullTitle @ [ ("axis", node (obj [ ("labelLimit", i 320) ])) ])
                         "yOffset", field "source" "nominal" []
                         "x", field "value" "quantitative" [ ("title", s "value") ]
                         "color", field "source" "nominal" [ ("scale", node (obj [ ("domain", arr [ s "paper"; s "reproduced" ]) ])) ]
@@ -111,7 +111,7 @@ let perBlockLines (title: string) (yTitle: string) (series: (string * (int * flo
     spec["encoding"] <-
         node (
             obj
-                [ "x", field "block" "quantitative" [ "title", s "block"; "axis", node (obj [ ("tickMinStep", i 1) ]) ]
+                [ "x", field "block" "quantitative" [ "title", s "block"; "axis", node (obj [ "tickMinStep", i 1; "format", s "d" ]) ]
                   "y", field "value" "quantitative" [ ("title", s yTitle) ]
                   "color", field "series" "nominal" [ ("title", (null: JsonNode | null)) ]
                   "tooltip", tooltip [ "series", "nominal"; "block", "quantitative"; "value", "quantitative" ] ]

@@ -1,0 +1,150 @@
+module Reproduce.Report.Tests.CompareTests
+
+open Xunit
+open Reproduce.Report
+open Reproduce.Report.Paper
+open Reproduce.Report.Compare
+open Reproduce.Report.Measured
+open Reproduce.Report.Tests.TestUtil
+
+let private paperRow id metric kind value : PaperRow =
+    { Id = id; Paper = "token-labeling"; Table = "t"; Model = "m"; Dataset = "ImageNet-1k val"; Metric = metric; Kind = kind
+      Value = value; ValueText = None; Range = None; ProfileIndependent = false; Source = "S002"; Note = None }
+
+let private papers =
+    [ { Paper = "token-labeling"; Title = "Token Labeling"; NotFound = []
+        Rows =
+          [ paperRow "mix" "Δ top-1" Delta (Some 0.1)
+            paperRow "abs" "top-1 %" Absolute (Some 79.1)
+            { paperRow "params" "params (M)" Absolute (Some 8.53) with ProfileIndependent = true }
+            { paperRow "range" "Δ top-1" Delta None with ValueText = Some "+0.5 to +1.5"; Range = Some(0.5, 1.5) }
+            { paperRow "words" "Δ top-1" Delta None with ValueText = Some "consistent improvement" } ] } ]
+
+[<Fact>]
+let ``mean and sample std match the closed form`` () =
+    let mean, std = meanStd [ 1.0; 2.0; 3.0; 4.0 ]
+    Assert.Equal(Some 2.5, mean)
+    // Σ(x − 2.5)² = 5, divided by n − 1 = 3.
+    Assert.Equal(sqrt (5.0 / 3.0), std.Value, 12)
+    Assert.Equal((Some 7.0, None), meanStd [ 7.0 ])
+    Assert.Equal((None, None), meanStd [])
+    let _, same = meanStd [ 2.0; 2.0; 2.0 ]
+    Assert.Equal(Some 0.0, same)
+
+[<Fact>]
+let ``metric names say what kind of number a row is`` () =
+    Assert.Equal(Delta, metricKind "Δ top-1")
+    Assert.Equal(Delta, metricKind "delta mIoU")
+    Assert.Equal(Relative, metricKind "Δ% params")
+    Assert.Equal(Relative, metricKind "relative RMSE")
+    Assert.Equal(Absolute, metricKind "top-1 %")
+
+[<Fact>]
+let ``differences are compared, quick absolute values are not, architecture properties always are`` () =
+    let c =
+        compare "m.json" papers
+            (results "quick"
+                [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix")
+                  mrow "model" "LV-ViT-T" "top-1 %" [ 71.5 ] (Some "abs")
+                  mrow "model" "LV-ViT-T params" "params (M)" [ 8.5 ] (Some "params")
+                  mrow "model" "wrong kind" "top-1 %" [ 1.0 ] (Some "mix")
+                  mrow "x" "words" "Δ top-1" [ 1.0 ] (Some "words")
+                  mrow "x" "no ref" "Δ top-1" [ 1.0 ] None ]
+                [])
+    let r = c.Rows |> List.toArray
+    Assert.Equal(Comparable "Δ", r[0].Comparability)
+    Assert.Equal(0.1, r[0].Delta.Value, 12)
+    Assert.Equal(0.1, r[0].Std.Value, 12)
+    Assert.Equal(NotComparable "absolute value on quick-profile data vs the paper's ImageNet-1k val", r[1].Comparability)
+    Assert.Equal(None, r[1].Delta)
+    Assert.Equal(Comparable "absolute (architecture)", r[2].Comparability)
+    Assert.Equal(-0.03, r[2].Delta.Value, 9)
+    Assert.Equal(NotComparable "paper value is delta, reproduced metric is absolute", r[3].Comparability)
+    Assert.Equal(NoPaperValue "the paper gives no number (consistent improvement)", r[4].Comparability)
+    Assert.Equal(NoPaperValue "no published number for this row", r[5].Comparability)
+    Assert.Equal<int list>([ 0; 1; 2 ], c.Seeds)
+    Assert.Equal("Token Labeling", c.Title)
+
+[<Fact>]
+let ``absolute values are compared at the full profile`` () =
+    let c = compare "m.json" papers (results "full" [ mrow "model" "LV-ViT-T" "top-1 %" [ 79.0; 79.4 ] (Some "abs") ] [])
+    Assert.Equal(Comparable "absolute", c.Rows.Head.Comparability)
+    Assert.Equal(0.1, c.Rows.Head.Delta.Value, 9)
+
+[<Fact>]
+let ``a published range gives the distance outside it, and zero inside`` () =
+    let range = papers.Head.Rows |> List.find (fun r -> r.Id = "range")
+    Assert.Equal(Some 0.0, delta 1.0 range)
+    Assert.Equal(-0.25, (delta 0.25 range).Value, 12)
+    Assert.Equal(0.5, (delta 2.0 range).Value, 12)
+    let c = compare "m.json" papers (results "quick" [ mrow "x" "in" "Δ top-1" [ 1.0 ] (Some "range") ] [])
+    Assert.Equal("in range", deltaText c.Rows.Head)
+
+[<Fact>]
+let ``an unknown paper_ref or a values/seeds mismatch names the measured file`` () =
+    let m = throwsMessage (fun () -> compare "results/quick/tl/measured.json" papers (results "quick" [ mrow "a" "b" "Δ top-1" [ 1.0 ] (Some "nope") ] []) |> ignore)
+    assertContains "results/quick/tl/measured.json" m
+    assertContains "paper_ref 'nope'" m
+    let bad = { mrow "a" "b" "Δ top-1" [ 1.0; 2.0 ] None with Seeds = [ 0 ] }
+    assertContains "2 values for 1 seeds" (throwsMessage (fun () -> compare "m.json" papers (results "quick" [ bad ] []) |> ignore))
+
+let private small () =
+    let rows =
+        [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix")
+          { mrow "model" "LV-ViT-T, \"tiny\"" "top-1 %" [ 71.5 ] (Some "abs") with Note = Some "a | b" } ]
+    compare "m.json" papers (results "quick" rows [ { Table = "model"; Row = "LV-ViT-L"; Metric = "top-1 %"; Reason = "needs ImageNet-1k, full profile" } ])
+
+[<Fact>]
+let ``the Markdown table is exact for a small case`` () =
+    let expected =
+        [ "# Token Labeling — reproduced vs paper (profile `quick`)"
+          ""
+          "- profile: `quick`"
+          "- seeds: 0, 1, 2"
+          "- hardware: CPU, 2 threads"
+          "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`"
+          ""
+          "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | comparable | seeds | paper ref | note |"
+          "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |"
+          "| ablation | MixToken vs CutMix | Δ top-1 | 0.1 | 0.2 ± 0.1 | +0.1 | yes: Δ | 0, 1, 2 | mix |  |"
+          "| model | LV-ViT-T, \"tiny\" | top-1 % | 79.1 | 71.5 | — | no: absolute value on quick-profile data vs the paper's ImageNet-1k val | 0 | abs | a \\| b |"
+          ""
+          "Δ rows compare a difference measured on the `quick` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture."
+          ""
+          "### Rows this profile cannot produce"
+          ""
+          "| table | row | metric | why |"
+          "| --- | --- | --- | --- |"
+          "| model | LV-ViT-L | top-1 % | needs ImageNet-1k, full profile |"
+          "" ]
+    Assert.Equal(System.String.Join("\n", expected), markdown (small ()))
+
+[<Fact>]
+let ``the CSV is exact for a small case, quoting commas and quotes`` () =
+    let expected =
+        "table,row,metric,paper_ref,paper,reproduced,mean,std,n,seeds,delta,status,reason,profile,note\r\n"
+        + "ablation,MixToken vs CutMix,Δ top-1,mix,0.1,0.2 ± 0.1,0.2,0.1,3,0;1;2,0.1,compared,Δ,quick,\r\n"
+        + "model,\"LV-ViT-T, \"\"tiny\"\"\",top-1 %,abs,79.1,71.5,71.5,,1,0,,not comparable,absolute value on quick-profile data vs the paper's ImageNet-1k val,quick,a | b\r\n"
+        + "model,LV-ViT-L,top-1 %,,,,,,0,,,unavailable,\"needs ImageNet-1k, full profile\",quick,\r\n"
+    Assert.Equal(expected, csv (small ()))
+
+[<Fact>]
+let ``CSV fields are quoted exactly when RFC 4180 requires it`` () =
+    Assert.Equal("plain", csvField "plain")
+    Assert.Equal("\"a,b\"", csvField "a,b")
+    Assert.Equal("\"say \"\"hi\"\"\"", csvField "say \"hi\"")
+    Assert.Equal("\"two\nlines\"", csvField "two\nlines")
+    Assert.Equal("\"cr\rhere\"", csvField "cr\rhere")
+    Assert.Equal("", csvField "")
+
+[<Fact>]
+let ``Markdown cells escape pipes and newlines`` () =
+    Assert.Equal("a \\| b c", mdCell "a | b\nc")
+
+[<Fact>]
+let ``numbers print with four significant digits and an explicit plus sign for gains`` () =
+    Assert.Equal("83.33", fmt 83.3333)
+    Assert.Equal("0.1591", fmt 0.15909)
+    Assert.Equal("+0.1", fmtSigned 0.1)
+    Assert.Equal("-0.3", fmtSigned -0.3)
+    Assert.Equal("0", fmtSigned 0.0)

@@ -1,0 +1,86 @@
+module Reproduce.Report.Tests.ReportTests
+
+open System.IO
+open Xunit
+open Reproduce.Report
+open Reproduce.Report.Tests.TestUtil
+
+/// A results root with the committed paper references, as the scripts see it.
+let private resultsRoot (dir: TempDir) =
+    let root = Path.Combine(dir.Path, "results")
+    Directory.CreateDirectory(Path.Combine(root, "paper")) |> ignore
+    for f in Directory.GetFiles(paperDir, "*.json") do
+        File.Copy(f, Path.Combine(root, "paper", Io.fileName f))
+    root
+
+let private measured =
+    results "quick"
+        [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "tl-ablation-mixtoken-vs-cutmix-in-labels")
+          mrow "model" "LV-ViT-T <tiny>" "top-1 %" [ 71.5 ] (Some "tl-model-lvvit-t-224-top1") ]
+        [ { Table = "model"; Row = "LV-ViT-L @512"; Metric = "top-1 %"; Reason = "needs ImageNet-1k: full profile" } ]
+
+[<Fact>]
+let ``writePaper writes the tables, the plots and a self-contained page`` () =
+    use dir = new TempDir()
+    let root = resultsRoot dir
+    let extra = [ "cosine-per-block", Plots.perBlockLines "cos" "mean cos" [ "before LN", [ 0, 0.5; 1, 0.4 ] ] ]
+    Report.writePaper root measured extra
+    let out = Path.Combine(root, "quick", "token-labeling")
+    for name in [ "measured.json"; "table.md"; "table.csv"; "index.html" ] do
+        Assert.True(File.Exists(Path.Combine(out, name)), name)
+    for plot in [ "mean-std"; "paper-vs-reproduced"; "cosine-per-block" ] do
+        Assert.True(File.Exists(Path.Combine(out, plot + ".vl.json")), plot)
+        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(out, plot + ".svg")))
+    Assert.Equal(measured, Measured.read (Path.Combine(out, "measured.json")))
+    let c = Compare.compare "x" (Paper.readAll (Path.Combine(root, "paper"))) measured
+    Assert.Equal(Compare.markdown c, File.ReadAllText(Path.Combine(out, "table.md")))
+    Assert.Equal(Compare.csv c, File.ReadAllText(Path.Combine(out, "table.csv")))
+    let html = File.ReadAllText(Path.Combine(out, "index.html"))
+    // Self-contained: the bundles are inline, nothing is fetched.
+    Assert.DoesNotContain("<script src", html)
+    Assert.DoesNotContain("cdn.jsdelivr", html)
+    assertContains "vegaEmbed('#plot-0'" html
+    assertContains "LV-ViT-T &lt;tiny&gt;" html
+    assertContains "needs ImageNet-1k: full profile" html
+    Assert.Empty(Directory.GetFiles(out, "*.tmp"))
+
+[<Fact>]
+let ``writeIndex lists every profile and paper with its heading and table`` () =
+    use dir = new TempDir()
+    let root = resultsRoot dir
+    Report.writePaper root measured []
+    Report.writeIndex root
+    let readme = File.ReadAllText(Path.Combine(root, "README.md"))
+    assertContains "— profile `quick`" readme
+    assertContains "- hardware: CPU, 2 threads" readme
+    assertContains "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`" readme
+    assertContains "[table.md](quick/token-labeling/table.md)" readme
+    assertContains "[mean-std.svg](quick/token-labeling/mean-std.svg)" readme
+    assertContains "| ablation | MixToken vs CutMix | Δ top-1 | +0.1 | 0.2 ± 0.1 | +0.1 | yes: Δ |" readme
+    assertContains "### Rows this profile cannot produce" readme
+    assertContains "[paper/token-labeling.json](paper/token-labeling.json)" readme
+
+[<Fact>]
+let ``an index with no results says how to make them`` () =
+    use dir = new TempDir()
+    let root = resultsRoot dir
+    Report.writeIndex root
+    assertContains "No reproduction table has been produced yet" (File.ReadAllText(Path.Combine(root, "README.md")))
+
+[<Fact>]
+let ``plot names and folder names from scripts are checked`` () =
+    use dir = new TempDir()
+    let root = resultsRoot dir
+    let spec () = Plots.perBlockLines "a" "y" [ "s", [ 0, 1.0 ] ]
+    assertContains "reserved" (throwsMessage (fun () -> Report.writePaper root measured [ "mean-std", spec () ]))
+    assertContains "given twice" (throwsMessage (fun () -> Report.writePaper root measured [ "a", spec (); "a", spec () ]))
+    assertContains "not a plain file name" (throwsMessage (fun () -> Report.writePaper root measured [ "../up", spec () ]))
+    assertContains "profile '../quick'" (throwsMessage (fun () -> Report.writePaper root { measured with Profile = "../quick" } []))
+
+[<Fact>]
+let ``a page without bundles still shows the table and the rendered SVG`` () =
+    let c = Compare.compare "x" (Paper.readAll paperDir) measured
+    let html = Html.page c [ { Name = "p"; Spec = Plots.meanStdBars "t" c.Rows; Svg = Some "<svg id=\"inline\"></svg>" } ] []
+    assertContains "<svg id=\"inline\"></svg>" html
+    assertContains "<td>0.2 ± 0.1</td>" html
+    Assert.DoesNotContain("vegaEmbed", html)

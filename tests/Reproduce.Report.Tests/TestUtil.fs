@@ -1,0 +1,40 @@
+/// Helpers shared by the report tests: the repository's folders, temporary folders, small fixtures.
+module Reproduce.Report.Tests.TestUtil
+
+open System
+open System.IO
+open Xunit
+open Reproduce.Report.Measured
+
+/// The repository root (this file lives in tests/Reproduce.Report.Tests).
+let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
+
+/// The committed paper reference files.
+let paperDir = Path.Combine(repoRoot, "results", "paper")
+
+/// A fresh folder under the system temp folder, deleted on Dispose.
+type TempDir() =
+    let path = Path.Combine(Path.GetTempPath(), "reproduce-report-" + Guid.NewGuid().ToString("N"))
+    do Directory.CreateDirectory path |> ignore
+    member _.Path = path
+    interface IDisposable with
+        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
+/// Asserts that `f` throws and returns the message, so tests can check that it names the file and the key.
+let throwsMessage (f: unit -> unit) : string =
+    let e = Assert.ThrowsAny<exn>(Action f)
+    e.Message
+
+let assertContains (expected: string) (actual: string) =
+    Assert.True(actual.Contains expected, sprintf "expected to find %A in:\n%s" expected actual)
+
+/// A measured row with the fields tests do not care about filled in.
+let mrow table row metric values paperRef : MeasuredRow =
+    { Table = table; Row = row; Metric = metric; Values = values
+      Seeds = List.init (List.length values) id
+      PaperRef = paperRef; Runs = []; Note = None }
+
+let results profile rows unavailable : PaperResults =
+    { Paper = "token-labeling"; Profile = profile; Hardware = "CPU, 2 threads"
+      Command = "dotnet fsi scripts/token-labeling.fsx --profile " + profile
+      Rows = rows; Unavailable = unavailable }
