@@ -50,8 +50,11 @@ let meanStdBars (title: string) (rows: ComparisonRow list) : JsonObject =
         [ for r in rows do
               match r.Mean with
               | Some mean ->
-                  let o = obj [ "label", s (rowLabel r); "metric", s r.Measured.Metric; "mean", n mean; "n", i r.Measured.Values.Length ]
-                  r.Std |> Option.iter (fun sd -> o["std"] <- n sd; o["lo"] <- n (mean - sd); o["hi"] <- n (mean + sd))
+                  // lo = hi = mean without a std: a zero-length rule draws nothing, and every panel keeps a
+                  // finite lo/hi extent (a panel of one-seed rows would otherwise warn about an empty domain).
+                  let sd = defaultArg r.Std 0.0
+                  let o = obj [ "label", s (rowLabel r); "metric", s r.Measured.Metric; "mean", n mean; "n", i r.Measured.Values.Length; "lo", n (mean - sd); "hi", n (mean + sd) ]
+                  r.Std |> Option.iter (fun sd -> o["std"] <- n sd)
                   yield o
               | None -> () ]
     // A function, not a value: a JSON node can have only one parent, and both layers need a y channel.
@@ -68,8 +71,7 @@ let meanStdBars (title: string) (rows: ComparisonRow list) : JsonObject =
               ) ]
     let errors =
         obj
-            [ "transform", arr [ node (obj [ ("filter", s "isValid(datum.std)") ]) ]
-              "mark", node (obj [ "type", s "rule"; "color", s "black" ])
+            [ "mark", node (obj [ "type", s "rule"; "color", s "black" ])
               "encoding", node (obj [ "y", y (); "x", field "lo" "quantitative" []; "x2", node (obj [ ("field", s "hi") ]) ]) ]
     facetByMetric (top title values) [ bars; errors ]
 

@@ -31,10 +31,19 @@ let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (st
         |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
     builtIn @ extraPlots
 
+/// Deletes plot files (`*.vl.json`, `*.svg`) of a paper folder that the current plots do not produce, so a plot a
+/// script no longer makes does not linger in the folder, the index and the page.
+let private removeStalePlots (dir: string) (names: string list) =
+    let keep = Set.ofList names
+    for pattern, suffix in [ "*.vl.json", ".vl.json"; "*.svg", ".svg" ] do
+        for f in Directory.GetFiles(dir, pattern) do
+            let name = Io.fileName f
+            if not (keep.Contains(name.Substring(0, name.Length - suffix.Length))) then File.Delete f
+
 /// Writes everything for one paper at one profile into `<resultsRoot>/<profile>/<paper>/`: measured.json (the
 /// input, so the index can be rebuilt), table.md, table.csv, each plot as `<name>.vl.json` + `<name>.svg`, and a
-/// self-contained index.html. Paper references come from `<resultsRoot>/paper/*.json`. Tables are written
-/// before the plots, so a missing Node.js install (reported with the command that fixes it) loses no table.
+/// self-contained index.html; plot files of earlier runs that these plots no longer include are removed. Paper
+/// references come from `<resultsRoot>/paper/*.json`. Tables are written before the plots, so a missing Node.js install (reported with the command that fixes it) loses no table.
 let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlots: (string * JsonObject) list) : unit =
     let dir = paperDir resultsRoot measured
     let papers = Paper.readAll (Path.Combine(resultsRoot, "paper"))
@@ -47,6 +56,7 @@ let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlo
     for name, spec in specs do
         Io.writeText (Path.Combine(dir, name + ".vl.json")) (Plots.toJson spec)
     Svg.renderMany [ for name, _ in specs -> Path.Combine(dir, name + ".vl.json"), Path.Combine(dir, name + ".svg") ]
+    removeStalePlots dir (List.map fst specs)
     let pagePlots: Html.PagePlot list =
         [ for name, spec in specs -> { Name = name; Spec = spec; Svg = Some(File.ReadAllText(Path.Combine(dir, name + ".svg"))) } ]
     Io.writeText (Path.Combine(dir, "index.html")) (Html.page c pagePlots (Html.vendorScripts (Svg.toolDir ())))

@@ -40,7 +40,8 @@ let ``mean ± std bars: one datum per row with values, error bars only where the
     Assert.False(has "data.values.1.std" spec)
     Assert.Equal("bar", text "spec.layer.0.mark" spec)
     Assert.Equal("rule", text "spec.layer.1.mark.type" spec)
-    Assert.Equal("isValid(datum.std)", text "spec.layer.1.transform.0.filter" spec)
+    Assert.Equal(71.5, num "data.values.1.lo" spec, 12)
+    Assert.Equal(71.5, num "data.values.1.hi" spec, 12)
     Assert.Equal("metric", text "facet.row.field" spec)
     Assert.Equal("independent", text "resolve.scale.x" spec)
 

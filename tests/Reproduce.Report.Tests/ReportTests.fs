@@ -84,3 +84,15 @@ let ``a page without bundles still shows the table and the rendered SVG`` () =
     assertContains "<svg id=\"inline\"></svg>" html
     assertContains "<td>0.2 ± 0.1</td>" html
     Assert.DoesNotContain("vegaEmbed", html)
+
+[<Fact>]
+let ``a plot that a later run no longer makes is removed`` () =
+    use dir = new TempDir()
+    let root = resultsRoot dir
+    Report.writePaper root measured [ "old", Plots.perBlockLines "a" "y" [ "s", [ 0, 1.0 ] ] ]
+    let out = Path.Combine(root, "quick", "token-labeling")
+    Assert.True(File.Exists(Path.Combine(out, "old.svg")))
+    Report.writePaper root measured []
+    Assert.False(File.Exists(Path.Combine(out, "old.svg")))
+    Assert.False(File.Exists(Path.Combine(out, "old.vl.json")))
+    Assert.True(File.Exists(Path.Combine(out, "mean-std.svg")))
