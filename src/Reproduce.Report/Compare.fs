@@ -83,7 +83,7 @@ let delta (mean: float) (paper: PaperRow) : float option =
     | None, None -> None
 
 /// Builds the comparison of one measured file; `origin` names that file in errors (unknown paper_ref).
-let compare (origin: string) (papers: PaperFile list) (results: PaperResults) : Comparison =
+let join (origin: string) (papers: PaperFile list) (results: PaperResults) : Comparison =
     let byId = index papers
     let row (m: MeasuredRow) =
         if m.Values.Length <> m.Seeds.Length then

@@ -70,6 +70,7 @@ let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string 
     add (sprintf "<li>seeds: %s</li>\n" (enc (if c.Seeds.IsEmpty then "none" else String.Join(", ", c.Seeds))))
     add (sprintf "<li>hardware: %s</li>\n" (enc r.Hardware))
     add (sprintf "<li>command: <code>%s</code></li>\n</ul>\n" (enc r.Command))
+    add "<p>Files: <a href=\"table.md\">table.md</a> · <a href=\"table.csv\">table.csv</a> · <a href=\"measured.json\">measured.json</a></p>\n"
     add "<h2>Comparison</h2>\n"
     add (
         table

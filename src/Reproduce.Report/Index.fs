@@ -71,7 +71,7 @@ let markdown (resultsRoot: string) : string =
           if found.IsEmpty then
               yield "No reproduction table has been produced yet: run the paper scripts in `scripts/` (see `scripts/README.md`)."
           for e in found do
-              let c = Compare.compare (Path.Combine(resultsRoot, e.RelDir, "measured.json")) papers e.Measured
+              let c = Compare.join (Path.Combine(resultsRoot, e.RelDir, "measured.json")) papers e.Measured
               let dir = Path.Combine(resultsRoot, e.Profile, e.Paper)
               let present name = File.Exists(Path.Combine(dir, name))
               let plots =

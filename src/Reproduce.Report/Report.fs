@@ -48,7 +48,7 @@ let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlo
     let dir = paperDir resultsRoot measured
     let papers = Paper.readAll (Path.Combine(resultsRoot, "paper"))
     let measuredPath = Path.Combine(dir, "measured.json")
-    let c = Compare.compare measuredPath papers measured
+    let c = Compare.join measuredPath papers measured
     let specs = plots c extraPlots
     Measured.write measuredPath measured
     Io.writeText (Path.Combine(dir, "table.md")) (Compare.markdown c)

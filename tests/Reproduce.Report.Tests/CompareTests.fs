@@ -42,7 +42,7 @@ let ``metric names say what kind of number a row is`` () =
 [<Fact>]
 let ``differences are compared, quick absolute values are not, architecture properties always are`` () =
     let c =
-        compare "m.json" papers
+        join "m.json" papers
             (results "quick"
                 [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix")
                   mrow "model" "LV-ViT-T" "top-1 %" [ 71.5 ] (Some "abs")
@@ -67,7 +67,7 @@ let ``differences are compared, quick absolute values are not, architecture prop
 
 [<Fact>]
 let ``absolute values are compared at the full profile`` () =
-    let c = compare "m.json" papers (results "full" [ mrow "model" "LV-ViT-T" "top-1 %" [ 79.0; 79.4 ] (Some "abs") ] [])
+    let c = join "m.json" papers (results "full" [ mrow "model" "LV-ViT-T" "top-1 %" [ 79.0; 79.4 ] (Some "abs") ] [])
     Assert.Equal(Comparable "absolute", c.Rows.Head.Comparability)
     Assert.Equal(0.1, c.Rows.Head.Delta.Value, 9)
 
@@ -77,22 +77,22 @@ let ``a published range gives the distance outside it, and zero inside`` () =
     Assert.Equal(Some 0.0, delta 1.0 range)
     Assert.Equal(-0.25, (delta 0.25 range).Value, 12)
     Assert.Equal(0.5, (delta 2.0 range).Value, 12)
-    let c = compare "m.json" papers (results "quick" [ mrow "x" "in" "Δ top-1" [ 1.0 ] (Some "range") ] [])
+    let c = join "m.json" papers (results "quick" [ mrow "x" "in" "Δ top-1" [ 1.0 ] (Some "range") ] [])
     Assert.Equal("in range", deltaText c.Rows.Head)
 
 [<Fact>]
 let ``an unknown paper_ref or a values/seeds mismatch names the measured file`` () =
-    let m = throwsMessage (fun () -> compare "results/quick/tl/measured.json" papers (results "quick" [ mrow "a" "b" "Δ top-1" [ 1.0 ] (Some "nope") ] []) |> ignore)
+    let m = throwsMessage (fun () -> join "results/quick/tl/measured.json" papers (results "quick" [ mrow "a" "b" "Δ top-1" [ 1.0 ] (Some "nope") ] []) |> ignore)
     assertContains "results/quick/tl/measured.json" m
     assertContains "paper_ref 'nope'" m
     let bad = { mrow "a" "b" "Δ top-1" [ 1.0; 2.0 ] None with Seeds = [ 0 ] }
-    assertContains "2 values for 1 seeds" (throwsMessage (fun () -> compare "m.json" papers (results "quick" [ bad ] []) |> ignore))
+    assertContains "2 values for 1 seeds" (throwsMessage (fun () -> join "m.json" papers (results "quick" [ bad ] []) |> ignore))
 
 let private small () =
     let rows =
         [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix")
           { mrow "model" "LV-ViT-T, \"tiny\"" "top-1 %" [ 71.5 ] (Some "abs") with Note = Some "a | b" } ]
-    compare "m.json" papers (results "quick" rows [ { Table = "model"; Row = "LV-ViT-L"; Metric = "top-1 %"; Reason = "needs ImageNet-1k, full profile" } ])
+    join "m.json" papers (results "quick" rows [ { Table = "model"; Row = "LV-ViT-L"; Metric = "top-1 %"; Reason = "needs ImageNet-1k, full profile" } ])
 
 [<Fact>]
 let ``the Markdown table is exact for a small case`` () =

@@ -8,7 +8,7 @@ open Reproduce.Report.Tests.TestUtil
 
 let private comparison () =
     let papers = readAll paperDir
-    Compare.compare "m.json" papers
+    Compare.join "m.json" papers
         (results "quick"
             [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "tl-ablation-mixtoken-vs-cutmix-in-labels")
               mrow "model" "LV-ViT-T" "top-1 %" [ 71.5 ] (Some "tl-model-lvvit-t-224-top1")

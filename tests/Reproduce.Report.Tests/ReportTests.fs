@@ -32,7 +32,7 @@ let ``writePaper writes the tables, the plots and a self-contained page`` () =
         Assert.True(File.Exists(Path.Combine(out, plot + ".vl.json")), plot)
         Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(out, plot + ".svg")))
     Assert.Equal(measured, Measured.read (Path.Combine(out, "measured.json")))
-    let c = Compare.compare "x" (Paper.readAll (Path.Combine(root, "paper"))) measured
+    let c = Compare.join "x" (Paper.readAll (Path.Combine(root, "paper"))) measured
     Assert.Equal(Compare.markdown c, File.ReadAllText(Path.Combine(out, "table.md")))
     Assert.Equal(Compare.csv c, File.ReadAllText(Path.Combine(out, "table.csv")))
     let html = File.ReadAllText(Path.Combine(out, "index.html"))
@@ -79,7 +79,7 @@ let ``plot names and folder names from scripts are checked`` () =
 
 [<Fact>]
 let ``a page without bundles still shows the table and the rendered SVG`` () =
-    let c = Compare.compare "x" (Paper.readAll paperDir) measured
+    let c = Compare.join "x" (Paper.readAll paperDir) measured
     let html = Html.page c [ { Name = "p"; Spec = Plots.meanStdBars "t" c.Rows; Svg = Some "<svg id=\"inline\"></svg>" } ] []
     assertContains "<svg id=\"inline\"></svg>" html
     assertContains "<td>0.2 ± 0.1</td>" html
@@ -96,3 +96,18 @@ let ``a plot that a later run no longer makes is removed`` () =
     Assert.False(File.Exists(Path.Combine(out, "old.svg")))
     Assert.False(File.Exists(Path.Combine(out, "old.vl.json")))
     Assert.True(File.Exists(Path.Combine(out, "mean-std.svg")))
+
+[<Fact>]
+let ``Report.fsx loads exactly the project's sources in compile order`` () =
+    let dir = Path.Combine(repoRoot, "src", "Reproduce.Report")
+    let compiled =
+        System.Xml.Linq.XDocument.Load(Path.Combine(dir, "Reproduce.Report.fsproj")).Descendants(System.Xml.Linq.XName.Get "Compile")
+        |> Seq.map (fun e -> match e.Attribute(System.Xml.Linq.XName.Get "Include") with null -> "" | a -> a.Value)
+        |> List.ofSeq
+    let loaded =
+        File.ReadAllLines(Path.Combine(dir, "Report.fsx"))
+        |> Array.filter (fun l -> l.StartsWith "#load")
+        |> Array.collect (fun l -> System.Text.RegularExpressions.Regex.Matches(l, "\"([^\"]+)\"") |> Seq.map (fun m -> m.Groups[1].Value) |> Array.ofSeq)
+        |> List.ofArray
+    Assert.NotEmpty compiled
+    Assert.Equal<string list>(compiled, loaded)
