@@ -37,6 +37,9 @@ type Args =
       /// CPU threads for every CLI run (passed as REPRODUCE_THREADS, so it does not enter the run's config hash);
       /// None = the library default (every core).
       Threads: int option
+      /// Runs executed at once by Cli.parallel (default: one per core, each on cores/jobs threads): the quick models
+      /// are too small to use two threads well, so two single-threaded runs finish sooner than two in a row.
+      Jobs: int
       /// JSON file naming the real dataset roots (see DataRoots.fsx); None = `<repo>/data-roots.json` if present.
       DataConfig: string option
       /// With the full profile: run instead of only printing the plan (needs every dataset root).
@@ -49,11 +52,12 @@ let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
 
 let usage (script: string) =
     sprintf
-        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N] [--data-config FILE] [--execute]\n\
+        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute]\n\
          \  --profile      compute profile (default quick)\n\
          \  --seeds N      seeds per configuration (default: the script's, per profile)\n\
          \  --results DIR  results root (default results/ in the repository)\n\
-         \  --threads N    CPU threads per run (default: every core)\n\
+         \  --threads N    CPU threads per run (default: every core, or cores/jobs in parallel groups)\n\
+         \  --jobs N       runs at once where a script runs a group in parallel (default: one per core)\n\
          \  --data-config  JSON file with dataset roots for the full profile (default data-roots.json)\n\
          \  --execute      full profile: run instead of printing the plan"
         script
@@ -68,7 +72,7 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
         match Int32.TryParse v with
         | true, n when n > 0 -> n
         | _ -> fail (sprintf "%s needs a positive integer, got '%s'" flag v)
-    let rec go (acc: {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Data: string option; Execute: bool |}) args =
+    let rec go (acc: {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Jobs: int option; Data: string option; Execute: bool |}) args =
         match args with
         | [] -> acc
         | ("-h" | "--help") :: _ ->
@@ -81,18 +85,20 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
         | "--seeds" :: v :: rest -> go {| acc with Seeds = Some(positiveInt "--seeds" v) |} rest
         | "--results" :: v :: rest -> go {| acc with Results = Some v |} rest
         | "--threads" :: v :: rest -> go {| acc with Threads = Some(positiveInt "--threads" v) |} rest
+        | "--jobs" :: v :: rest -> go {| acc with Jobs = Some(positiveInt "--jobs" v) |} rest
         | "--data-config" :: v :: rest ->
             if not (File.Exists v) then fail (sprintf "--data-config: file '%s' does not exist" v)
             go {| acc with Data = Some(Path.GetFullPath v) |} rest
         | "--execute" :: rest -> go {| acc with Execute = true |} rest
-        | [ ("--profile" | "--seeds" | "--results" | "--threads" | "--data-config") as flag ] -> fail (sprintf "%s needs a value" flag)
+        | [ ("--profile" | "--seeds" | "--results" | "--threads" | "--jobs" | "--data-config") as flag ] -> fail (sprintf "%s needs a value" flag)
         | other :: _ -> fail (sprintf "unknown argument '%s'" other)
-    let a = go {| Profile = None; Seeds = None; Results = None; Threads = None; Data = None; Execute = false |} argv
+    let a = go {| Profile = None; Seeds = None; Results = None; Threads = None; Jobs = None; Data = None; Execute = false |} argv
     let profile = defaultArg a.Profile Quick
     { Profile = profile
       Seeds = defaultArg a.Seeds (defaultSeeds profile)
       ResultsRoot = Path.GetFullPath(defaultArg a.Results (Path.Combine(repoRoot, "results")))
       Threads = a.Threads
+      Jobs = defaultArg a.Jobs Environment.ProcessorCount
       DataConfig = a.Data
       Execute = a.Execute
       Command = String.Join(" ", "dotnet fsi scripts/" + script :: argv) }

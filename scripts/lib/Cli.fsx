@@ -174,14 +174,14 @@ let private runIn (ctx: Ctx) (kind: string) (name: string) (seed: int option) (a
         printfn "[%s] finished earlier: %s" name rel
         result m t true false 0.0
     elif ctx.Plan then
-        ctx.Planned.Add(sprintf "%s  # → %s" (commandLine args) rel)
+        lock ctx.Planned (fun () -> ctx.Planned.Add(sprintf "%s  # → %s" (commandLine args) rel))
         result Map.empty Map.empty false true 0.0
     else
         printfn "[%s] %s" name (commandLine args)
         let clock = Stopwatch.StartNew()
         body dir
         let seconds = clock.Elapsed.TotalSeconds
-        ctx.Executed.Add(rel, seconds)
+        lock ctx.Executed (fun () -> ctx.Executed.Add(rel, seconds))
         if not (isFinished dir) then failwithf "'%s' finished without writing final.json in %s" (commandLine args) rel
         let m, t = readFinal (Path.Combine(dir, "final.json"))
         printfn "[%s] done in %.1f s" name seconds
@@ -320,6 +320,24 @@ let analyze (ctx: Ctx) (a: AnalyzeSpec) : RunResult =
         File.WriteAllText(tmp, final.ToJsonString())
         File.Move(tmp, Path.Combine(dir, "final.json"), true))
 
+/// Runs independent pieces of work (each typically one or more CLI runs) `ctx.Args.Jobs` at a time, results in
+/// input order. Each piece gets a context whose runs use cores/jobs threads, unless --threads was given. The first
+/// failure is re-raised after the others finished (their finished runs stay cached).
+let inParallel (ctx: Ctx) (work: (Ctx -> 'T) list) : 'T list =
+    ensureBuilt ()
+    let jobs = max 1 (min ctx.Args.Jobs work.Length)
+    let threads = ctx.Args.Threads |> Option.orElse (Some(max 1 (Environment.ProcessorCount / jobs)))
+    let inner = { ctx with Args = { ctx.Args with Threads = threads } }
+    use gate = new Threading.SemaphoreSlim(jobs)
+    let tasks =
+        work
+        |> List.map (fun w ->
+            Threading.Tasks.Task.Run(fun () ->
+                gate.Wait()
+                try (try Ok(w inner) with e -> Error e) finally gate.Release() |> ignore))
+    let results = tasks |> List.map (fun t -> t.Result)
+    results |> List.map (function Ok v -> v | Error e -> raise e)
+
 /// Reads a run's JSON artifact (e.g. the analysis of `analyze`).
 let readJson (path: string) : JsonNode =
     let full = if Path.IsPathRooted path then path else Path.Combine(Args.repoRoot, path)
@@ -330,7 +348,7 @@ let readJson (path: string) : JsonNode =
 /// Parameters, analytic forward GFLOPs and default resolution of a registered model (with overrides).
 type ModelInfo = { Name: string; Params: int64; Gflops: float; Resolution: int }
 
-let private modelCache = Collections.Generic.Dictionary<string, ModelInfo>()
+let private modelCache = Collections.Concurrent.ConcurrentDictionary<string, ModelInfo>()
 
 /// `reproduce models --json --name NAME [--set k=v …]`, cached per (name, sets) for the session.
 let modelInfo (ctx: Ctx) (name: string) (sets: string list) : ModelInfo =
@@ -356,6 +374,6 @@ let needData (ctx: Ctx) (datasets: DataRoots.Dataset list) : Map<DataRoots.Datas
         match DataRoots.resolve ctx.Args d with
         | Ok root -> d, Some root
         | Error why ->
-            if not (ctx.Missing.Contains why) then ctx.Missing.Add why
+            lock ctx.Missing (fun () -> if not (ctx.Missing.Contains why) then ctx.Missing.Add why)
             d, None)
     |> Map.ofList

@@ -52,6 +52,10 @@ let deltaRow (table: string) (rowName: string) (metric: string) (paperRef: strin
       Runs = pairs |> List.collect (fun (r, b) -> [ r.RelDir; b.RelDir ]) |> List.distinct
       Note = Some(sprintf "Δ against '%s', paired by seed" (baseline |> List.tryHead |> Option.map (fun b -> b.Name) |> Option.defaultValue "?")) }
 
+/// A row of one value that does not depend on a seed or a run (e.g. a parameter count from the model registry).
+let constRow (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: float) (note: string option) : MeasuredRow =
+    { Table = table; Row = rowName; Metric = metric; Values = [ value ]; Seeds = [ 0 ]; PaperRef = paperRef; Runs = []; Note = note }
+
 let withNote (note: string) (r: MeasuredRow) =
     { r with Note = Some(match r.Note with Some n -> n + "; " + note | None -> note) }
 
