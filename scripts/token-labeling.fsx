@@ -37,7 +37,7 @@ type Budget =
 
 let budget =
     match args.Profile with
-    | Args.Smoke -> { Steps = 12; Warmup = 2; Batch = 32; TrainLimit = 384; EvalLimit = 500; AnnotatorSteps = 12 }
+    | Args.Smoke -> { Steps = 30; Warmup = 3; Batch = 32; TrainLimit = 960; EvalLimit = 500; AnnotatorSteps = 40 }
     | Args.Quick | Args.Full -> { Steps = 150; Warmup = 15; Batch = 64; TrainLimit = 9600; EvalLimit = 2000; AnnotatorSteps = 300 }
 
 let isFull = args.Profile = Args.Full
