@@ -15,7 +15,7 @@
 //               refuses RandAugment / random erasing the rows are unavailable with the trainer's own message.
 //   seg (FCN)   unavailable: see `fcnReason`.
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
-// Budget (quick, 3 seeds, 150 steps of 64 on the first 9,600 training images, eval on the first 2,000 test
+// Budget (quick, 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first 2,000 test
 // images, two single-threaded runs at a time): MEASURED_QUICK.
 // Full profile: prints the ImageNet / ADE20K plan and which dataset roots are missing (lib/DataRoots.fsx).
 #load "lib/Lib.fsx"
@@ -38,7 +38,7 @@ type Budget =
 let budget =
     match args.Profile with
     | Args.Smoke -> { Steps = 30; Warmup = 3; Batch = 32; TrainLimit = 960; EvalLimit = 500; AnnotatorSteps = 40 }
-    | Args.Quick | Args.Full -> { Steps = 150; Warmup = 15; Batch = 64; TrainLimit = 9600; EvalLimit = 2000; AnnotatorSteps = 300 }
+    | Args.Quick | Args.Full -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
 
 let isFull = args.Profile = Args.Full
 // ADE20K is not asked for: the FCN transfer row cannot run at any profile yet (see fcnReason).
@@ -73,7 +73,7 @@ let annotator =
     Cli.train ctx
         (Cli.spec "annotator" []
          |> recipe annotatorModel
-         |> Cli.withSets (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null" ]))
+         |> Cli.withSets (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
         0
 let labels =
     Cli.annotate ctx

@@ -179,7 +179,13 @@ let private runIn (ctx: Ctx) (kind: string) (name: string) (seed: int option) (a
     else
         printfn "[%s] %s" name (commandLine args)
         let clock = Stopwatch.StartNew()
-        body dir
+        try
+            body dir
+        with RunFailed _ when Directory.Exists dir && not (Directory.Exists(Path.Combine(dir, "checkpoints"))) ->
+            // A run refused before its first checkpoint (e.g. a config the trainer rejects) leaves nothing to resume:
+            // remove its directory so results/ keeps only real runs.
+            Directory.Delete(dir, true)
+            reraise ()
         let seconds = clock.Elapsed.TotalSeconds
         lock ctx.Executed (fun () -> ctx.Executed.Add(rel, seconds))
         if not (isFinished dir) then failwithf "'%s' finished without writing final.json in %s" (commandLine args) rel
