@@ -7,7 +7,8 @@
 //                                  [--threads N] [--jobs N]
 //
 //   --measured DIR  compare the measured.json files already under DIR/smoke/<paper>/ (no runs)
-//   --update        write the baseline from this run (expected = the measured mean, tolerance by `toleranceFor`)
+//   --update        write the baseline rows of the papers run now (expected = the measured mean, tolerance by
+//                   `toleranceFor`); rows of other papers stay as they are
 //
 // Exit codes: 0 all rows in band; 1 a row moved or disappeared; 2 bad arguments or an unreadable baseline.
 #load "lib/Lib.fsx"
@@ -79,8 +80,18 @@ let readBaseline (path: string) : Expected list =
           if tolerance < 0.0 then fail2 (sprintf "%s: rows[%d]: tolerance must be ≥ 0 (got %g)" path i tolerance)
           yield { Paper = text "paper"; Table = text "table"; Row = text "row"; Metric = text "metric"; Value = number "expected"; Tolerance = tolerance } ]
 
-let writeBaseline (path: string) (profile: string) (measured: PaperResults list) =
+/// Writes the baseline: the rows of `measured`, plus the rows of `kept` (papers not re-measured this time).
+let writeBaseline (path: string) (profile: string) (kept: Expected list) (measured: PaperResults list) =
     let rows = JsonArray()
+    for e in kept do
+        let o = JsonObject()
+        o["paper"] <- JsonValue.Create e.Paper
+        o["table"] <- JsonValue.Create e.Table
+        o["row"] <- JsonValue.Create e.Row
+        o["metric"] <- JsonValue.Create e.Metric
+        o["expected"] <- JsonValue.Create e.Value
+        o["tolerance"] <- JsonValue.Create e.Tolerance
+        rows.Add o
     for p in measured do
         for r in p.Rows do
             if not r.Values.IsEmpty then
@@ -190,7 +201,8 @@ let main (argv: string list) =
         printfn "regress: smoke runs of %s took %.0f s (results in %s)" (String.Join(", ", papers)) clock.Elapsed.TotalSeconds resultsRoot
     let measured = papers |> List.choose (readMeasured resultsRoot)
     if update then
-        writeBaseline baselinePath "smoke" measured
+        let remeasured = measured |> List.map (fun p -> p.Paper) |> Set.ofList
+        writeBaseline baselinePath "smoke" (baseline |> List.filter (fun e -> not (remeasured.Contains e.Paper))) measured
         printfn "regress: wrote %s (%d rows)" baselinePath (measured |> List.sumBy (fun p -> p.Rows.Length))
         0
     else
