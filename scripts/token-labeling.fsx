@@ -187,4 +187,4 @@ let unavailableRows =
           (if isFull then "the classification trainer does not train on ImageNet yet" else "needs ImageNet-1k: full profile") ]
     @ snd tlCutmixRows @ snd augRows
 
-Results.finish ctx rows unavailableRows [] |> ignore
+Results.finish ctx rows unavailableRows |> ignore

@@ -89,8 +89,8 @@ let private printPlan (ctx: Cli.Ctx) =
 /// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, the
 /// built-in plots and `extraPlots`, each a (file name, Vega-Lite spec) pair), and prints a summary; returns the
 /// results written.
-let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
-           (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
+let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
+                    (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
     if ctx.Plan then
         printPlan ctx
         if ctx.Missing.Count > 0 then exit 3
@@ -118,3 +118,7 @@ let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Unavailable
         let ran = ctx.Executed |> Seq.sumBy snd
         printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
         Some results
+
+/// finishWithPlots without extra plots.
+let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
+    finishWithPlots ctx rows unavailableRows []
