@@ -1,6 +1,8 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
 // Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
-// deps also installs the Node renderer of the report's plots (tools/vega-render); test needs it too.
+// deps also installs the Node renderer of the report's plots (tools/vega-render); test and reproduce need it too.
+// test = unit tests, then the smoke regression check (scripts/regress.fsx); reproduce = every paper script at the
+// quick profile (scripts/reproduce.fsx; extra arguments are passed on, e.g. `-- --seeds 1`).
 open System
 open System.Diagnostics
 open System.IO
@@ -137,6 +139,12 @@ let test () =
     if p.ExitCode <> 0 then fail "dotnet test exited with %d" p.ExitCode
     if passed = 0 then fail "no test ran"
 
+/// The smoke-profile accuracy regression check (scripts/regress.fsx): every paper script at the smoke profile into a
+/// temporary results root, compared with results/baselines/smoke.json; fails the build when a metric leaves its band.
+let regress () =
+    let code = runIn root [] "dotnet" "fsi scripts/regress.fsx"
+    if code <> 0 then fail "smoke regression check failed (exit %d): see the table above; scripts/regress.fsx --update rewrites the baseline after an intended change" code
+
 let cli (args: string) =
     run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
 
@@ -162,6 +170,8 @@ let target (name: string) (rest: string list) =
         build ()
         log "dotnet test"
         test ()
+        log "smoke regression check"
+        regress ()
     | "bench" ->
         ensurePackages (basePackages @ testPackages)
         native ()
@@ -174,9 +184,10 @@ let target (name: string) (rest: string list) =
         run "dotnet" (sprintf "run -c Release --no-build --project bench/Reproduce.DataBench -- %s" (String.Join(" ", rest)))
     | "reproduce" ->
         ensurePackages basePackages
+        vegaRender ()
         native ()
         build ()
-        cli (sprintf "train --config configs/fashion-mnist-vit-tiny.json %s" (String.Join(" ", rest)))
+        run "dotnet" (sprintf "fsi scripts/reproduce.fsx --profile quick %s" (String.Join(" ", rest)))
     | "info" ->
         ensurePackages basePackages
         native ()

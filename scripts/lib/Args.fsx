@@ -1,0 +1,111 @@
+/// Command-line arguments shared by every paper script:
+/// `dotnet fsi scripts/<name>.fsx [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N]
+/// [--data-config FILE] [--execute]`.
+module Args
+
+open System
+open System.IO
+
+/// How much compute a script spends (DESIGN.md "Profiles"): smoke = seconds per run (tests, regression check),
+/// quick = every table in miniature on the embedded data on 2 CPU cores, full = the papers' settings on real data.
+type Profile =
+    | Smoke
+    | Quick
+    | Full
+
+module Profile =
+    let name =
+        function
+        | Smoke -> "smoke"
+        | Quick -> "quick"
+        | Full -> "full"
+
+    let tryParse (s: string) =
+        match s.Trim().ToLowerInvariant() with
+        | "smoke" -> Some Smoke
+        | "quick" -> Some Quick
+        | "full" -> Some Full
+        | _ -> None
+
+/// The parsed command line of a paper script.
+type Args =
+    { Profile: Profile
+      /// Seeds per configuration; each script picks its default per profile.
+      Seeds: int
+      /// Root of the results tree (default `<repo>/results`); run directories go under `<root>/<profile>/<paper>/runs`.
+      ResultsRoot: string
+      /// CPU threads for every CLI run (passed as REPRODUCE_THREADS, so it does not enter the run's config hash);
+      /// None = the library default (every core).
+      Threads: int option
+      /// Runs executed at once by Cli.parallel (default: one per core, each on cores/jobs threads): the quick models
+      /// are too small to use two threads well, so two single-threaded runs finish sooner than two in a row.
+      Jobs: int
+      /// JSON file naming the real dataset roots (see DataRoots.fsx); None = `<repo>/data-roots.json` if present.
+      DataConfig: string option
+      /// With the full profile: run instead of only printing the plan (needs every dataset root).
+      Execute: bool
+      /// The command as typed, recorded in measured.json.
+      Command: string }
+
+/// Repository root: scripts/lib/.. /..
+let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
+
+let usage (script: string) =
+    sprintf
+        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute]\n\
+         \  --profile      compute profile (default quick)\n\
+         \  --seeds N      seeds per configuration (default: the script's, per profile)\n\
+         \  --results DIR  results root (default results/ in the repository)\n\
+         \  --threads N    CPU threads per run (default: every core, or cores/jobs in parallel groups)\n\
+         \  --jobs N       runs at once where a script runs a group in parallel (default: one per core)\n\
+         \  --data-config  JSON file with dataset roots for the full profile (default data-roots.json)\n\
+         \  --execute      full profile: run instead of printing the plan"
+        script
+
+/// Parses `argv` (fsi.CommandLineArgs without the script name is fine too). Bad input prints the problem and the
+/// usage to stderr and exits with 2; `--help` prints the usage and exits with 0.
+let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list) : Args =
+    let fail msg : 'a =
+        eprintfn "%s: %s\n%s" script msg (usage script)
+        exit 2
+    let positiveInt flag (v: string) =
+        match Int32.TryParse v with
+        | true, n when n > 0 -> n
+        | _ -> fail (sprintf "%s needs a positive integer, got '%s'" flag v)
+    let rec go (acc: {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Jobs: int option; Data: string option; Execute: bool |}) args =
+        match args with
+        | [] -> acc
+        | ("-h" | "--help") :: _ ->
+            printfn "%s" (usage script)
+            exit 0
+        | "--profile" :: v :: rest ->
+            match Profile.tryParse v with
+            | Some p -> go {| acc with Profile = Some p |} rest
+            | None -> fail (sprintf "--profile must be smoke, quick or full, got '%s'" v)
+        | "--seeds" :: v :: rest -> go {| acc with Seeds = Some(positiveInt "--seeds" v) |} rest
+        | "--results" :: v :: rest -> go {| acc with Results = Some v |} rest
+        | "--threads" :: v :: rest -> go {| acc with Threads = Some(positiveInt "--threads" v) |} rest
+        | "--jobs" :: v :: rest -> go {| acc with Jobs = Some(positiveInt "--jobs" v) |} rest
+        | "--data-config" :: v :: rest ->
+            if not (File.Exists v) then fail (sprintf "--data-config: file '%s' does not exist" v)
+            go {| acc with Data = Some(Path.GetFullPath v) |} rest
+        | "--execute" :: rest -> go {| acc with Execute = true |} rest
+        | [ ("--profile" | "--seeds" | "--results" | "--threads" | "--jobs" | "--data-config") as flag ] -> fail (sprintf "%s needs a value" flag)
+        | other :: _ -> fail (sprintf "unknown argument '%s'" other)
+    let a = go {| Profile = None; Seeds = None; Results = None; Threads = None; Jobs = None; Data = None; Execute = false |} argv
+    let profile = defaultArg a.Profile Quick
+    { Profile = profile
+      Seeds = defaultArg a.Seeds (defaultSeeds profile)
+      ResultsRoot = Path.GetFullPath(defaultArg a.Results (Path.Combine(repoRoot, "results")))
+      Threads = a.Threads
+      Jobs = defaultArg a.Jobs Environment.ProcessorCount
+      DataConfig = a.Data
+      Execute = a.Execute
+      Command = String.Join(" ", "dotnet fsi scripts/" + script :: argv) }
+
+/// Parses the script's own command line (fsi.CommandLineArgs minus the script path).
+let parse (script: string) (defaultSeeds: Profile -> int) : Args =
+    parseWith script defaultSeeds (fsi.CommandLineArgs |> Array.toList |> List.tail)
+
+/// The seeds of a run set: 0 .. Seeds-1.
+let seeds (a: Args) = List.init a.Seeds id

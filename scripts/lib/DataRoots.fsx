@@ -1,0 +1,78 @@
+/// Where the real datasets of the full profile live. Each root comes from an environment variable or, failing
+/// that, from a JSON file (`--data-config FILE`, default `<repo>/data-roots.json`, which is gitignored):
+///
+///   REPRODUCE_IMAGENET  / "imagenet"  ImageNet-1k folder with train/ and val/ (class sub-folders)
+///   REPRODUCE_ADE20K    / "ade20k"    ADEChallengeData2016 (images/ and annotations/, training/ and validation/)
+///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout
+///   REPRODUCE_KITTI     / "kitti"     KITTI depth (raw + depth-annotated, Eigen split files)
+///
+/// e.g. data-roots.json: { "imagenet": "/data/imagenet", "ade20k": "/data/ADEChallengeData2016" }
+module DataRoots
+
+#load "Args.fsx"
+
+open System
+open System.IO
+open System.Text.Json.Nodes
+
+type Dataset =
+    | ImageNet
+    | Ade20k
+    | Nyu
+    | Kitti
+
+let all = [ ImageNet; Ade20k; Nyu; Kitti ]
+
+/// The key in the data-roots file (and the CLI's dataset name for ade20k/nyu/kitti).
+let key =
+    function
+    | ImageNet -> "imagenet"
+    | Ade20k -> "ade20k"
+    | Nyu -> "nyu"
+    | Kitti -> "kitti"
+
+let envVar =
+    function
+    | ImageNet -> "REPRODUCE_IMAGENET"
+    | Ade20k -> "REPRODUCE_ADE20K"
+    | Nyu -> "REPRODUCE_NYU"
+    | Kitti -> "REPRODUCE_KITTI"
+
+let private configFile (args: Args.Args) =
+    match args.DataConfig with
+    | Some f -> Some f
+    | None ->
+        let f = Path.Combine(Args.repoRoot, "data-roots.json")
+        if File.Exists f then Some f else None
+
+/// The roots the data-roots file names (a missing file is an empty map; a malformed one an error naming it).
+let private fileRoots (args: Args.Args) : Map<string, string> =
+    match configFile args with
+    | None -> Map.empty
+    | Some f ->
+        let node =
+            try JsonNode.Parse(File.ReadAllText f)
+            with e -> failwithf "data roots file '%s' is not valid JSON: %s" f e.Message
+        match node with
+        | :? JsonObject as o ->
+            [ for kv in o do
+                  match kv.Value with
+                  | :? JsonValue as v ->
+                      match v.TryGetValue<string>() with
+                      | true, s -> kv.Key, s
+                      | _ -> failwithf "data roots file '%s': '%s' must be a path string" f kv.Key
+                  | _ -> failwithf "data roots file '%s': '%s' must be a path string" f kv.Key ]
+            |> Map.ofList
+        | _ -> failwithf "data roots file '%s' must hold a JSON object {\"imagenet\": \"/path\", ...}" f
+
+/// Where the root of `d` comes from and what it is; Error says why it is unusable.
+let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
+    let fromEnv = Environment.GetEnvironmentVariable(envVar d)
+    let candidate =
+        if not (String.IsNullOrWhiteSpace fromEnv) then Some(fromEnv, envVar d)
+        else fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
+    match candidate with
+    | None ->
+        Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" (key d) (envVar d) (key d))
+    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist" (key d) origin path)
+    | Some(path, _) -> Ok(Path.GetFullPath path)

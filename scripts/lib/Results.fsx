@@ -1,0 +1,124 @@
+/// From runs to the report: mean ± std over seeds, measured rows (absolute values or Δ against a baseline paired
+/// by seed), unavailable rows with their reason, and writing `<results>/<profile>/<paper>/measured.json`
+/// (the contract in src/Reproduce.Report/Measured.fs), then the report's tables and plots.
+module Results
+
+#load "Args.fsx" "Cli.fsx" "../../src/Reproduce.Report/Measured.fs"
+
+open System
+open System.IO
+open Reproduce.Report.Measured
+
+/// Mean and sample standard deviation (n − 1; 0 for a single value). Empty input is an error.
+let meanStd (values: float list) : float * float =
+    match values with
+    | [] -> invalidArg "values" "meanStd of no values"
+    | [ v ] -> v, 0.0
+    | vs ->
+        let n = float vs.Length
+        let mean = List.sum vs / n
+        mean, sqrt (vs |> List.sumBy (fun v -> (v - mean) ** 2.0) |> fun s -> s / (n - 1.0))
+
+/// "71.10 ± 0.35" (or "71.10" for one seed).
+let formatMeanStd (values: float list) =
+    match values with
+    | [ v ] -> sprintf "%.2f" v
+    | vs -> let m, s = meanStd vs in sprintf "%.2f ± %.2f" m s
+
+/// A row of values measured on `runs` (one per seed) by `value`, e.g. `Cli.metric "top1"`.
+let row (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: Cli.RunResult -> float) (runs: Cli.RunResult list) : MeasuredRow =
+    { Table = table; Row = rowName; Metric = metric
+      Values = runs |> List.map value
+      Seeds = runs |> List.map (fun r -> r.Seed)
+      PaperRef = paperRef
+      Runs = runs |> List.map (fun r -> r.RelDir)
+      Note = None }
+
+/// Δ = value(run) − value(baseline run of the same seed), one per seed: the comparable quantity where the paper's
+/// absolute numbers come from another dataset. Both lists must hold the same seeds.
+let deltaRow (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: Cli.RunResult -> float)
+             (baseline: Cli.RunResult list) (runs: Cli.RunResult list) : MeasuredRow =
+    let bySeed = baseline |> List.map (fun r -> r.Seed, r) |> Map.ofList
+    let pairs =
+        runs
+        |> List.map (fun r ->
+            match bySeed.TryFind r.Seed with
+            | Some b -> r, b
+            | None -> failwithf "Δ row '%s': no baseline run for seed %d (baseline seeds: %A)" rowName r.Seed (List.map (fun (b: Cli.RunResult) -> b.Seed) baseline))
+    { Table = table; Row = rowName; Metric = metric
+      Values = pairs |> List.map (fun (r, b) -> value r - value b)
+      Seeds = pairs |> List.map (fun (r, _) -> r.Seed)
+      PaperRef = paperRef
+      Runs = pairs |> List.collect (fun (r, b) -> [ r.RelDir; b.RelDir ]) |> List.distinct
+      Note = Some(sprintf "Δ against '%s', paired by seed" (baseline |> List.tryHead |> Option.map (fun b -> b.Name) |> Option.defaultValue "?")) }
+
+/// A row of one value that does not depend on a seed or a run (e.g. a parameter count from the model registry).
+let constRow (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: float) (note: string option) : MeasuredRow =
+    { Table = table; Row = rowName; Metric = metric; Values = [ value ]; Seeds = [ 0 ]; PaperRef = paperRef; Runs = []; Note = note }
+
+let withNote (note: string) (r: MeasuredRow) =
+    { r with Note = Some(match r.Note with Some n -> n + "; " + note | None -> note) }
+
+let unavailable (table: string) (rowName: string) (metric: string) (reason: string) : UnavailableRow =
+    { Table = table; Row = rowName; Metric = metric; Reason = reason }
+
+/// "CPU, 2 threads (<model name>)" or "cuda" — what the numbers were measured on.
+let hardware (args: Args.Args) =
+    let cpu =
+        try
+            File.ReadLines "/proc/cpuinfo"
+            |> Seq.tryFind (fun l -> l.StartsWith "model name")
+            |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
+        with _ -> None
+    let threads = args.Threads |> Option.defaultValue Environment.ProcessorCount
+    sprintf "CPU, %d threads (%s)" threads (defaultArg cpu "unknown model")
+
+/// Where measured.json of this paper and profile goes.
+let measuredPath (ctx: Cli.Ctx) = Path.Combine(ctx.PaperDir, "measured.json")
+
+let private printPlan (ctx: Cli.Ctx) =
+    printfn "\n%s, %s profile: plan only (pass --execute to run it)." ctx.Paper (Args.Profile.name ctx.Args.Profile)
+    printfn "Would run %d commands (from %s):" ctx.Planned.Count Args.repoRoot
+    for c in ctx.Planned do printfn "  %s" c
+    if ctx.Missing.Count = 0 then printfn "All datasets are configured."
+    else
+        printfn "Missing data:"
+        for m in ctx.Missing do printfn "  %s" m
+
+/// Ends a paper script. Plan mode: prints what would run and which data is missing, writes nothing (exit code 3
+/// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, the
+/// built-in plots and `extraPlots`, each a (file name, Vega-Lite spec) pair), and prints a summary; returns the
+/// results written.
+let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
+                    (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
+    if ctx.Plan then
+        printPlan ctx
+        if ctx.Missing.Count > 0 then exit 3
+        None
+    else
+        if ctx.Missing.Count > 0 then
+            eprintfn "%s: missing data: %s" ctx.Paper (String.Join("; ", ctx.Missing))
+            exit 3
+        let results =
+            { Paper = ctx.Paper
+              Profile = Args.Profile.name ctx.Args.Profile
+              Hardware = hardware ctx.Args
+              Command = ctx.Args.Command
+              Rows = rows
+              Unavailable = unavailableRows }
+        write (measuredPath ctx) results
+        // MERGE: switch on when Reproduce.Report lands (branch `report`): replace the #load of Measured.fs at the top
+        // of this file by `#load "../../src/Reproduce.Report/Report.fsx"` (which loads Measured.fs itself), and the
+        // two lines below by `Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots`.
+        if not extraPlots.IsEmpty then
+            printfn "(%d extra plots are drawn once Reproduce.Report is merged)" extraPlots.Length
+        printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
+        for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
+        for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
+        let ran = ctx.Executed |> Seq.sumBy snd
+        printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
+        Some results
+
+/// finishWithPlots without extra plots.
+let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
+    finishWithPlots ctx rows unavailableRows []

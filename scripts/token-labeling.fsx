@@ -1,0 +1,190 @@
+// Token Labeling / LV-ViT / MixToken ("All Tokens Matter", NeurIPS 2021; shared/reference/papers.md §1):
+// the paper's ablations in miniature on Fashion-MNIST, compared as Δ top-1 against a baseline trained with the
+// same seed (the paper's absolute numbers are ImageNet's and are not comparable).
+//
+//   dotnet fsi scripts/token-labeling.fsx [--profile smoke|quick|full] [--seeds N] [--jobs N] [--threads N]
+//
+// What runs (quick profile; smoke is the same grid at a few steps, for the regression check):
+//   annotator   resnet_tiny_fm28 trained once, then `reproduce annotate` writes its top-5 4×4 score maps of the
+//               training images once (the paper: NFNet-F6 at 576, 18×18 maps); both cached like every run.
+//   ablation    lvvit_tiny_fm28 (conv stem, skip_lam 2, aux head): baseline | CutMix | MixToken with image labels
+//               (token_label.dense_weight=0, class target = GT mixed by area, aux logits out of the prediction)
+//               | token labeling | TL + MixToken, each as Δ top-1 vs the baseline of its seed.
+//   other ViTs  vit_tiny_fm28 (DeiT-style) baseline vs token labeling (Δ), beside the LV-ViT Δ.
+//   aug         RandAugment + random erasing + Mixup + CutMix vs the same without Mixup: tried; while the trainer
+//               refuses RandAugment / random erasing the rows are unavailable with the trainer's own message.
+//   seg (FCN)   unavailable: see `fcnReason`.
+//   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
+// Budget (quick, 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first 2,000 test
+// images, two single-threaded runs at a time): MEASURED_QUICK.
+// Full profile: prints the ImageNet / ADE20K plan and which dataset roots are missing (lib/DataRoots.fsx).
+#load "lib/Lib.fsx"
+
+open System
+
+let args = Args.parse "token-labeling.fsx" (function Args.Smoke -> 1 | Args.Quick -> 3 | Args.Full -> 1)
+let ctx = Cli.context args "token-labeling"
+
+/// Training length and data sizes of one profile (CPU profiles only; full uses the paper's recipe below).
+type Budget =
+    { Steps: int
+      Warmup: int
+      Batch: int
+      /// Training images used (and annotated): Steps × Batch, so each is seen once.
+      TrainLimit: int
+      EvalLimit: int
+      AnnotatorSteps: int }
+
+let budget =
+    match args.Profile with
+    | Args.Smoke -> { Steps = 30; Warmup = 3; Batch = 32; TrainLimit = 960; EvalLimit = 500; AnnotatorSteps = 40 }
+    | Args.Quick | Args.Full -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
+
+let isFull = args.Profile = Args.Full
+// ADE20K is not asked for: the FCN transfer row cannot run at any profile yet (see fcnReason).
+let data = if isFull then Cli.needData ctx [ DataRoots.ImageNet ] else Map.empty
+let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
+
+/// The training recipe shared by every run. CPU profiles: configs/fashion-mnist-vit-tiny.json (AdamW 1e-3,
+/// warmup + cosine, label smoothing 0.1, no Mixup/CutMix) cut to the budget. Full: §1.3 (LV-ViT-S on ImageNet).
+let recipe (model: string) : Cli.Spec -> Cli.Spec =
+    if isFull then
+        Cli.withSets
+            [ sprintf "model.name=%s" model; "data.dataset=imagenet"; sprintf "data.root=%s" (root DataRoots.ImageNet)
+              "data.batch_size=128"; "optim.lr=0.0016"; "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"
+              "optim.warmup_lr=1e-6"; "optim.min_lr=1e-5"; "optim.ema=true"; "optim.ema_decay=0.99992"
+              "aug.label_smoothing=0.1"; "aug.mixup=0"; "aug.cutmix=0"
+              "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "device=cuda" ]
+        >> Cli.withSets (if model.StartsWith "resnet" then [] else [ "model.overrides.drop_path_rate=0.1" ])
+    else
+        Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
+        >> Cli.withSets
+            [ sprintf "model.name=%s" model; sprintf "optim.steps=%d" budget.Steps; sprintf "optim.warmup_steps=%d" budget.Warmup
+              sprintf "data.batch_size=%d" budget.Batch; sprintf "data.train_limit=%d" budget.TrainLimit
+              sprintf "data.eval_limit=%d" budget.EvalLimit; "checkpoint.every_steps=0" ]
+
+let train (name: string) (model: string) (sets: string list) (c: Cli.Ctx) (seed: int) =
+    Cli.train c (Cli.spec name [] |> recipe model |> Cli.withSets sets) seed
+
+// ---- annotator: trained once, annotates once ---------------------------------------------------------------
+
+let annotatorModel = if isFull then "resnet50" else "resnet_tiny_fm28"
+let annotator =
+    Cli.train ctx
+        (Cli.spec "annotator" []
+         |> recipe annotatorModel
+         |> Cli.withSets (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
+        0
+let labels =
+    Cli.annotate ctx
+        { Name = "token-labels"; Model = annotatorModel; Weights = Cli.weights annotator "best"
+          Data = (if isFull then "imagenet" else "fashion-mnist")
+          Root = (if isFull then Some(root DataRoots.ImageNet) else None)
+          Split = "train"; Resolution = (if isFull then 224 else 28); TopK = 5
+          Limit = (if isFull then None else Some budget.TrainLimit); Batch = None }
+let store = defaultArg labels.Output "<token-label store>"
+
+// ---- the grid ----------------------------------------------------------------------------------------------
+
+let lvvit = if isFull then "lvvit_s" else "lvvit_tiny_fm28"
+let deit = if isFull then "deit_small_patch16_224" else "vit_tiny_fm28"
+
+/// Plain supervised training: no aux head, no MixToken (the LV-ViT registry entry has both on by default).
+let plain = [ "model.overrides.return_dense=false"; "model.overrides.mix_token=false" ]
+let tokenLabels = [ "token_label.enabled=true"; sprintf "token_label.source=%s" store ]
+let cutmix = [ "aug.cutmix=1.0"; "aug.mixup=0" ]
+
+/// name, model, overrides of every configuration trained per seed.
+let grid =
+    [ "lvvit-baseline", lvvit, plain
+      "lvvit-cutmix", lvvit, plain @ cutmix
+      // MixToken under image-level labels: the dense term is off (weight 0) and the prediction ignores the (then
+      // untrained) aux head, so only the class token, with its GT target mixed by token area, is trained.
+      "lvvit-mixtoken-gt", lvvit,
+      tokenLabels @ [ "aug.mixtoken=true"; "token_label.dense_weight=0"; "token_label.class_target=ground_truth"; "model.overrides.aux_logit_weight=0" ]
+      "lvvit-tl", lvvit, tokenLabels @ [ "model.overrides.mix_token=false" ]
+      "lvvit-tl-mixtoken", lvvit, tokenLabels @ [ "aug.mixtoken=true" ]
+      "deit-baseline", deit, []
+      "deit-tl", deit, tokenLabels ]
+
+let seeds = Args.seeds args
+let runs =
+    [ for name, model, sets in grid do
+          for seed in seeds -> fun (c: Cli.Ctx) -> (name, seed), train name model sets c seed ]
+    |> Cli.inParallel ctx
+    |> List.groupBy (fst >> fst)
+    |> List.map (fun (name, rs) -> name, rs |> List.map snd)
+    |> Map.ofList
+
+/// Runs the engine may refuse: Error carries the trainer's message.
+let tryGrid (name: string) (model: string) (sets: string list) =
+    Cli.attempt (fun () -> seeds |> List.map (fun seed -> train name model sets ctx seed))
+
+let augAll = [ "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
+let augAllRuns = tryGrid "lvvit-aug-all" lvvit (plain @ augAll)
+let augNoMixupRuns = tryGrid "lvvit-aug-no-mixup" lvvit (plain @ augAll @ [ "aug.mixup=0" ])
+let tlCutmix = tryGrid "lvvit-tl-cutmix" lvvit (tokenLabels @ [ "model.overrides.mix_token=false" ] @ cutmix)
+
+// ---- rows --------------------------------------------------------------------------------------------------
+
+let top1 = Cli.metric "top1"
+let baseline = runs["lvvit-baseline"]
+let ablation = "ablation (LV-ViT quick)"
+let delta table row paperRef name baseline = Results.deltaRow table row "Δ top-1" paperRef top1 baseline runs[name]
+
+/// MixToken vs CutMix, both under image-level labels: Δ = top-1(MixToken) − top-1(CutMix) per seed.
+let mixtokenVsCutmix =
+    Results.deltaRow "MixToken vs CutMix" "image labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-in-labels") top1
+        runs["lvvit-cutmix"] runs["lvvit-mixtoken-gt"]
+
+let fcnReason =
+    if isFull then
+        "the engine has no FCN/UperNet segmentation head (only the linear BN + 1×1 probe), and the classification trainer does not train on ImageNet yet"
+    else
+        "the quick classifiers see 28×28 grey Fashion-MNIST while the segmentation data (fashion-scenes) is 64×64 RGB, and the engine has no FCN head (only the linear BN + 1×1 probe); a TL-pretrained backbone cannot be transferred at this profile"
+
+let augRows =
+    match augAllRuns, augNoMixupRuns with
+    | Ok all, Ok noMixup ->
+        [ Results.deltaRow "augmentation ablation" "all four" "Δ top-1" None top1 baseline all
+          Results.deltaRow "augmentation ablation" "Mixup removed" "Δ top-1 vs all four" (Some "tl-ablation-aug-mixup-removed-delta") top1 all noMixup ], []
+    | Error why, _
+    | _, Error why ->
+        [], [ Results.unavailable "augmentation ablation" "all four (RandAugment, random erasing, Mixup, CutMix)" "top-1 %" why
+              Results.unavailable "augmentation ablation" "Mixup removed" "Δ top-1" why ]
+
+let tlCutmixRows =
+    match tlCutmix with
+    | Ok r -> [ Results.deltaRow "MixToken vs CutMix" "token labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-relabel") top1 r runs["lvvit-tl-mixtoken"] ], []
+    | Error why -> [], [ Results.unavailable "MixToken vs CutMix" "token labels (ReLabel-style supervision)" "Δ top-1" why ]
+
+/// The paper's model table (params, GFLOPs at 224) against the registry: no training, so every profile checks it.
+let modelRows =
+    [ for name, label in [ "lvvit_t", "LV-ViT-T @224"; "lvvit_s", "LV-ViT-S @224"; "lvvit_m", "LV-ViT-M @224"; "lvvit_l_448", "LV-ViT-L @448" ] do
+          let m = Cli.modelInfo ctx name []
+          let note = Some(sprintf "`reproduce models --name %s` at %d px" name m.Resolution)
+          let paramsRef = sprintf "tl-model-%s-%d-params" (name.Replace("_448", "").Replace("_", "-")) m.Resolution
+          yield Results.constRow "model table" label "params (M)" (Some paramsRef) (float m.Params / 1e6) note
+          // GFLOPs: the paper's own FLOPs table was not found (papers.md §1.1), so there is nothing to compare with.
+          yield Results.constRow "model table" label "GFLOPs" None m.Gflops note ]
+
+let rows =
+    [ Results.row "annotator" annotatorModel "top-1 %" None top1 [ annotator ]
+      Results.row ablation "baseline" "top-1 %" None top1 baseline
+      delta ablation "CutMix" None "lvvit-cutmix" baseline
+      delta ablation "MixToken (image labels)" None "lvvit-mixtoken-gt" baseline
+      delta ablation "token labeling" None "lvvit-tl" baseline
+      delta ablation "TL + MixToken" None "lvvit-tl-mixtoken" baseline
+      Results.row ablation "TL + MixToken" "top-1 %" (Some "tl-ablation-mixtoken-tl") top1 runs["lvvit-tl-mixtoken"]
+      mixtokenVsCutmix
+      delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
+      delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
+    @ fst tlCutmixRows @ fst augRows @ modelRows
+
+let unavailableRows =
+    [ Results.unavailable "segmentation transfer (FCN)" "LV-ViT-S + FCN, without → with TL" "mIoU" fcnReason
+      Results.unavailable "model table" "LV-ViT-T/S/M/L ImageNet top-1" "top-1 %"
+          (if isFull then "the classification trainer does not train on ImageNet yet" else "needs ImageNet-1k: full profile") ]
+    @ snd tlCutmixRows @ snd augRows
+
+Results.finish ctx rows unavailableRows |> ignore

@@ -1,0 +1,88 @@
+// Checks of scripts/lib run by LibTests.cs (`dotnet fsi tests/Reproduce.Scripts.Tests/LibChecks.fsx`): every check
+// prints its name; the first failure exits with 1 and says what differed.
+#load "../../scripts/lib/Lib.fsx"
+
+open System
+open System.IO
+open System.Text
+
+let check (name: string) (ok: bool) (detail: string) =
+    if ok then printfn "ok   %s" name
+    else
+        eprintfn "FAIL %s: %s" name detail
+        exit 1
+
+let throws (f: unit -> 'a) (fragment: string) =
+    try
+        f () |> ignore
+        false, "no exception"
+    with e -> e.Message.Contains fragment, e.Message
+
+// Args: defaults per profile, flags, results root.
+let a = Args.parseWith "x.fsx" (function Args.Smoke -> 1 | _ -> 3) [ "--profile"; "smoke"; "--threads"; "1"; "--results"; "/tmp/r" ]
+check "args: smoke profile, its default seeds, threads, results root" (a.Profile = Args.Smoke && a.Seeds = 1 && a.Threads = Some 1 && a.ResultsRoot = "/tmp/r") (sprintf "%A" a)
+let q = Args.parseWith "x.fsx" (function Args.Smoke -> 1 | _ -> 3) [ "--seeds"; "5" ]
+check "args: quick by default, --seeds overrides" (q.Profile = Args.Quick && q.Seeds = 5 && Args.seeds q = [ 0; 1; 2; 3; 4 ]) (sprintf "%A" q)
+
+// Statistics.
+let m, s = Results.meanStd [ 1.0; 2.0; 3.0; 4.0 ]
+check "meanStd: sample std (n-1)" (abs (m - 2.5) < 1e-12 && abs (s - sqrt (5.0 / 3.0)) < 1e-12) (sprintf "%g %g" m s)
+check "meanStd: one value has std 0" (Results.meanStd [ 7.0 ] = (7.0, 0.0)) ""
+
+// Δ rows pair runs by seed, whatever the order, and refuse a seed without baseline.
+let run name seed top1 : Cli.RunResult =
+    { Name = name; Seed = seed; Dir = "/x/" + name; RelDir = sprintf "p/%s-s%d" name seed; Metrics = Map [ ("top1", top1) ]; Texts = Map.empty
+      Output = None; Skipped = true; Planned = false; Seconds = 0.0 }
+let baseline = [ run "b" 0 70.0; run "b" 1 60.0 ]
+let d = Results.deltaRow "t" "r" "Δ top-1" None (Cli.metric "top1") baseline [ run "x" 1 61.5; run "x" 0 70.5 ]
+check "deltaRow: paired by seed" (d.Values = [ 1.5; 0.5 ] && d.Seeds = [ 1; 0 ]) (sprintf "%A" d)
+let ok, msg = throws (fun () -> Results.deltaRow "t" "r" "m" None (Cli.metric "top1") baseline [ run "x" 2 1.0 ]) "no baseline run for seed 2"
+check "deltaRow: missing baseline seed is an error" ok msg
+let ok2, msg2 = throws (fun () -> Cli.metric "top5" (run "x" 0 1.0)) "has no metric 'top5'"
+check "metric: absent key names the run and the key" ok2 msg2
+
+// Run hashes: stable, and any argument or config-file change gives another directory.
+let h1 = Cli.argsHash "train" [ "--set"; "optim.lr=1e-3" ] []
+check "argsHash: stable" (h1 = Cli.argsHash "train" [ "--set"; "optim.lr=1e-3" ] [] && h1.Length = 8) h1
+check "argsHash: changes with the arguments" (h1 <> Cli.argsHash "train" [ "--set"; "optim.lr=2e-3" ] []) h1
+let cfg = Path.Combine(Args.repoRoot, "configs", "fashion-mnist-vit-tiny.json")
+let withFile = Cli.argsHash "train" [] [ Cli.repoPath cfg ]
+check "argsHash: includes the config file's contents" (withFile <> Cli.argsHash "train" [] []) withFile
+check "repoPath: repository paths are relative" (Cli.repoPath cfg = Path.Combine("configs", "fashion-mnist-vit-tiny.json")) (Cli.repoPath cfg)
+check "repoPath: other paths stay absolute" (Cli.repoPath "/tmp/x" = "/tmp/x") (Cli.repoPath "/tmp/x")
+
+// Weights.extract: keeps the prefixed tensors (renamed, data intact), drops the rest.
+let dir = Path.Combine(Path.GetTempPath(), "reproduce-libchecks-" + Guid.NewGuid().ToString("N"))
+Directory.CreateDirectory dir |> ignore
+let source = Path.Combine(dir, "state.safetensors")
+let header =
+    """{"model.a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"optim.m":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"model.b.c":{"dtype":"I64","shape":[1],"data_offsets":[12,20]}}"""
+let data = Array.concat [ BitConverter.GetBytes 1.5f; BitConverter.GetBytes -2.0f; BitConverter.GetBytes 9.0f; BitConverter.GetBytes 42L ]
+(use w = new BinaryWriter(File.Create source)
+ w.Write(uint64 (Encoding.UTF8.GetByteCount header))
+ w.Write(Encoding.UTF8.GetBytes header)
+ w.Write data)
+let target = Path.Combine(dir, "model.safetensors")
+let n = Weights.extract source "model." target
+let bytes = File.ReadAllBytes target
+let hlen = int (BitConverter.ToUInt64(bytes, 0))
+let outHeader = Encoding.UTF8.GetString(bytes, 8, hlen)
+let body = bytes[8 + hlen ..]
+check "weights: two model tensors, prefix removed, optimizer state dropped"
+    (n = 2 && outHeader.Contains "\"a\"" && outHeader.Contains "\"b.c\"" && not (outHeader.Contains "optim") && hlen % 8 = 0) outHeader
+check "weights: data copied in order" (body = Array.concat [ data[0..7]; data[12..19] ]) (sprintf "%A" body)
+let ok3, msg3 = throws (fun () -> Weights.extract source "ema." (Path.Combine(dir, "e.safetensors"))) "holds no tensor named 'ema.…'"
+check "weights: no matching tensor is an error naming the file" ok3 msg3
+Directory.Delete(dir, true)
+
+// Dataset roots: a missing one names the environment variable to set.
+Environment.SetEnvironmentVariable("REPRODUCE_KITTI", null)
+match DataRoots.resolve a DataRoots.Kitti with
+| Error why -> check "data roots: missing root names REPRODUCE_KITTI" (why.Contains "REPRODUCE_KITTI") why
+| Ok root -> check "data roots: missing root" false root
+Environment.SetEnvironmentVariable("REPRODUCE_KITTI", "/nonexistent/kitti")
+match DataRoots.resolve a DataRoots.Kitti with
+| Error why -> check "data roots: a root that does not exist is named" (why.Contains "/nonexistent/kitti") why
+| Ok root -> check "data roots: nonexistent root" false root
+
+printfn "all lib checks passed"
