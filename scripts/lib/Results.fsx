@@ -62,7 +62,7 @@ let withNote (note: string) (r: MeasuredRow) =
 let unavailable (table: string) (rowName: string) (metric: string) (reason: string) : UnavailableRow =
     { Table = table; Row = rowName; Metric = metric; Reason = reason }
 
-/// "CPU, 2 threads (<model name>)" or "cuda" — what the numbers were measured on.
+/// What the numbers were measured on: "CPU, 2 cores (<model name>); up to 2 runs at a time, …".
 let hardware (args: Args.Args) =
     let cpu =
         try
@@ -70,8 +70,11 @@ let hardware (args: Args.Args) =
             |> Seq.tryFind (fun l -> l.StartsWith "model name")
             |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
         with _ -> None
-    let threads = args.Threads |> Option.defaultValue Environment.ProcessorCount
-    sprintf "CPU, %d threads (%s)" threads (defaultArg cpu "unknown model")
+    let threads =
+        match args.Threads with
+        | Some n -> sprintf "%d threads per run" n
+        | None -> "cores/jobs threads per run"
+    sprintf "CPU, %d cores (%s); up to %d runs at a time, %s" Environment.ProcessorCount (defaultArg cpu "unknown model") args.Jobs threads
 
 /// Where measured.json of this paper and profile goes.
 let measuredPath (ctx: Cli.Ctx) = Path.Combine(ctx.PaperDir, "measured.json")
