@@ -35,9 +35,8 @@ let run (paper: string) =
 
 let outcomes = papers |> List.map run
 
-// MERGE: switch on when Reproduce.Report lands (branch `report`):
-//   #load "../src/Reproduce.Report/Report.fsx" above, then
-//   Report.writeIndex args.ResultsRoot
+// results/README.md: the index of every table and plot present, with each paper's table inlined.
+Reproduce.Report.Report.writeIndex args.ResultsRoot
 printfn "\n==== %s profile, results under %s" (Args.Profile.name args.Profile) args.ResultsRoot
 for paper, code, seconds in outcomes do
     printfn "  %-16s %s  %6.0f s" paper (if code = 0 then "ok    " else sprintf "exit %d" code) seconds

@@ -39,6 +39,12 @@ let context (args: Args.Args) (paper: string) : Ctx =
       Missing = ResizeArray()
       Executed = ResizeArray() }
 
+/// Re-runs a finished run into a scratch directory (see `recreate`); reference equality, so RunResult keeps `=`.
+[<AllowNullLiteral>]
+type Recreator(run: string -> unit) =
+    /// Runs the run's command with `scratch` as its run directory.
+    member _.Into(scratch: string) = run scratch
+
 /// What one run produced. `Metrics` holds final.json's numbers, `Texts` its strings and booleans.
 type RunResult =
     { Name: string
@@ -57,7 +63,9 @@ type RunResult =
       /// Plan mode: not run, Metrics empty.
       Planned: bool
       /// Wall seconds of this session's execution (0 when skipped or planned).
-      Seconds: float }
+      Seconds: float
+      /// Repeats the run's command into another directory (used to re-create gitignored artifacts).
+      Recreate: Recreator }
 
 /// A CLI run that exited with an error: the command, the exit code, and the CLI's `error: …` text.
 exception RunFailed of command: string * exitCode: int * message: string
@@ -158,6 +166,47 @@ let private readFinal (file: string) : Map<string, float> * Map<string, string> 
 
 let private isFinished (dir: string) = File.Exists(Path.Combine(dir, "final.json"))
 
+/// Artifacts (repo paths) that committed results name but a fresh clone lacks — checkpoints, weights, token-label
+/// stores and trained backbones are gitignored — with the action that re-creates each. They are re-created only
+/// when a run that must execute names one in its arguments, so a re-run over complete results stays cheap.
+let private pending = Collections.Concurrent.ConcurrentDictionary<string, Lazy<unit>>()
+
+/// Numbers of a final.json that must come out the same when a run is repeated (wall-clock fields excluded).
+let private reproducible (file: string) =
+    let nums, texts = readFinal file
+    nums |> Map.filter (fun k _ -> not (k.Contains "second" || k.Contains "img_s" || k.Contains "time")), texts
+
+/// Repeats finished run `r` into a scratch directory, checks that it reproduces the committed final.json exactly
+/// (CPU runs are deterministic; a mismatch means the committed result is stale or the engine changed — an error,
+/// not something to paper over), then moves `entries` (files or directories) into the run's own directory.
+let recreate (r: RunResult) (entries: string list) =
+    let scratch = Path.Combine(Args.repoRoot, ".cache", "recreate", r.RelDir)
+    if Directory.Exists scratch then Directory.Delete(scratch, true)
+    Directory.CreateDirectory(Path.GetDirectoryName scratch) |> ignore
+    printfn "[%s] re-creating %s (gitignored, absent here) by repeating the run" r.Name (String.Join(", ", entries))
+    r.Recreate.Into scratch
+    let committed, again = reproducible (Path.Combine(r.Dir, "final.json")), reproducible (Path.Combine(scratch, "final.json"))
+    if committed <> again then
+        failwithf "repeating %s did not reproduce its committed final.json (committed %A, repeated %A): the results are stale; delete the run directory to re-run it"
+            r.RelDir (fst committed) (fst again)
+    for e in entries do
+        let source, target = Path.Combine(scratch, e), Path.Combine(r.Dir, e)
+        if Directory.Exists source then
+            if Directory.Exists target then Directory.Delete(target, true)
+            Directory.Move(source, target)
+        elif File.Exists source then File.Move(source, target, true)
+        else failwithf "repeating %s did not produce %s" r.RelDir e
+    Directory.Delete(scratch, true)
+
+/// Registers how to re-create a missing artifact (repo path) of a finished run.
+let private whenMissing (artifact: string) (create: unit -> unit) =
+    pending.TryAdd(repoPath artifact, lazy (create ())) |> ignore
+
+/// Re-creates the missing artifacts that `args` name (e.g. `--weights W`, `token_label.source=S`) before they run.
+let private ensureArtifacts (args: string list) =
+    for KeyValue(artifact, create) in List.ofSeq pending do
+        if args |> List.exists (fun a -> a = artifact || a.EndsWith("=" + artifact)) then create.Force()
+
 /// The generic run: directory from (name, seed, hash of args), skipped when final.json exists, planned in plan
 /// mode, else `body dir` runs the CLI. `extraFiles` are files (repo-relative) whose contents enter the hash.
 let private runIn (ctx: Ctx) (kind: string) (name: string) (seed: int option) (args: string list) (extraFiles: string list)
@@ -166,18 +215,26 @@ let private runIn (ctx: Ctx) (kind: string) (name: string) (seed: int option) (a
     let dirName = match seed with Some s -> sprintf "%s-s%d-%s" name s hash | None -> sprintf "%s-%s" name hash
     let dir = Path.Combine(ctx.RunsDir, dirName)
     let rel = Path.GetRelativePath(ctx.Args.ResultsRoot, dir)
+    let recreator = Recreator(fun scratch -> ensureArtifacts args; body scratch)
     let result metrics texts skipped planned seconds =
         { Name = name; Seed = defaultArg seed 0; Dir = dir; RelDir = rel; Metrics = metrics; Texts = texts
-          Output = output dir; Skipped = skipped; Planned = planned; Seconds = seconds }
+          Output = output dir; Skipped = skipped; Planned = planned; Seconds = seconds; Recreate = recreator }
     if isFinished dir then
         let m, t = readFinal (Path.Combine(dir, "final.json"))
         printfn "[%s] finished earlier: %s" name rel
-        result m t true false 0.0
+        let r = result m t true false 0.0
+        // Outputs other runs consume (token-label store, trained backbone) are gitignored: re-create on demand.
+        match r.Output with
+        | Some o when not (File.Exists(Path.Combine(Args.repoRoot, o)) || Directory.Exists(Path.Combine(Args.repoRoot, o))) ->
+            whenMissing o (fun () -> recreate r [ Path.GetRelativePath(dir, Path.Combine(Args.repoRoot, o)) ])
+        | _ -> ()
+        r
     elif ctx.Plan then
         lock ctx.Planned (fun () -> ctx.Planned.Add(sprintf "%s  # → %s" (commandLine args) rel))
         result Map.empty Map.empty false true 0.0
     else
         printfn "[%s] %s" name (commandLine args)
+        ensureArtifacts args
         let clock = Stopwatch.StartNew()
         try
             body dir
@@ -232,9 +289,12 @@ let weights (r: RunResult) (which: string) : string =
     let target = Path.Combine(r.Dir, sprintf "weights-%s.safetensors" which)
     if r.Planned then target
     else
-        if not (File.Exists target) then
+        let extract () =
             let source = Path.Combine(Weights.checkpointDir r.Dir which, "state.safetensors")
             Weights.extract source "model." target |> ignore
+        if not (File.Exists target) then
+            if Directory.Exists(Path.Combine(r.Dir, "checkpoints")) then extract ()
+            else whenMissing target (fun () -> recreate r [ "checkpoints" ]; extract ())
         repoPath target
 
 /// Arguments of `reproduce annotate` (the token-label store of a teacher over a dataset).

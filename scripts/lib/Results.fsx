@@ -3,7 +3,7 @@
 /// (the contract in src/Reproduce.Report/Measured.fs), then the report's tables and plots.
 module Results
 
-#load "Args.fsx" "Cli.fsx" "../../src/Reproduce.Report/Measured.fs"
+#load "Args.fsx" "Cli.fsx" "../../src/Reproduce.Report/Report.fsx"
 
 open System
 open System.IO
@@ -110,11 +110,8 @@ let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Un
               Rows = rows
               Unavailable = unavailableRows }
         write (measuredPath ctx) results
-        // MERGE: switch on when Reproduce.Report lands (branch `report`): replace the #load of Measured.fs at the top
-        // of this file by `#load "../../src/Reproduce.Report/Report.fsx"` (which loads Measured.fs itself), and the
-        // two lines below by `Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots`.
-        if not extraPlots.IsEmpty then
-            printfn "(%d extra plots are drawn once Reproduce.Report is merged)" extraPlots.Length
+        // Tables (md, csv), plots (vl.json + svg) and the HTML page beside measured.json.
+        Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots
         printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
         for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
         for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
