@@ -19,6 +19,8 @@ namespace Reproduce.Training.Train;
 /// <item><c>fashion-objects</c>: <see cref="FashionObjects"/> (64×64 RGB, one Fashion-MNIST item in the fashion-scenes
 /// style; train from Fashion-MNIST's train items, test from its test items), dataset seed <see cref="FashionObjectsSeed"/>
 /// fixed so that every run sees the same images whatever its own seed. <c>data.root</c> = the Fashion-MNIST folder.</item>
+/// <item><c>imagenet</c>: the class-folder tree at <c>data.root</c> (<c>train/</c>, <c>val/</c>; <see cref="ImageNetFolder"/>),
+/// decoded to RGB; the default evaluation split is <c>val</c>.</item>
 /// </list>
 /// Images other than fashion-mnist's go through the model's eval transform (<see cref="ModelEvalSettings"/>, with
 /// <c>data.img_size</c>, <c>data.crop_pct</c>, <c>data.interpolation</c>, <c>data.mean</c>, <c>data.std</c> overriding it).
@@ -29,7 +31,14 @@ public sealed class ClassificationData
     public const int FashionObjectsSeed = 0;
 
     /// <summary>The datasets this class opens.</summary>
-    public static readonly IReadOnlyList<string> Supported = ["fashion-mnist", "fashion-objects"];
+    public static readonly IReadOnlyList<string> Supported = ["fashion-mnist", "fashion-objects", "imagenet"];
+
+    /// <summary>The evaluation split when <c>data.eval_split</c> is null: <c>val</c> for imagenet, <c>test</c> otherwise.</summary>
+    public static string DefaultEvalSplit(DataSection data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.EvalSplit ?? (data.Dataset == "imagenet" ? "val" : "test");
+    }
 
     private readonly FashionMnistSplit? _mnist;
     private readonly IImageDataset<ClassificationSample>? _images;
@@ -169,6 +178,7 @@ public sealed class ClassificationData
         var (mnist, images, count, classes, channels) = data.Dataset switch
         {
             "fashion-mnist" => FromMnist(FashionMnist.Load(split, data.Root)),
+            "imagenet" => FromImageNet(OpenImageNet(data, split, eval)),
             _ => FromImages(new FashionObjects(FashionMnist.Load(split, data.Root), split, FashionObjectsSeed, eval.Size), FashionObjects.Classes.Count, 3),
         };
         if (modelChans != channels)
@@ -184,8 +194,29 @@ public sealed class ClassificationData
 
         static (FashionMnistSplit?, IImageDataset<ClassificationSample>?, int, int, int) FromMnist(FashionMnistSplit s) =>
             (s, null, s.Count, FashionMnistSplit.Classes.Length, 1);
+        static (FashionMnistSplit?, IImageDataset<ClassificationSample>?, int, int, int) FromImageNet(ImageNetFolder d) =>
+            (null, d, d.Count, d.Classes.Count, 3);
         static (FashionMnistSplit?, IImageDataset<ClassificationSample>?, int, int, int) FromImages(IImageDataset<ClassificationSample> d, int classes, int channels) =>
             (null, d, d.Count, classes, channels);
+    }
+
+    /// <summary>
+    /// <paramref name="split"/> of the ImageNet class-folder tree at <c>data.root</c> (protocols.md §1.1–1.2). Class
+    /// indices come from the <c>train</c> folder's sorted wnids for every split, so val indices match training's. Any
+    /// problem of the layout scan (loose images, empty or unknown class folders, non-image files) is an error naming
+    /// the paths. Evaluation splits decode JPEGs at reduced size in the DCT domain (no smaller than the eval resize).
+    /// </summary>
+    private static ImageNetFolder OpenImageNet(DataSection data, string split, EvalTransform eval)
+    {
+        var root = data.Root ?? throw new ConfigException("data.root: data.dataset=imagenet needs data.root, a folder holding train/ and val/ (ROOT/train/<wnid>/*.JPEG)", "data.root");
+        var classes = new ImageNetFolder(root, "train").Classes;
+        if (classes.Count == 0) throw new InvalidDataException($"{Path.Combine(root, "train")}: no class folders (expected ROOT/train/<wnid>/*.JPEG)");
+        var folder = new ImageNetFolder(root, split, classes, decodeMinSide: split == data.TrainSplit ? 0 : eval.ScaleSize);
+        if (folder.Problems.Count > 0)
+            throw new InvalidDataException($"{folder.SplitDir}: {folder.Problems.Count} layout problem(s): " +
+                string.Join("; ", folder.Problems.Take(5).Select(p => p.ToString())) + (folder.Problems.Count > 5 ? " …" : ""));
+        if (folder.Count == 0) throw new InvalidDataException($"{folder.SplitDir}: no images");
+        return folder;
     }
 
     /// <summary>

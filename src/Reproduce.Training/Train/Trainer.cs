@@ -73,7 +73,7 @@ public static class Trainer
         var device = Device.Parse(config.Device);
         var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
         train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));
-        var eval = ClassificationData.Open(config, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
+        var eval = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
         var overrides = ModelOverrides(config);
