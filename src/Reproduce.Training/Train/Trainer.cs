@@ -37,8 +37,8 @@ namespace Reproduce.Training.Train;
 /// sample drawing from its own generator seeded by (seed, step, micro-step, position), so resume stays exact.
 /// </para>
 /// <para>
-/// Not covered here yet: layer-wise lr decay, autocast. Configurations asking for them are rejected with an error
-/// naming the key.
+/// <c>model.weights</c>: <see cref="InitialWeights"/> (strict, except a classifier with another class count);
+/// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay). Not covered: autocast.
 /// </para>
 /// </summary>
 public static class Trainer
@@ -78,6 +78,11 @@ public static class Trainer
         Torch.Torch.ManualSeed((ulong)config.Seed);
         var overrides = ModelOverrides(config);
         using var model = CreateModel(config, overrides, device);
+        if (config.Model.Weights is { } weights)
+        {
+            var skipped = InitialWeights.Load(model, weights);
+            options.OnMessage?.Invoke($"initial weights from '{weights}'" + (skipped.Count > 0 ? $" (classifier not loaded: {string.Join(", ", skipped)})" : ""));
+        }
         using var emaModel = config.Optim.Ema ? CreateModel(config, overrides, device) : null;
         using var optimizer = CreateOptimizer(config.Optim, model);
         using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
@@ -123,7 +128,9 @@ public static class Trainer
 
     private static Optimizer CreateOptimizer(OptimSection o, Module model)
     {
-        var groups = ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
+        var groups = o.LayerDecay is { } layerDecay
+            ? LayerDecayGroups.Create(model, o.WeightDecay, layerDecay, o.NoWeightDecay ?? ParamGroups.VitNoWeightDecay)
+            : ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
         return o.Optimizer switch
         {
             OptimizerKind.AdamW => new AdamW(groups, o.Lr, o.WeightDecay, new AdamWOptions(o.Betas[0], o.Betas[1], o.Eps)),
@@ -144,8 +151,6 @@ public static class Trainer
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
-        Reject(c.Optim.LayerDecay is not null, "optim.layer_decay", "layer-wise lr decay");
-        Reject(c.Model.Weights is not null, "model.weights", "initial weights");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
             throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");
     }
