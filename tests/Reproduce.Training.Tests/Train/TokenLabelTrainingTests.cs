@@ -10,7 +10,7 @@ namespace Reproduce.Training.Tests.Train;
 public class TokenLabelTrainingTests
 {
     /// <summary>A store for train/00000 … train/00063: two classes per location (7×7 grid), seeded scores.</summary>
-    private static string WriteStore(string dir, int count = 64)
+    internal static string WriteStore(string dir, int count = 64)
     {
         var path = Path.Combine(dir, "labels.tls");
         using var writer = new TokenLabelStoreWriter(path, topK: 2, height: 7, width: 7, numClasses: 10);
@@ -27,7 +27,7 @@ public class TokenLabelTrainingTests
         return path;
     }
 
-    private static RunConfig Config(string store, params string[] extra) => TrainerTests.Config(
+    internal static RunConfig Config(string store, params string[] extra) => TrainerTests.Config(
         [.. (string[])["token_label.enabled=true", $"token_label.source={store}", "aug.mixtoken=true", "aug.mixup=0", "aug.cutmix=0",
             "model.overrides.fc_norm=false"], .. extra]);
 
