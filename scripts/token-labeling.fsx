@@ -124,7 +124,9 @@ let runs =
 let tryGrid (name: string) (model: string) (sets: string list) =
     Cli.attempt (fun () -> seeds |> List.map (fun seed -> train name model sets ctx seed))
 
-let augAll = [ "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
+// The quick recipe turns train-time augmentation off (aug.no_aug in configs/fashion-mnist-vit-tiny.json): switch it
+// back on, with timm's defaults for crop/flip/jitter, for the rows that ablate it.
+let augAll = [ "aug.no_aug=false"; "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
 let augAllRuns = tryGrid "lvvit-aug-all" lvvit (plain @ augAll)
 let augNoMixupRuns = tryGrid "lvvit-aug-no-mixup" lvvit (plain @ augAll @ [ "aug.mixup=0" ])
 let tlCutmix = tryGrid "lvvit-tl-cutmix" lvvit (tokenLabels @ [ "model.overrides.mix_token=false" ] @ cutmix)
@@ -143,9 +145,9 @@ let mixtokenVsCutmix =
 
 let fcnReason =
     if isFull then
-        "the engine has no FCN/UperNet segmentation head (only the linear BN + 1×1 probe), and the classification trainer does not train on ImageNet yet"
+        "no command trains a segmentation head other than the probe's linear BN + 1×1 head (the mmseg FCN head exists as a layer, Models/Heads/FcnHead, but is not wired to `reproduce probe`)"
     else
-        "the quick classifiers see 28×28 grey Fashion-MNIST while the segmentation data (fashion-scenes) is 64×64 RGB, and the engine has no FCN head (only the linear BN + 1×1 probe); a TL-pretrained backbone cannot be transferred at this profile"
+        "the token-labeled classifiers here see 28×28 grey Fashion-MNIST (`reproduce annotate` labels fashion-mnist and imagenet only) while the segmentation data (fashion-scenes) is 64×64 RGB, and no command trains an FCN head (the mmseg FCN head exists as a layer but `reproduce probe` trains only the linear BN + 1×1 head)"
 
 let augRows =
     match augAllRuns, augNoMixupRuns with
