@@ -31,6 +31,16 @@ public sealed partial record RunConfig : IConfigSection
     public string Device { get; init; } = "cpu";
     /// <summary>CPU intra-op threads; 0 = the library default (every core, or REPRODUCE_THREADS).</summary>
     public int Threads { get; init; }
+    /// <summary>
+    /// bf16 autocast of the training forward and loss (CUDA only; the LV-ViT README trains with AMP). Requesting it on
+    /// the CPU is an error, not a silent no-op.
+    /// </summary>
+    public bool AutocastBf16 { get; init; }
+    /// <summary>
+    /// TF32 matmuls on CUDA. The native layer has no switch for it yet, so <c>true</c> is rejected (on every device)
+    /// rather than ignored; libtorch's own default (cuBLAS TF32 off, cuDNN TF32 on) applies.
+    /// </summary>
+    public bool Tf32 { get; init; }
     /// <summary>Which model, and overrides of its registry configuration.</summary>
     public ModelSection Model { get; init; } = new();
     /// <summary>Dataset, sizes and loader settings.</summary>

@@ -38,7 +38,8 @@ namespace Reproduce.Training.Train;
 /// </para>
 /// <para>
 /// <c>model.weights</c>: <see cref="InitialWeights"/> (strict, except a classifier with another class count);
-/// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay). Not covered: autocast.
+/// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay); <c>autocast_bf16</c> wraps
+/// the forward and loss in bf16 autocast on CUDA (an error on the CPU); <c>tf32</c> is rejected (no native switch).
 /// </para>
 /// </summary>
 public static class Trainer
@@ -150,6 +151,10 @@ public static class Trainer
             throw new ConfigException("aug.mixtoken: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source", "aug.mixtoken");
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
+        if (c.AutocastBf16 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
+            throw new ConfigException($"autocast_bf16: bf16 autocast is CUDA-only; device is '{c.Device}' (set autocast_bf16=false or device=cuda)", "autocast_bf16");
+        if (c.Tf32)
+            throw new ConfigException("tf32: the native layer has no TF32 switch yet, so tf32=true cannot take effect; set tf32=false (libtorch's default: cuBLAS TF32 off, cuDNN TF32 on)", "tf32");
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
             throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");
@@ -260,7 +265,9 @@ public static class Trainer
             var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx));
             var x = images.To(device);
             var y = labels.To(device);
-            var loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, maps!) : ClassificationLoss(x, y, micro);
+            Tensor loss;
+            using (config.AutocastBf16 ? Torch.Torch.Autocast(ScalarType.BFloat16) : null)
+                loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, maps!) : ClassificationLoss(x, y, micro);
             var value = loss.ToDouble();
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(

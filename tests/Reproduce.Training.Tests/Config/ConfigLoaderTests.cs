@@ -139,7 +139,7 @@ public class ConfigLoaderTests
         File.WriteAllText(dir["a.json"], """{ "model": { "name": "x" }, "learning_rate": 1 }""");
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(dir["a.json"]));
         Assert.Contains("unknown key 'learning_rate'", e.Message);
-        Assert.Contains("valid keys at the top level: name, profile, seed, device, threads, model, data, optim, aug, token_label, sta, anf, specialization, probe, checkpoint", e.Message);
+        Assert.Contains("valid keys at the top level: name, profile, seed, device, threads, autocast_bf16, tf32, model, data, optim, aug, token_label, sta, anf, specialization, probe, checkpoint", e.Message);
 
         File.WriteAllText(dir["b.json"], """{ "token_label": { "beta": 0.5 } }""");
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(dir["b.json"]));

@@ -91,4 +91,13 @@ public sealed class FineTuningTests
         var run = Trainer.Run(TrainerTests.Config("model.overrides.num_classes=10", $"model.weights={dir["w.safetensors"]}", "model.overrides.drop_path_rate=0"), dir["run"]);
         Assert.NotNull(run.Final);
     }
+    [Fact]
+    public void Bf16AutocastOnTheCpuAndTf32AreClearErrorsNotIgnored()
+    {
+        using var dir = new TempDir();
+        var bf16 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("autocast_bf16=true"), dir["a"]));
+        Assert.Equal("autocast_bf16", bf16.Key);
+        Assert.Contains("CUDA-only", bf16.Message, StringComparison.Ordinal);
+        Assert.Equal("tf32", Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("tf32=true"), dir["b"])).Key);
+    }
 }

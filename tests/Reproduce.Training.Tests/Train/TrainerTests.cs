@@ -130,8 +130,8 @@ public class TrainerTests
     public void UnsupportedFeatureIsRejectedNamingTheKey()
     {
         using var dir = new TempDir();
-        var e = Assert.Throws<ConfigException>(() => Train(Config("optim.layer_decay=0.75"), dir["run"]));
-        Assert.Contains("optim.layer_decay", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<ConfigException>(() => Train(Config("token_label.label_size=14"), dir["run"]));
+        Assert.Contains("token_label.label_size", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir["run"]));
     }
 }
