@@ -49,6 +49,7 @@ public static class DepthProbe
         ProbeInputs.Freeze(backbone);
         var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Depth);
         var size = ProbeInputs.InputSize(backbone, options);
+        var stride = options.Slide ? options.ResolveStride(size) : (int?)null; // checked before any training
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
         var head = new LinearDepthHead(backbone.Config.EmbedDim, blocks.Length, settings.Eval.MinDepth, settings.Eval.MaxDepth, device: device);
@@ -56,7 +57,6 @@ public static class DepthProbe
         {
             var loss = new SigLoss(settings.LossWeight, settings.Eval.MaxDepth, settings.WarmUpSteps);
             var finalLoss = Train(backbone, head, train, blocks, size, options, loss, device, onStep);
-            var stride = options.Slide ? options.ResolveStride(size) : (int?)null;
             return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages, stride), finalLoss, head);
         }
         catch

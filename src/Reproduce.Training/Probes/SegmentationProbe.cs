@@ -49,13 +49,13 @@ public static class SegmentationProbe
         else ProbeInputs.Freeze(backbone);
         var blocks = options.ResolveBlocks(backbone.Config.Depth, ProbeLayerIndices.Segmentation);
         var size = ProbeInputs.InputSize(backbone, options);
+        var stride = options.Slide ? options.ResolveStride(size) : (int?)null; // checked before any training
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
         var head = new LinearSegmentationHead(Enumerable.Repeat(backbone.Config.EmbedDim, blocks.Length).ToArray(), numClasses, device: device);
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
-            var stride = options.Slide ? options.ResolveStride(size) : (int?)null;
             return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride), finalLoss, head);
         }
         catch
