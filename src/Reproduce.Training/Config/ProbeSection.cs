@@ -49,9 +49,12 @@ public sealed record ProbeSection : IConfigSection
     /// produces a trained backbone (<c>backbone.safetensors</c> in the run directory) to probe afterwards.
     /// </summary>
     public bool TrainBackbone { get; init; }
-    /// <summary>Sliding-window inference (mmseg 'slide').</summary>
+    /// <summary>
+    /// mmseg's crop protocol: random crops at the image's own scale in training, sliding-window inference (overlapping
+    /// windows, logits averaged by coverage count) at evaluation; off = whole-image resize (Probes/SlideInference.cs).
+    /// </summary>
     public bool Slide { get; init; }
-    /// <summary>Slide window side; null = the training crop.</summary>
+    /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
     public int? Stride { get; init; }

@@ -28,7 +28,7 @@ public sealed class ProbeRunTests : IDisposable
     {
         var config = ProbeRun.Resolve(task, null, [.. SmallModel, $"data.root={_dir["scenes"]}", "optim.steps=3", "data.batch_size=2"]);
         Assert.Equal(task, config.Probe.Task);
-        Assert.Equal(1e-3, config.Optim.Lr);
+        Assert.Equal(ProbeRun.DefaultLr, config.Optim.Lr);
         var out_ = _dir["run"];
         var final = ProbeRun.Run(config, out_);
         var run = RunDirectory.Open(out_);
@@ -72,6 +72,15 @@ public sealed class ProbeRunTests : IDisposable
         var sgd = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["optim.optimizer=sgd"]);
         Assert.Contains("adamw", Assert.Throws<ArgumentException>(() => ProbeRun.Run(sgd, _dir["bad3"])).Message);
         Assert.ThrowsAny<Exception>(() => ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.no_such_key=1"]));
+        // a window side other than the fixed-size ViT's input, and a window side without slide inference
+        var crop = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.slide=true", "probe.crop_size=48", "optim.steps=2"]);
+        var e = Assert.Throws<ArgumentException>(() => ProbeRun.Run(crop, _dir["bad4"]));
+        Assert.Contains("probe.crop_size=48", e.Message);
+        Assert.Contains("dynamic_img_size", e.Message);
+        var noSlide = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.crop_size=48", "optim.steps=2"]);
+        Assert.Contains("probe.slide", Assert.Throws<ArgumentException>(() => ProbeRun.Run(noSlide, _dir["bad5"])).Message);
+        var wideStride = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.slide=true", "probe.stride=65", "optim.steps=2"]);
+        Assert.Contains("probe.stride", Assert.Throws<ArgumentException>(() => ProbeRun.Run(wideStride, _dir["bad6"])).Message);
     }
 
     [Fact]
