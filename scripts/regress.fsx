@@ -212,6 +212,11 @@ let main (argv: string list) =
         if not unknown.IsEmpty then
             printfn "\nNew rows, not in the baseline (not checked; add them with --update):"
             for u in unknown do printfn "  %s" u
-        if checks |> List.forall (fun c -> c.Passed) then 0 else 1
+        let passed = checks |> List.forall (fun c -> c.Passed)
+        // A temporary root of our own is removed when everything passed, and kept for inspection when not.
+        if not (opts.ContainsKey "measured" || opts.ContainsKey "results") then
+            if passed then Directory.Delete(resultsRoot, true)
+            else printfn "\nThe runs of this check are kept in %s" resultsRoot
+        if passed then 0 else 1
 
 exit (main (fsi.CommandLineArgs |> Array.toList |> List.tail))

@@ -134,7 +134,7 @@ let delta table row paperRef name baseline = Results.deltaRow table row "Δ top-
 
 /// MixToken vs CutMix, both under image-level labels: Δ = top-1(MixToken) − top-1(CutMix) per seed.
 let mixtokenVsCutmix =
-    Results.deltaRow "MixToken vs CutMix" "image labels" "Δ top-1" (Some "tl-mixtoken-vs-cutmix-in-labels") top1
+    Results.deltaRow "MixToken vs CutMix" "image labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-in-labels") top1
         runs["lvvit-cutmix"] runs["lvvit-mixtoken-gt"]
 
 let fcnReason =
@@ -147,7 +147,7 @@ let augRows =
     match augAllRuns, augNoMixupRuns with
     | Ok all, Ok noMixup ->
         [ Results.deltaRow "augmentation ablation" "all four" "Δ top-1" None top1 baseline all
-          Results.deltaRow "augmentation ablation" "Mixup removed" "Δ top-1 vs all four" (Some "tl-aug-mixup-removed") top1 all noMixup ], []
+          Results.deltaRow "augmentation ablation" "Mixup removed" "Δ top-1 vs all four" (Some "tl-ablation-aug-mixup-removed-delta") top1 all noMixup ], []
     | Error why, _
     | _, Error why ->
         [], [ Results.unavailable "augmentation ablation" "all four (RandAugment, random erasing, Mixup, CutMix)" "top-1 %" why
@@ -155,17 +155,18 @@ let augRows =
 
 let tlCutmixRows =
     match tlCutmix with
-    | Ok r -> [ Results.deltaRow "MixToken vs CutMix" "token labels" "Δ top-1" (Some "tl-mixtoken-vs-cutmix-relabel") top1 r runs["lvvit-tl-mixtoken"] ], []
+    | Ok r -> [ Results.deltaRow "MixToken vs CutMix" "token labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-relabel") top1 r runs["lvvit-tl-mixtoken"] ], []
     | Error why -> [], [ Results.unavailable "MixToken vs CutMix" "token labels (ReLabel-style supervision)" "Δ top-1" why ]
 
 /// The paper's model table (params, GFLOPs at 224) against the registry: no training, so every profile checks it.
 let modelRows =
-    [ for name, label in [ "lvvit_t", "LV-ViT-T"; "lvvit_s", "LV-ViT-S"; "lvvit_m", "LV-ViT-M"; "lvvit_l_448", "LV-ViT-L @448" ] do
+    [ for name, label in [ "lvvit_t", "LV-ViT-T @224"; "lvvit_s", "LV-ViT-S @224"; "lvvit_m", "LV-ViT-M @224"; "lvvit_l_448", "LV-ViT-L @448" ] do
           let m = Cli.modelInfo ctx name []
           let note = Some(sprintf "`reproduce models --name %s` at %d px" name m.Resolution)
-          let id (what: string) = Some(sprintf "tl-%s-%s" what (name.Replace("_", "-")))
-          yield Results.constRow "model table" label "params (M)" (id "params") (float m.Params / 1e6) note
-          yield Results.constRow "model table" label "GFLOPs" (id "gflops") m.Gflops note ]
+          let paramsRef = sprintf "tl-model-%s-%d-params" (name.Replace("_448", "").Replace("_", "-")) m.Resolution
+          yield Results.constRow "model table" label "params (M)" (Some paramsRef) (float m.Params / 1e6) note
+          // GFLOPs: the paper's own FLOPs table was not found (papers.md §1.1), so there is nothing to compare with.
+          yield Results.constRow "model table" label "GFLOPs" None m.Gflops note ]
 
 let rows =
     [ Results.row "annotator" annotatorModel "top-1 %" None top1 [ annotator ]
@@ -174,7 +175,7 @@ let rows =
       delta ablation "MixToken (image labels)" None "lvvit-mixtoken-gt" baseline
       delta ablation "token labeling" None "lvvit-tl" baseline
       delta ablation "TL + MixToken" None "lvvit-tl-mixtoken" baseline
-      Results.row ablation "TL + MixToken" "top-1 %" (Some "tl-mixtoken-tl-top1") top1 runs["lvvit-tl-mixtoken"]
+      Results.row ablation "TL + MixToken" "top-1 %" (Some "tl-ablation-mixtoken-tl") top1 runs["lvvit-tl-mixtoken"]
       mixtokenVsCutmix
       delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
       delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
@@ -186,4 +187,4 @@ let unavailableRows =
           (if isFull then "the classification trainer does not train on ImageNet yet" else "needs ImageNet-1k: full profile") ]
     @ snd tlCutmixRows @ snd augRows
 
-Results.finish ctx rows unavailableRows |> ignore
+Results.finish ctx rows unavailableRows [] |> ignore

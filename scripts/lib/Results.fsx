@@ -86,9 +86,11 @@ let private printPlan (ctx: Cli.Ctx) =
         for m in ctx.Missing do printfn "  %s" m
 
 /// Ends a paper script. Plan mode: prints what would run and which data is missing, writes nothing (exit code 3
-/// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, plots),
-/// and prints a summary; returns the results written.
-let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
+/// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, the
+/// built-in plots and `extraPlots`, each a (file name, Vega-Lite spec) pair), and prints a summary; returns the
+/// results written.
+let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
+           (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
     if ctx.Plan then
         printPlan ctx
         if ctx.Missing.Count > 0 then exit 3
@@ -105,9 +107,11 @@ let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Unavailable
               Rows = rows
               Unavailable = unavailableRows }
         write (measuredPath ctx) results
-        // MERGE: switch on when Reproduce.Report lands (branch `report`):
-        //   #load "../../src/Reproduce.Report/Report.fsx" at the top of this file, then
-        //   Report.writePaper ctx.Args.ResultsRoot results extraPlots
+        // MERGE: switch on when Reproduce.Report lands (branch `report`): replace the #load of Measured.fs at the top
+        // of this file by `#load "../../src/Reproduce.Report/Report.fsx"` (which loads Measured.fs itself), and the
+        // two lines below by `Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots`.
+        if not extraPlots.IsEmpty then
+            printfn "(%d extra plots are drawn once Reproduce.Report is merged)" extraPlots.Length
         printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
         for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
         for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
