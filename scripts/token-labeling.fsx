@@ -16,7 +16,11 @@
 //   seg (FCN)   unavailable: see `fcnReason`.
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
 // Budget (quick, 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first 2,000 test
-// images, two single-threaded runs at a time): MEASURED_QUICK.
+// images, two single-threaded runs at a time), measured 2026-11-21 on the 2-core machine while shared (load 10–20):
+// 635 CPU-seconds in all (annotator 200 steps + annotate 6,400 images + 21 training runs), i.e. about 5.3 minutes
+// of wall time on 2 quiet cores (CPU seconds / 2; 25 minutes under that load). The same grid at smoke (30 steps of
+// 32, eval 500): 93 CPU-seconds, about 50 s quiet. A 100-step run costs about 0.19 CPU-s per step (1 thread, batch
+// 64) plus about 5 s of start-up, data loading and evaluation.
 // Full profile: prints the ImageNet / ADE20K plan and which dataset roots are missing (lib/DataRoots.fsx).
 #load "lib/Lib.fsx"
 
@@ -187,4 +191,4 @@ let unavailableRows =
           (if isFull then "the classification trainer does not train on ImageNet yet" else "needs ImageNet-1k: full profile") ]
     @ snd tlCutmixRows @ snd augRows
 
-Results.finish ctx rows unavailableRows [] |> ignore
+Results.finish ctx rows unavailableRows |> ignore

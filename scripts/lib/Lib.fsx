@@ -7,5 +7,5 @@
 //   let args = Args.parse "my-paper.fsx" (function Args.Smoke -> 1 | _ -> 3)
 //   let ctx = Cli.context args "my-paper"
 //   let runs = Args.seeds args |> List.map (Cli.train ctx (Cli.spec "baseline" [ "model.name=vit_tiny_fm28" ]))
-//   Results.finish ctx [ Results.row "ablation" "baseline" "top-1 %" None (Cli.metric "top1") runs ] [] [] |> ignore
+//   Results.finish ctx [ Results.row "ablation" "baseline" "top-1 %" None (Cli.metric "top1") runs ] [] |> ignore
 #load "Args.fsx" "DataRoots.fsx" "Weights.fsx" "Cli.fsx" "Results.fsx"

@@ -62,7 +62,7 @@ let withNote (note: string) (r: MeasuredRow) =
 let unavailable (table: string) (rowName: string) (metric: string) (reason: string) : UnavailableRow =
     { Table = table; Row = rowName; Metric = metric; Reason = reason }
 
-/// "CPU, 2 threads (<model name>)" or "cuda" — what the numbers were measured on.
+/// What the numbers were measured on: "CPU, 2 cores (<model name>); up to 2 runs at a time, …".
 let hardware (args: Args.Args) =
     let cpu =
         try
@@ -70,8 +70,11 @@ let hardware (args: Args.Args) =
             |> Seq.tryFind (fun l -> l.StartsWith "model name")
             |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
         with _ -> None
-    let threads = args.Threads |> Option.defaultValue Environment.ProcessorCount
-    sprintf "CPU, %d threads (%s)" threads (defaultArg cpu "unknown model")
+    let threads =
+        match args.Threads with
+        | Some n -> sprintf "%d threads per run" n
+        | None -> "cores/jobs threads per run"
+    sprintf "CPU, %d cores (%s); up to %d runs at a time, %s" Environment.ProcessorCount (defaultArg cpu "unknown model") args.Jobs threads
 
 /// Where measured.json of this paper and profile goes.
 let measuredPath (ctx: Cli.Ctx) = Path.Combine(ctx.PaperDir, "measured.json")
@@ -89,8 +92,8 @@ let private printPlan (ctx: Cli.Ctx) =
 /// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, the
 /// built-in plots and `extraPlots`, each a (file name, Vega-Lite spec) pair), and prints a summary; returns the
 /// results written.
-let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
-           (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
+let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
+                    (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
     if ctx.Plan then
         printPlan ctx
         if ctx.Missing.Count > 0 then exit 3
@@ -118,3 +121,7 @@ let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Unavailable
         let ran = ctx.Executed |> Seq.sumBy snd
         printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
         Some results
+
+/// finishWithPlots without extra plots.
+let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
+    finishWithPlots ctx rows unavailableRows []
