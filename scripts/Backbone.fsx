@@ -36,8 +36,8 @@ type Budget =
 let budget (profile: Args.Profile) =
     match profile with
     | Args.Smoke ->
-        { Steps = 20; Warmup = 2; Batch = 32; EvalLimit = 200
-          ProbeSteps = 20; ProbeTrainLimit = 160; ProbeEvalLimit = 40; AnalyzeImages = 8 }
+        { Steps = 10; Warmup = 1; Batch = 32; EvalLimit = 100
+          ProbeSteps = 10; ProbeTrainLimit = 80; ProbeEvalLimit = 20; AnalyzeImages = 4 }
     | Args.Quick | Args.Full ->
         { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000
           ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
@@ -100,13 +100,26 @@ let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
               "checkpoint.every_steps=0" ]
         |> Cli.withSets (modelSets v)
 
+/// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
+/// have lost its checkpoints (they are gitignored, its final.json is committed): then only the path the weights
+/// would have comes back — the same path, so the dependent runs keep their hashes and are found finished; one that
+/// still has to run stops with the CLI's "weights file … does not exist" (delete the train run's directory to retrain).
+let weightsOf (r: Cli.RunResult) (which: string) : string =
+    let expected = Cli.repoPath (IO.Path.Combine(r.Dir, sprintf "weights-%s.safetensors" which))
+    if r.Planned || IO.File.Exists(IO.Path.Combine(Args.repoRoot, expected)) then expected
+    else
+        try Cli.weights r which
+        with e ->
+            printfn "[%s] no weights on disk (%s); runs that need them will stop" r.Name e.Message
+            expected
+
 /// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.
 type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
 
 let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone =
     let shared = { e.Shared with Args = c.Args } // the caller's thread setting (Cli.inParallel)
     let run = Cli.train shared (pretrainSpec e v) seed
-    { Variant = v; Seed = seed; Train = run; Weights = Cli.repoPath (Cli.weights run "last") }
+    { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last" }
 
 /// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
 type Probe =

@@ -65,7 +65,7 @@ let tokenLabelStore () =
             0
     let labels =
         Cli.annotate shared
-            { Name = "token-labels"; Model = "resnet_tiny_fm28"; Weights = Cli.weights annotator "best"; Data = "fashion-mnist"
+            { Name = "token-labels"; Model = "resnet_tiny_fm28"; Weights = Backbone.weightsOf annotator "best"; Data = "fashion-mnist"
               Root = None; Split = "train"; Resolution = 28; TopK = 5; Limit = Some tlTrainLimit; Batch = None }
     defaultArg labels.Output "<token-label store>"
 
