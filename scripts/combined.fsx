@@ -161,4 +161,4 @@ let unavailableRows =
           Results.unavailable classificationTable "TL + STA + ANF + spec" "top-1 %"
               "needs token-labeling.fsx's ImageNet annotator pipeline and ImageNet training, which the classification trainer does not do yet" ]
 
-Results.finish ctx (classificationRows @ denseRows) unavailableRows [] |> ignore
+Results.finish ctx (classificationRows @ denseRows) unavailableRows |> ignore

@@ -182,4 +182,4 @@ let absoluteRows =
           yield Results.row "main (absolute)" v.Label "RMSE (m)" None rmse (depths v) |> Results.withNote depthNote
           yield Results.row "main (absolute)" v.Label "RMSE (m), sparse depth" None rmse (sparse v) |> Results.withNote depthNote ]
 
-Results.finish ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows [] |> ignore
+Results.finish ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows |> ignore

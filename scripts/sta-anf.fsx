@@ -145,4 +145,4 @@ let unavailableRows =
            [ Results.unavailable table "ViT-B/16 on ImageNet-1k" "top-1 %" "the classification trainer does not train on ImageNet yet (reproduce train --execute would stop with its message)" ]
        else [])
 
-Results.finish ctx (resultRows @ registryRows @ stepTimeRows @ normRows) unavailableRows [] |> ignore
+Results.finish ctx (resultRows @ registryRows @ stepTimeRows @ normRows) unavailableRows |> ignore
