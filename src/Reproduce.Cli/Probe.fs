@@ -5,6 +5,7 @@ module Reproduce.Cli.Probe
 
 open System
 open Argu
+open Spectre.Console
 open Reproduce.Training.Config
 open Reproduce.Training.Probes
 open Reproduce.Training.Analysis
@@ -75,6 +76,23 @@ let private guarded (f: unit -> int) =
         eprintfn "error: %s" e.Message
         1
 
+/// Runs the probe with a Spectre.Console progress bar on an interactive terminal, or plain lines (every ⌈steps/20⌉-th
+/// step) when the output is redirected or the terminal cannot redraw — as `reproduce train` does.
+let private runWithProgress (config: RunConfig) (out: string) =
+    if Console.IsOutputRedirected || not AnsiConsole.Profile.Capabilities.Interactive then
+        ProbeRun.Run(config, out, Action<string>(printfn "%s"))
+    else
+        AnsiConsole
+            .Progress()
+            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); SpinnerColumn() |])
+            .Start(fun ctx ->
+                let task = ctx.AddTask("starting", maxValue = 1.0)
+                let onProgress (p: ProbeProgress) =
+                    task.MaxValue <- float (max 1 p.TotalSteps)
+                    task.Value <- float p.Step
+                    task.Description <- Markup.Escape(p.Text())
+                ProbeRun.Run(config, out, Action<string>(fun m -> AnsiConsole.WriteLine m), Action<ProbeProgress>(onProgress)))
+
 let private runProbe (task: ProbeTask) (a: ParseResults<ProbeArgs>) =
     guarded (fun () ->
         let sets =
@@ -85,7 +103,7 @@ let private runProbe (task: ProbeTask) (a: ParseResults<ProbeArgs>) =
               yield! a.TryGetResult Probe_Seed |> Option.map (sprintf "seed=%d") |> Option.toList
               yield! a.GetResults Probe_Set ]
         let config = ProbeRun.Resolve(task, a.TryGetResult Probe_Config |> Option.toObj, sets)
-        let final = ProbeRun.Run(config, a.GetResult Probe_Out, Action<string>(fun line -> printfn "%s" line))
+        let final = runWithProgress config (a.GetResult Probe_Out)
         printfn "%s" (final.ToJsonString())
         0)
 

@@ -56,7 +56,8 @@ public static class DepthProbe
         {
             var loss = new SigLoss(settings.LossWeight, settings.Eval.MaxDepth, settings.WarmUpSteps);
             var finalLoss = Train(backbone, head, train, blocks, size, options, loss, device, onStep);
-            return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages), finalLoss, head);
+            var stride = options.Slide ? options.ResolveStride(size) : (int?)null;
+            return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages, stride), finalLoss, head);
         }
         catch
         {
@@ -74,7 +75,8 @@ public static class DepthProbe
         head.Train();
         return ProbeLoop.Run("DepthProbe", options, optimizer, _ =>
         {
-            var (images, depths) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, d => d.Depth);
+            var (images, depths) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, d => d.Depth,
+                randomCrop: options.Slide, mapPad: 0);
             var x = images.To(device);
             var gt = depths.To(device, ScalarType.Float32);
             var features = ProbeInputs.Features(backbone, x, blocks);
@@ -83,9 +85,14 @@ public static class DepthProbe
         }, "divergence; lower the lr", onStep);
     }
 
-    /// <summary>Scores <paramref name="head"/> on <paramref name="val"/>, one image at a time, at the GT's own size.</summary>
+    /// <summary>
+    /// Scores <paramref name="head"/> on <paramref name="val"/>, one image at a time, at the GT's own size: whole mode
+    /// (<paramref name="slideStride"/> null) on the image resized to <paramref name="size"/>, or slide mode, where the
+    /// clamped depth of overlapping <paramref name="size"/>-side windows over the image at its own size is averaged
+    /// (DINOv2's depther slide mode) and then resized to the GT if it differs.
+    /// </summary>
     public static DepthResult Evaluate(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> val,
-        IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null)
+        IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(head);
@@ -102,8 +109,19 @@ public static class DepthProbe
             {
                 using var s = Scope.Enter();
                 using var sample = val.Load(i);
-                var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
-                var prediction = head.Predict(backbone.GetIntermediateLayers(x, blocks), sample.Depth.Size(0), sample.Depth.Size(1));
+                long h = sample.Depth.Size(0), w = sample.Depth.Size(1);
+                Tensor prediction;
+                if (slideStride is { } stride)
+                {
+                    prediction = SlideInference.Run(ProbeInputs.FullImage(sample.Image).To(device), size, stride,
+                        crop => ProbeInputs.Window(crop, size, x => head.Predict(backbone.GetIntermediateLayers(x, blocks), size, size)));
+                    if (prediction.Size(2) != h || prediction.Size(3) != w) prediction = DecodeHeads.Resize(prediction, h, w);
+                }
+                else
+                {
+                    var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
+                    prediction = head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w);
+                }
                 metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
             }
         }

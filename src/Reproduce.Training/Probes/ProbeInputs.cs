@@ -29,6 +29,31 @@ public static class ProbeInputs
         return s.MoveOut(x.Squeeze(0).Squeeze(0).To(dtype).Contiguous());
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> (a fixed-size model: [B, C, size, size] → [B, K, size, size]) on a window
+    /// [B, C, h, w] with h, w ≤ <paramref name="size"/>: the window is zero-padded at the bottom/right to the model's size
+    /// and the output cut back to h×w. (mmseg runs a small window at its own size; a ViT with a fixed position
+    /// embedding cannot, and padding keeps each pixel's receptive field where it was.)
+    /// </summary>
+    public static Tensor Window(Tensor window, int size, Func<Tensor, Tensor> run)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(run);
+        using var s = Scope.Enter();
+        long h = window.Size(2), w = window.Size(3);
+        if (h > size || w > size) throw new ArgumentException($"probe: window {window.Describe()} is larger than the model input {size}");
+        var x = h == size && w == size ? window : F.Pad(window, [0, size - w, 0, size - h]);
+        var y = run(x);
+        return s.MoveOut(h == size && w == size ? y : y.Slice(2, 0, h).Slice(3, 0, w).Contiguous());
+    }
+
+    /// <summary>uint8 [3, H, W] → normalised float32 [1, 3, H, W] at the image's own size (the slide protocol's input).</summary>
+    public static Tensor FullImage(Tensor image)
+    {
+        using var s = Scope.Enter();
+        return s.MoveOut(Normalize.Apply(image).Unsqueeze(0).Contiguous());
+    }
+
     /// <summary>The frozen backbone's features of <paramref name="blocks"/> (eval mode, no autograd graph).</summary>
     public static IntermediateLayer[] Features(VisionTransformer backbone, Tensor images, IReadOnlyList<int> blocks)
     {
@@ -59,12 +84,48 @@ public static class ProbeInputs
     }
 
     /// <summary>
+    /// A random <paramref name="size"/>×<paramref name="size"/> crop of <paramref name="image"/> (uint8 [3, H, W], normalised)
+    /// and the same crop of <paramref name="map"/> [H, W], at the image's own scale (mmseg's RandomCrop, without its
+    /// cat_max_ratio retries); a side shorter than the crop is padded at the bottom/right, the image with 0 and the map with
+    /// <paramref name="mapPad"/> (255 = ignored label, 0 = invalid depth), as mmseg's Pad. Returns [1, 3, size, size] and [size, size].
+    /// </summary>
+    public static (Tensor Image, Tensor Map) RandomCrop(Tensor image, Tensor map, int size, Random rng, bool flip, double mapPad)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(rng);
+        int h = (int)image.Size(1), w = (int)image.Size(2);
+        if (map.Size(0) != h || map.Size(1) != w)
+            throw new ArgumentException($"probe: image {image.Describe()} and its map {map.Describe()} differ in size; a random crop needs them aligned");
+        using var s = Scope.Enter();
+        var y = rng.Next(Math.Max(h - size, 0) + 1);
+        var x = rng.Next(Math.Max(w - size, 0) + 1);
+        var img = Normalize.Apply(image).Unsqueeze(0).Slice(2, y, y + size).Slice(3, x, x + size);
+        var m = map.Slice(0, y, y + size).Slice(1, x, x + size);
+        long padH = size - img.Size(2), padW = size - img.Size(3);
+        if (padH > 0 || padW > 0)
+        {
+            img = F.Pad(img, [0, padW, 0, padH]);
+            m = F.Pad(m.Unsqueeze(0), [0, padW, 0, padH], mapPad).Squeeze(0);
+        }
+        if (flip)
+        {
+            img = img.Flip(3);
+            m = m.Flip(1);
+        }
+        return (s.MoveOut(img.Contiguous()), s.MoveOut(m.Contiguous()));
+    }
+
+    /// <summary>
     /// The next training batch: <paramref name="batchSize"/> samples in <paramref name="order"/>, each
-    /// <paramref name="image"/> and its per-pixel <paramref name="target"/> map resized to <paramref name="size"/> and flipped together with
-    /// probability <paramref name="flipProb"/>. Returns images [B, 3, size, size] and the maps stacked [B, size, size].
+    /// <paramref name="image"/> and its per-pixel <paramref name="target"/> map resized to <paramref name="size"/> — or, with
+    /// <paramref name="randomCrop"/>, cropped to it at their own scale (<see cref="RandomCrop"/>, maps padded with
+    /// <paramref name="mapPad"/>) — and flipped together with probability <paramref name="flipProb"/>. Returns images
+    /// [B, 3, size, size] and the maps stacked [B, size, size].
     /// </summary>
     public static (Tensor Images, Tensor Targets) NextBatch<TSample>(IImageDataset<TSample> train, IEnumerator<int> order, Random rng,
-        int batchSize, double flipProb, int size, Func<TSample, Tensor> image, Func<TSample, Tensor> target) where TSample : IDisposable
+        int batchSize, double flipProb, int size, Func<TSample, Tensor> image, Func<TSample, Tensor> target, bool randomCrop = false,
+        double mapPad = 0) where TSample : IDisposable
     {
         using var s = Scope.Enter();
         var images = new List<Tensor>(batchSize);
@@ -74,8 +135,17 @@ public static class ProbeInputs
             order.MoveNext();
             using var sample = train.Load(order.Current);
             var flip = rng.NextDouble() < flipProb;
-            images.Add(Image(image(sample), size, flip));
-            targets.Add(Map(target(sample), size, flip));
+            if (randomCrop)
+            {
+                var (img, map) = RandomCrop(image(sample), target(sample), size, rng, flip, mapPad);
+                images.Add(img);
+                targets.Add(map);
+            }
+            else
+            {
+                images.Add(Image(image(sample), size, flip));
+                targets.Add(Map(target(sample), size, flip));
+            }
         }
         return (s.MoveOut(Tensor.Cat(images, 0)), s.MoveOut(Tensor.Stack(targets, 0)));
     }

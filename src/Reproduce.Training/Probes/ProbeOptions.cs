@@ -47,6 +47,15 @@ public sealed record ProbeOptions
     public bool TrainBackbone { get; init; }
     /// <summary>Use at most this many validation images (null = all).</summary>
     public int? MaxEvalImages { get; init; }
+    /// <summary>
+    /// mmseg's crop protocol instead of the whole-image resize: training takes random <see cref="InputSize"/>-side crops
+    /// of each image at its own scale (<see cref="ProbeInputs.RandomCrop"/>), and evaluation slides windows of that side
+    /// with <see cref="Stride"/> over the image at its own scale, averaging the overlapping outputs
+    /// (<see cref="SlideInference"/>; protocols.md §2.3). Off: mmseg's "whole" mode on the image resized to the square input.
+    /// </summary>
+    public bool Slide { get; init; }
+    /// <summary>Stride of the sliding windows; null = ⌊2/3⌋ of the window (341 for 512, as the ViT ADE20K configs).</summary>
+    public int? Stride { get; init; }
 
     /// <summary>Throws on settings that cannot run.</summary>
     public ProbeOptions Validate()
@@ -60,7 +69,16 @@ public sealed record ProbeOptions
         if (InputSize is <= 0) throw new ArgumentException($"probe: input size must be positive (got {InputSize})");
         if (MaxEvalImages is <= 0) throw new ArgumentException($"probe: max eval images must be positive (got {MaxEvalImages})");
         if (Blocks is { Count: 0 }) throw new ArgumentException("probe: the block list is empty");
+        if (Stride is <= 0) throw new ArgumentException($"probe: the slide stride must be positive (got {Stride})");
         return this;
+    }
+
+    /// <summary>The slide stride for windows of side <paramref name="crop"/>: <see cref="Stride"/>, else ⌊2·crop/3⌋ (at least 1).</summary>
+    public int ResolveStride(int crop)
+    {
+        var stride = Stride ?? Math.Max(1, 2 * crop / 3);
+        if (stride > crop) throw new ArgumentException($"probe: the slide stride {stride} exceeds the window {crop} (probe.stride ≤ probe.crop_size), which would leave pixels unscored");
+        return stride;
     }
 
     /// <summary>The blocks to read from a <paramref name="depth"/>-block backbone: <see cref="Blocks"/> resolved, else <paramref name="fromLayers"/>.</summary>

@@ -19,12 +19,12 @@ public sealed record SegmentationProbeResult(SegmentationResult Metrics, double 
 /// <see cref="LinearSegmentationHead"/> (BN + 1×1 conv), whose logits are bilinearly upsampled to the label size and
 /// trained with the pixel-mean cross-entropy L = −(1/|V|) Σ_{i∈V} log softmax(zᵢ)[yᵢ] over the pixels V whose label is
 /// not 255 (ignore_index), with AdamW and linear warm-up + poly decay. Evaluation runs the whole (resized) image once
-/// (mmseg's "whole" mode; slide inference is not implemented), upsamples the logits to the ground truth's own size, takes
+/// (mmseg's "whole" mode) or slides windows over it (<see cref="ProbeOptions.Slide"/>), upsamples the logits to the ground truth's own size, takes
 /// the argmax, and accumulates <see cref="SegmentationMetric"/> over the split: per class IoU_c = ΣI_c / ΣU_c summed over
 /// the dataset, mIoU = nanmean_c IoU_c, aAcc = ΣI / Σ|GT|, mAcc = nanmean_c ΣI_c / Σ|GT_c| (mmseg). Labels arrive
 /// already reduced (ADE20K's reduce_zero_label is applied by the <see cref="Ade20k"/> reader: 0 → 255, c → c − 1).
-/// Training augmentation is a resize to the backbone's square input and a horizontal flip — not mmseg's random
-/// resize/crop/photometric pipeline.
+/// Training augmentation is a resize to the backbone's square input (whole mode) or a random crop of that side at the
+/// image's own scale (slide mode), and a horizontal flip — not mmseg's random resize/photometric pipeline.
 /// </summary>
 public static class SegmentationProbe
 {
@@ -55,7 +55,8 @@ public static class SegmentationProbe
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
-            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages), finalLoss, head);
+            var stride = options.Slide ? options.ResolveStride(size) : (int?)null;
+            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride), finalLoss, head);
         }
         catch
         {
@@ -75,7 +76,8 @@ public static class SegmentationProbe
         head.Train();
         return ProbeLoop.Run("SegmentationProbe", options, optimizer, _ =>
         {
-            var (images, labels) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, l => l.Label);
+            var (images, labels) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, l => l.Label,
+                randomCrop: options.Slide, mapPad: SegmentationSample.IgnoreIndex);
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
@@ -84,11 +86,14 @@ public static class SegmentationProbe
     }
 
     /// <summary>
-    /// Scores <paramref name="head"/> on <paramref name="val"/> one image at a time (mmseg's val batch 1): resize to the
-    /// backbone's input, logits upsampled to the label's size, argmax, dataset-level accumulation.
+    /// Scores <paramref name="head"/> on <paramref name="val"/> one image at a time (mmseg's val batch 1), then argmax and
+    /// dataset-level accumulation. Whole mode (<paramref name="slideStride"/> null): the image resized to the backbone's
+    /// <paramref name="size"/>, logits upsampled to the label's size. Slide mode: <paramref name="size"/>-side windows
+    /// every <paramref name="slideStride"/> pixels over the image at its own size, logits averaged where windows overlap
+    /// (<see cref="SlideInference"/>), then resized to the label's size if it differs.
     /// </summary>
     public static SegmentationResult Evaluate(VisionTransformer backbone, LinearSegmentationHead head, IImageDataset<SegmentationSample> val,
-        IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null)
+        IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(head);
@@ -106,8 +111,19 @@ public static class SegmentationProbe
             {
                 using var s = Scope.Enter();
                 using var sample = val.Load(i);
-                var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
-                var logits = head.Forward(backbone.GetIntermediateLayers(x, blocks), sample.Label.Size(0), sample.Label.Size(1));
+                long h = sample.Label.Size(0), w = sample.Label.Size(1);
+                Tensor logits;
+                if (slideStride is { } stride)
+                {
+                    logits = SlideInference.Run(ProbeInputs.FullImage(sample.Image).To(device), size, stride,
+                        crop => ProbeInputs.Window(crop, size, x => head.Forward(backbone.GetIntermediateLayers(x, blocks), size, size)));
+                    if (logits.Size(2) != h || logits.Size(3) != w) logits = DecodeHeads.Resize(logits, h, w);
+                }
+                else
+                {
+                    var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
+                    logits = head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w);
+                }
                 metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
             }
         }

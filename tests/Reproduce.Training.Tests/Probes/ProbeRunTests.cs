@@ -28,7 +28,7 @@ public sealed class ProbeRunTests : IDisposable
     {
         var config = ProbeRun.Resolve(task, null, [.. SmallModel, $"data.root={_dir["scenes"]}", "optim.steps=3", "data.batch_size=2"]);
         Assert.Equal(task, config.Probe.Task);
-        Assert.Equal(1e-3, config.Optim.Lr);
+        Assert.Equal(ProbeRun.DefaultLr, config.Optim.Lr);
         var out_ = _dir["run"];
         var final = ProbeRun.Run(config, out_);
         var run = RunDirectory.Open(out_);
