@@ -44,6 +44,12 @@ public sealed record AugmentSection : IConfigSection
     public double Hflip { get; init; } = 0.5;
     /// <summary>RandomResizedCrop area range.</summary>
     public IReadOnlyList<double> Scale { get; init; } = [0.08, 1.0];
+    /// <summary>
+    /// timm's <c>--no-aug</c>: no train-time image augmentation at all (the training images go through the eval
+    /// transform; RandAugment, colour jitter, flips, crops and random erasing are off whatever their keys say).
+    /// Label smoothing, Mixup/CutMix and MixToken are label/batch-level and still apply.
+    /// </summary>
+    public bool NoAug { get; init; }
     /// <summary>RandomResizedCrop aspect-ratio range.</summary>
     public IReadOnlyList<double> Ratio { get; init; } = [3.0 / 4.0, 4.0 / 3.0];
 

@@ -34,7 +34,7 @@ public static class EvalRun
         if (!store.HasCheckpoint) throw new CheckpointException($"run directory '{source.Path}' has no checkpoint to evaluate");
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         var device = Device.Parse(config.Device);
-        var data = ClassificationData.Open(config.Data, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
+        var data = ClassificationData.Open(config, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);

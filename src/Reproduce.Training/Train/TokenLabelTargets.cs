@@ -18,18 +18,37 @@ public sealed class TokenLabelTargets(ITokenLabelSource source, string split, in
     /// <summary>The store key of sample <paramref name="index"/> of <paramref name="split"/>.</summary>
     public static string Key(string split, int index) => $"{split}/{index:D5}";
 
-    /// <summary>(class targets [B, C], token targets [B, N, C]) for the samples <paramref name="indices"/> with labels <paramref name="labels"/>.</summary>
-    public (Tensor Cls, Tensor Dense) Build(IReadOnlyList<int> indices, Tensor labels, MixTokenBox box)
+    /// <summary>The stored maps of the samples <paramref name="indices"/> (full view), in the current scope.</summary>
+    public IReadOnlyList<TokenLabelMap> ReadMaps(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        ArgumentNullException.ThrowIfNull(box);
-        using var scope = Scope.Enter();
-        var maps = indices.Select(i =>
+        return indices.Select(i =>
         {
             var key = Key(split, i);
             if (!source.Contains(key)) throw new KeyNotFoundException($"token_label.source has no map for '{key}' (annotate the {split} split first)");
             return source.Read(key);
         }).ToList();
+    }
+
+    /// <summary>(class targets [B, C], token targets [B, N, C]) for the samples <paramref name="indices"/> with labels <paramref name="labels"/>.</summary>
+    public (Tensor Cls, Tensor Dense) Build(IReadOnlyList<int> indices, Tensor labels, MixTokenBox box)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        using var scope = Scope.Enter();
+        var (cls, dense) = Build(ReadMaps(indices), labels, box);
+        return (scope.MoveOut(cls), scope.MoveOut(dense));
+    }
+
+    /// <summary>
+    /// (class targets [B, C], token targets [B, N, C]) from <paramref name="maps"/> (each with the view its sample's
+    /// augmentation selected) and the ground-truth <paramref name="labels"/>.
+    /// </summary>
+    public (Tensor Cls, Tensor Dense) Build(IReadOnlyList<TokenLabelMap> maps, Tensor labels, MixTokenBox box)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(box);
+        using var scope = Scope.Enter();
         var aligned = TokenLabelAligner.AlignBatch(maps, numClasses, box.GridHeight, box.GridWidth, smoothing).To(labels.Device);
         var cls = classTarget switch
         {

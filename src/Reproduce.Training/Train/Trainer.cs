@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Reproduce.Torch;
+using Reproduce.Torch.IO;
 using Reproduce.Torch.Nn;
 using Reproduce.Torch.Optim;
 using Reproduce.Training.Checkpoints;
@@ -32,13 +33,25 @@ namespace Reproduce.Training.Train;
 /// <see cref="TokenLabelLoss"/>.
 /// </para>
 /// <para>
-/// Not covered here yet: train-time
-/// image augmentation (RandAugment, random erasing, crops), layer-wise lr decay, autocast. Configurations asking for
-/// them are rejected with an error naming the key.
+/// Train-time image augmentation: <see cref="TrainAugmentation"/> (timm's train transform from <c>aug.*</c>), each
+/// sample drawing from its own generator seeded by (seed, step, micro-step, position), so resume stays exact.
+/// </para>
+/// <para>
+/// Not covered here yet: layer-wise lr decay, autocast. Configurations asking for them are rejected with an error
+/// naming the key.
 /// </para>
 /// </summary>
 public static class Trainer
 {
+    /// <summary>
+    /// File in the run directory holding the final model's weights by timm key (the state at the last step, written
+    /// when the run finishes), e.g. for <c>reproduce probe seg --weights RUN/model.safetensors</c> or <c>model.weights</c>.
+    /// </summary>
+    public const string ModelWeightsFile = "model.safetensors";
+
+    /// <summary>The EMA weights at the last step (with <c>optim.ema</c>), same keys as <see cref="ModelWeightsFile"/>.</summary>
+    public const string EmaWeightsFile = "model_ema.safetensors";
+
     /// <summary>
     /// Trains <paramref name="config"/> in <paramref name="outDir"/> (config.json, metrics.jsonl, checkpoints/,
     /// final.json). A run that already finished with the same configuration is skipped.
@@ -58,8 +71,9 @@ public static class Trainer
         }
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         var device = Device.Parse(config.Device);
-        var train = ClassificationData.Open(config.Data, config.Data.TrainSplit, config.Data.TrainLimit);
-        var eval = ClassificationData.Open(config.Data, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
+        var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
+        train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));
+        var eval = ClassificationData.Open(config, config.Data.EvalSplit ?? "test", config.Data.EvalLimit);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
         var overrides = ModelOverrides(config);
@@ -130,8 +144,6 @@ public static class Trainer
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
-        Reject(!string.IsNullOrEmpty(c.Aug.Randaugment), "aug.randaugment", "RandAugment");
-        Reject(c.Aug.RandomErasing > 0, "aug.random_erasing", "random erasing");
         Reject(c.Optim.LayerDecay is not null, "optim.layer_decay", "layer-wise lr decay");
         Reject(c.Model.Weights is not null, "model.weights", "initial weights");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
@@ -198,6 +210,7 @@ public static class Trainer
                 if (options.StopAfterStep is { } stop && _step >= stop && _step < total) return new TrainResult(run, null, Skipped: false);
             }
             var final = Final(total);
+            ExportWeights();
             run.Finish(final);
             options.OnMessage?.Invoke($"finished: top-1 {final["top1"]}%, top-5 {final["top5"]}% on {eval.Count} {eval.Name} images");
             return new TrainResult(run, final, Skipped: false);
@@ -238,10 +251,11 @@ public static class Trainer
         {
             using var scope = Scope.Enter();
             var idx = batch.Select(s => s.Index).ToArray();
-            var (images, labels) = train.Batch(idx);
+            var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, k))).ToArray();
+            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx));
             var x = images.To(device);
             var y = labels.To(device);
-            var loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, idx) : ClassificationLoss(x, y, micro);
+            var loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, maps!) : ClassificationLoss(x, y, micro);
             var value = loss.ToDouble();
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
@@ -252,12 +266,12 @@ public static class Trainer
         }
 
         /// <summary>L = w_cls·H(X_cls, y_cls) + w_dense·(1/N)·Σᵢ H(Xᵢ, yᵢ) on the LV-ViT training forward (MixToken inside).</summary>
-        private Tensor TokenLabelingLoss(Tensor x, Tensor y, int[] idx)
+        private Tensor TokenLabelingLoss(Tensor x, Tensor y, IReadOnlyList<TokenLabelMap> maps)
         {
             if (model is not VisionTransformer vit)
                 throw new ConfigException($"token_label.enabled: model '{config.Model.Name}' is not a VisionTransformer", "model.name");
             var output = vit.ForwardTokenLabeling(x);
-            var (cls, dense) = _tokenLabels!.Build(idx, y, output.Box);
+            var (cls, dense) = _tokenLabels!.Build(maps, y, output.Box);
             return _tokenLabelLoss.Compute(output.ClsLogits, cls, output.AuxLogits, dense);
         }
 
@@ -282,6 +296,20 @@ public static class Trainer
             var h = (ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL ^ (ulong)micro * 0x94D049BB133111EBUL;
             h ^= h >> 31;
             return (int)(h & 0x7FFFFFFF);
+        }
+
+        /// <summary>
+        /// The augmentation seed of sample <paramref name="k"/> of a micro-batch: a SplitMix64 finaliser over (seed, step,
+        /// micro-step, k), so a resumed run draws the same crops, flips and RandAugment ops as an uninterrupted one.
+        /// </summary>
+        internal static int SampleSeed(long seed, long step, int micro, int k)
+        {
+            var z = (ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step * 0xD1B54A32D192ED03UL + (ulong)micro * 0x8CB92BA72F3D8DD7UL
+                + (ulong)k * 0xABC98388FB8FAC03UL + 0x5851F42D4C957F2DUL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            return (int)(z & 0x7FFFFFFF);
         }
 
         private void LogTraining(long total, long startStep, Stopwatch clock)
@@ -324,6 +352,18 @@ public static class Trainer
                 Extra = new JsonObject { ["loss_sum"] = _lossSum, ["loss_count"] = _lossCount },
             };
             _store.Save(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer }, progress, config);
+        }
+
+        /// <summary>Writes the model (and EMA) weights by timm key, so other commands load them without the checkpoint format.</summary>
+        private void ExportWeights()
+        {
+            var metadata = new Dictionary<string, string> { ["model"] = config.Model.Name, ["step"] = _step.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            SafeTensors.SaveModule(Path.Combine(run.Path, ModelWeightsFile), model, metadata);
+            if (ema is not null && emaModel is not null)
+            {
+                using (Scope.Enter()) ema.ApplyTo(emaModel);
+                SafeTensors.SaveModule(Path.Combine(run.Path, EmaWeightsFile), emaModel, metadata);
+            }
         }
 
         private JsonObject Final(long total)

@@ -29,12 +29,8 @@ public static class SceneRenderer
     public static SceneLayout SampleLayout(Random rng, FashionScenesConfig config, FashionMnistSplit items)
     {
         int h = config.Height, w = config.Width;
-        var focal = 0.8 * w;
-        var horizon = h * (0.22 + 0.08 * rng.NextDouble());
-        var cameraHeight = 0.45 + 0.15 * rng.NextDouble();
-        var wallDepth = 6.0 + 4.0 * rng.NextDouble();
-        var wall = Colour(rng, 0.45, 0.85);
-        var floor = Colour(rng, 0.3, 0.7);
+        var room = SampleRoom(rng, h, w);
+        var (focal, horizon, cameraHeight, wallDepth) = (room.Focal, room.Horizon, room.CameraHeight, room.WallDepth);
         var count = rng.Next(config.MinItems, config.MaxItems + 1);
         var list = new List<SceneItem>(count);
         for (var k = 0; k < count; k++)
@@ -46,10 +42,29 @@ public static class SceneRenderer
             var size = focal * worldHeight / depth;
             var bottom = horizon + focal * cameraHeight / depth;
             var centre = -size / 4 + (w + size / 2) * rng.NextDouble();
-            list.Add(new SceneItem(items.Labels[source], source, depth, centre - size / 2, bottom - size, size, Colour(rng, 0.4, 1.0)));
+            list.Add(new SceneItem(items.Labels[source], source, depth, centre - size / 2, bottom - size, size, ItemTint(rng)));
         }
-        return new SceneLayout(focal, horizon, cameraHeight, wallDepth, wall, floor, list);
+        return room with { Items = list };
     }
+
+    /// <summary>
+    /// The empty room of a scene (camera, wall and floor, no items), drawn from <paramref name="rng"/>: the first five
+    /// draws of <see cref="SampleLayout"/>, shared with fashion-objects so both have the same visual style.
+    /// </summary>
+    public static SceneLayout SampleRoom(Random rng, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var focal = 0.8 * width;
+        var horizon = height * (0.22 + 0.08 * rng.NextDouble());
+        var cameraHeight = 0.45 + 0.15 * rng.NextDouble();
+        var wallDepth = 6.0 + 4.0 * rng.NextDouble();
+        var wall = Colour(rng, 0.45, 0.85);
+        var floor = Colour(rng, 0.3, 0.7);
+        return new SceneLayout(focal, horizon, cameraHeight, wallDepth, wall, floor, []);
+    }
+
+    /// <summary>An item tint: each channel uniform in [0.4, 1), as scene items get.</summary>
+    public static (double R, double G, double B) ItemTint(Random rng) => Colour(rng, 0.4, 1.0);
 
     /// <summary>Renders <paramref name="layout"/> at <paramref name="height"/>×<paramref name="width"/>.</summary>
     public static Scene Render(SceneLayout layout, FashionMnistSplit items, int height, int width)
