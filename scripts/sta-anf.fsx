@@ -17,7 +17,11 @@
 // STA and ANF use the registry defaults (src/Reproduce.Vision/Models: τ 0.01 on normalised pixels, α 1, σ 0.1;
 // ANF k 3 over the token sequence, per-channel gate, after every block but the last): the paper gives no values,
 // and none was changed after seeing a result.
-// Budget (quick, 2 seeds, 2 single-threaded runs at a time): MEASURED_QUICK. Smoke (1 seed): MEASURED_SMOKE.
+// Budget (quick: 2 seeds, pretraining 100 steps of 32 on 3,200 fashion-objects images, top-1 on the first 1,000 test
+// images; probes 100 steps on 800 scenes, scored on the first 200; analysis of 32 images; 2 single-threaded runs at a
+// time), measured 2026-11-21 on the 2-core machine while shared (load 12–18): quick, 32 runs, 273 CPU-s (577 s wall
+// shared) → about 2.5 min on 2 quiet cores; smoke (1 seed, 10-step runs), 16 runs, 47 CPU-s (157 s wall shared) →
+// about 25 s quiet. Quick pretraining stays at chance (scripts/Backbone.fsx): read the quick rows with that in mind.
 // Full profile: prints the ImageNet / ADE20K / NYUv2 plan and which dataset roots are missing.
 #load "Backbone.fsx"
 
