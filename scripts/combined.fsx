@@ -14,8 +14,13 @@
 //                   → top-1 on fashion-objects, segmentation mIoU and depth abs_rel on fashion-scenes. All but the last
 //                   are the runs of sta-anf.fsx and specialization.fsx (results/<profile>/backbones).
 // Options are the other scripts' (registry defaults, `specialization=norm+qkv`); nothing was chosen for this table.
-// Budget (quick, 2 seeds, after token-labeling.fsx, sta-anf.fsx and specialization.fsx): MEASURED_QUICK; alone
-// (nothing cached): MEASURED_ALONE. Smoke (1 seed): MEASURED_SMOKE.
+// Budget, measured 2026-11-21 on the 2-core machine while shared (load 5–13): quick with 1 seed (`--seeds 1`, what
+// results/quick/combined holds), after sta-anf.fsx and specialization.fsx but with token-labeling.fsx's runs not
+// reusable (the trainer had just changed configs/fashion-mnist-vit-tiny.json, so annotator, annotation, baseline and
+// TL ran here): 10 runs, 199 CPU-s (171 s wall shared; the annotator alone 75 s) → about 1.7 min on 2 quiet cores.
+// After token-labeling.fsx (annotator, baseline and TL reused) one seed needs ≈ 70 CPU-s, two seeds ≈ 140 CPU-s →
+// about 1.2 min quiet. Smoke (1 seed): not measured before the deadline (expected ≈ 30–40 s quiet).
+// Quick scenes pretraining stays at chance (scripts/Backbone.fsx): the dense rows measure near-untrained backbones.
 // Full profile: prints the dense plan (ImageNet, ADE20K, NYUv2); the token-labeling half is unavailable there.
 #load "Backbone.fsx"
 
