@@ -19,7 +19,8 @@
 // reusable (the trainer had just changed configs/fashion-mnist-vit-tiny.json, so annotator, annotation, baseline and
 // TL ran here): 10 runs, 199 CPU-s (171 s wall shared; the annotator alone 75 s) → about 1.7 min on 2 quiet cores.
 // After token-labeling.fsx (annotator, baseline and TL reused) one seed needs ≈ 70 CPU-s, two seeds ≈ 140 CPU-s →
-// about 1.2 min quiet. Smoke (1 seed): not measured before the deadline (expected ≈ 30–40 s quiet).
+// about 1.2 min quiet. Smoke (1 seed, after the other two smoke scripts, as regress.fsx runs them): about 45 CPU-s
+// (the three smoke scripts together: 167 CPU-s, 152 s wall at load 5–8) → about 25 s on 2 quiet cores.
 // Quick scenes pretraining stays at chance (scripts/Backbone.fsx): the dense rows measure near-untrained backbones.
 // Full profile: prints the dense plan (ImageNet, ADE20K, NYUv2); the token-labeling half is unavailable there.
 #load "Backbone.fsx"
