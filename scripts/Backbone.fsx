@@ -13,11 +13,11 @@
 /// ADE20K, NYUv2 and KITTI.
 ///
 /// Known limit of the quick profile (measured 2026-11-21): fashion-objects pretraining stays at chance (top-1 ≈ 10 %,
-/// loss ≈ ln 10) at this budget (100 steps of 32) and also after 300 steps of 32 or 64 — the trainer's commit 9af5500
-/// found the same for a tiny ViT/CNN in PyTorch; the scene style is much harder than plain Fashion-MNIST. So the
-/// quick probes read a barely trained backbone: their Δs measure the modules' effect at (near) initialisation plus a
-/// few steps, not after pretraining. The budget stays at 100 steps: the longest pretraining the 5-minute quick budget
-/// allows (about 300 steps of 32) does not leave chance either. A learnable quick pretraining task is future work.
+/// loss ≈ ln 10) at this budget (100 steps of 32) and still after 300 steps of 32; the trainer's branch measured 20.4 %
+/// after 300 steps of 64 (19,200 images, the loss falls only after ~150 steps) — 6× this budget, which would put
+/// 8 pretrainings beyond the 5-minute quick budget. So the quick probes read a barely trained backbone: their Δs
+/// measure the modules' effect near initialisation, not after pretraining. A learnable quick pretraining within the
+/// budget is future work.
 module Backbone
 
 #load "lib/Lib.fsx"
