@@ -1,0 +1,202 @@
+/// One ViT variant, pretrained once per seed and then read by every table that needs it: the classification top-1
+/// of the pretraining run, the frozen-backbone segmentation and depth probes (DINOv2-style linear heads), and the
+/// token analysis (`reproduce analyze`: per-block [CLS]/patch cosine similarity, token-norm outliers). Shared by
+/// sta-anf.fsx, specialization.fsx and combined.fsx.
+///
+/// The runs live in `results/<profile>/backbones/runs/`, not under one paper: the same baseline (or STA + ANF, or
+/// the specialized model) is a row of several papers' tables, and the run hash (over the command and its config)
+/// makes a script skip what another one already ran. Each script still runs alone: it runs what is missing.
+///
+/// CPU profiles: vit_tiny_scenes64 (D 96, depth 4, patch 8, 64×64 RGB) pretrained on fashion-objects (single
+/// Fashion-MNIST items in the fashion-scenes style), probed on fashion-scenes (segmentation: ADE20K stand-in; dense
+/// depth: NYUv2 stand-in; sparse, range-limited depth: KITTI stand-in). Full: ViT-B/16 on ImageNet-1k, probed on
+/// ADE20K, NYUv2 and KITTI.
+///
+/// Known limit of the quick profile (measured 2026-11-21): fashion-objects pretraining stays at chance (top-1 ≈ 10 %,
+/// loss ≈ ln 10) at this budget (100 steps of 32) and still after 300 steps of 32; the trainer's branch measured 20.4 %
+/// after 300 steps of 64 (19,200 images, the loss falls only after ~150 steps) — 6× this budget, which would put
+/// 8 pretrainings beyond the 5-minute quick budget. So the quick probes read a barely trained backbone: their Δs
+/// measure the modules' effect near initialisation, not after pretraining. A learnable quick pretraining within the
+/// budget is future work.
+module Backbone
+
+#load "lib/Lib.fsx"
+
+open System
+open System.Text.Json.Nodes
+
+/// Run lengths and data sizes of one CPU profile (the full profile uses the papers' settings, see `pretrainSpec`).
+/// Fixed before any result was seen; each script's header states the wall time they cost.
+type Budget =
+    { /// Pretraining: optimizer updates, warmup, batch, and the evaluation images (first N of the test split).
+      Steps: int
+      Warmup: int
+      Batch: int
+      EvalLimit: int
+      /// Probes: head-training steps, training images and evaluation images (first N of each split).
+      ProbeSteps: int
+      ProbeTrainLimit: int
+      ProbeEvalLimit: int
+      /// Test images the token analysis averages over.
+      AnalyzeImages: int }
+
+let budget (profile: Args.Profile) =
+    match profile with
+    | Args.Smoke ->
+        { Steps = 10; Warmup = 1; Batch = 32; EvalLimit = 100
+          ProbeSteps = 10; ProbeTrainLimit = 80; ProbeEvalLimit = 20; AnalyzeImages = 4 }
+    | Args.Quick | Args.Full ->
+        { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000
+          ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
+
+/// A model variant: a readable key (run names), the label its table rows carry, and the model-registry options that
+/// make it (text forms of src/Reproduce.Vision/Models/ModelOptions: `sta=on`, `anf=on`, `specialization=norm+qkv`).
+type Variant = { Key: string; Label: string; Options: string list }
+
+let variant key label options = { Key = key; Label = label; Options = options }
+let baseline = variant "baseline" "Baseline ViT" []
+
+/// What the session needs to know besides the paper's own context: where shared runs go and which data roots exist.
+type Env =
+    { Args: Args.Args
+      /// The shared context: runs under `results/<profile>/backbones/runs`.
+      Shared: Cli.Ctx
+      Budget: Budget
+      IsFull: bool
+      Roots: Map<DataRoots.Dataset, string option> }
+
+/// The shared context for `args`; at the full profile the dataset roots are resolved (missing ones are recorded on
+/// `paper`, whose Results.finish prints them).
+let env (args: Args.Args) (paper: Cli.Ctx) (datasets: DataRoots.Dataset list) =
+    let isFull = args.Profile = Args.Full
+    { Args = args
+      Shared = { Cli.context args "backbones" with Planned = paper.Planned; Missing = paper.Missing; Executed = paper.Executed }
+      Budget = budget args.Profile
+      IsFull = isFull
+      Roots = if isFull then Cli.needData paper datasets else Map.empty }
+
+let root (e: Env) (d: DataRoots.Dataset) =
+    e.Roots |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
+
+/// The backbone every table is measured on.
+let model (e: Env) = if e.IsFull then "vit_base_patch16_224" else "vit_tiny_scenes64"
+
+let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.overrides.%s")
+
+/// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
+/// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
+/// DeiT's recipe — the STA/ANF paper gives none (papers.md §2.4: epochs, resolution not found).
+let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
+    let spec = Cli.spec ("pretrain-" + v.Key) []
+    if e.IsFull then
+        spec
+        |> Cli.withSets
+            [ "model.name=vit_base_patch16_224"; "model.overrides.num_classes=1000"; "data.dataset=imagenet"
+              sprintf "data.root=%s" (root e DataRoots.ImageNet); "data.batch_size=128"; "optim.lr=0.0005"
+              "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"; "optim.min_lr=1e-5"
+              "aug.label_smoothing=0.1"; "aug.mixup=0.8"; "aug.cutmix=1.0"; "aug.randaugment=rand-m9-mstd0.5-inc1"
+              "aug.random_erasing=0.25"; "model.overrides.drop_path_rate=0.1"; "device=cuda" ]
+        |> Cli.withSets (modelSets v)
+    else
+        let b = e.Budget
+        spec
+        |> Cli.withConfig "configs/fashion-objects-vit-tiny.json"
+        |> Cli.withSets
+            [ sprintf "optim.steps=%d" b.Steps; sprintf "optim.warmup_steps=%d" b.Warmup; sprintf "data.batch_size=%d" b.Batch
+              sprintf "data.train_limit=%d" (b.Steps * b.Batch); sprintf "data.eval_limit=%d" b.EvalLimit
+              "checkpoint.every_steps=0" ]
+        |> Cli.withSets (modelSets v)
+
+/// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
+/// have lost its checkpoints (they are gitignored, its final.json is committed): then only the path the weights
+/// would have comes back — the same path, so the dependent runs keep their hashes and are found finished; one that
+/// still has to run stops with the CLI's "weights file … does not exist" (delete the train run's directory to retrain).
+let weightsOf (r: Cli.RunResult) (which: string) : string =
+    let expected = Cli.repoPath (IO.Path.Combine(r.Dir, sprintf "weights-%s.safetensors" which))
+    if r.Planned || IO.File.Exists(IO.Path.Combine(Args.repoRoot, expected)) then expected
+    else
+        try Cli.weights r which
+        with e ->
+            printfn "[%s] no weights on disk (%s); runs that need them will stop" r.Name e.Message
+            expected
+
+/// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.
+type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
+
+let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone =
+    let shared = { e.Shared with Args = c.Args } // the caller's thread setting (Cli.inParallel)
+    let run = Cli.train shared (pretrainSpec e v) seed
+    { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last" }
+
+/// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
+type Probe =
+    | Seg
+    | Depth
+    | SparseDepth
+
+let probeName =
+    function
+    | Seg -> "seg"
+    | Depth -> "depth"
+    | SparseDepth -> "sparse-depth"
+
+/// The probe of a backbone: the frozen pretrained variant (same model options, so ANF filters and class-path
+/// parameters load), the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget on CPU profiles.
+let probeSpec (e: Env) (p: Probe) (b: Backbone) : Cli.Spec =
+    let data =
+        match p, e.IsFull with
+        | Seg, false -> [ "data.dataset=fashion-scenes" ]
+        | Depth, false -> [ "data.dataset=fashion-scenes" ]
+        | SparseDepth, false -> [ "data.dataset=fashion-scenes-sparse" ]
+        | Seg, true -> [ "data.dataset=ade20k"; sprintf "data.root=%s" (root e DataRoots.Ade20k); "probe.reduce_zero_label=true" ]
+        | Depth, true -> [ "data.dataset=nyu"; sprintf "data.root=%s" (root e DataRoots.Nyu)]
+        | SparseDepth, true -> [ "data.dataset=kitti"; sprintf "data.root=%s" (root e DataRoots.Kitti)]
+    let size =
+        if e.IsFull then [ "device=cuda" ]
+        else
+            [ sprintf "optim.steps=%d" e.Budget.ProbeSteps; sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
+              sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
+    Cli.spec (sprintf "%s-%s" (probeName p) b.Variant.Key) []
+    |> Cli.withSets ([ sprintf "model.name=%s" (model e); sprintf "model.weights=%s" b.Weights ] @ modelSets b.Variant @ data @ size)
+
+let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult =
+    let shared = { e.Shared with Args = c.Args }
+    let spec = probeSpec e p b
+    match p with
+    | Seg -> Cli.probeSeg shared spec b.Seed
+    | Depth | SparseDepth -> Cli.probeDepth shared spec b.Seed
+
+/// `reproduce analyze` of a backbone: per-block statistics on the fashion-scenes test images.
+let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
+    let shared = { e.Shared with Args = c.Args }
+    Cli.analyze shared
+        { Name = sprintf "analyze-%s-s%d" b.Variant.Key b.Seed
+          Model = model e
+          Weights = Some b.Weights
+          Sets = b.Variant.Options
+          Images = e.Budget.AnalyzeImages
+          Root = None
+          OutlierSigmas = None }
+
+/// Per-block values of one key of an analysis (`blocks[i].<key>`), as (block, value); empty for a planned run.
+let perBlock (key: string) (analysis: Cli.RunResult) : (int * float) list =
+    match analysis.Output with
+    | _ when analysis.Planned -> []
+    | None -> failwithf "analysis run '%s' has no analysis.json" analysis.RelDir
+    | Some file ->
+        match (Cli.readJson file)["blocks"] with
+        | :? JsonArray as blocks ->
+            [ for b in blocks ->
+                  let o = b.AsObject()
+                  o["block"].GetValue<int>(), o[key].GetValue<float>() ]
+        | _ -> failwithf "'%s' has no 'blocks' array" file
+
+/// Throughput of a training run: images per second of the training loop, when the trainer records it in final.json.
+let imagesPerSecond (r: Cli.RunResult) : float option = r.Metrics.TryFind "img_per_s"
+
+/// Δ% = 100 · (value − baseline value) / baseline value, paired by seed (a relative change, e.g. the paper's "−14%"
+/// depth error); the runs, seeds and note are those of Results.deltaRow.
+let relativeRow table rowName metric paperRef (value: Cli.RunResult -> float) (baseline: Cli.RunResult list) (runs: Cli.RunResult list) =
+    let paired = Results.deltaRow table rowName metric paperRef value baseline runs
+    let bySeed = baseline |> List.map (fun b -> b.Seed, value b) |> Map.ofList
+    { paired with Values = runs |> List.map (fun r -> 100.0 * (value r - bySeed[r.Seed]) / bySeed[r.Seed]) }
