@@ -108,17 +108,10 @@ let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
         |> Cli.withSets (modelSets v)
 
 /// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
-/// have lost its checkpoints (they are gitignored, its final.json is committed): then only the path the weights
-/// would have comes back — the same path, so the dependent runs keep their hashes and are found finished; one that
-/// still has to run stops with the CLI's "weights file … does not exist" (delete the train run's directory to retrain).
-let weightsOf (r: Cli.RunResult) (which: string) : string =
-    let expected = Cli.repoPath (IO.Path.Combine(r.Dir, sprintf "weights-%s.safetensors" which))
-    if r.Planned || IO.File.Exists(IO.Path.Combine(Args.repoRoot, expected)) then expected
-    else
-        try Cli.weights r which
-        with e ->
-            printfn "[%s] no weights on disk (%s); runs that need them will stop" r.Name e.Message
-            expected
+/// have lost its checkpoints (they are gitignored, its final.json is committed): the path comes back all the same,
+/// so dependent runs keep their hashes and are found finished, and the lib re-creates the weights (repeating the
+/// run, which must reproduce its final.json) only if a run that needs them has to execute.
+let weightsOf (r: Cli.RunResult) (which: string) : string = Cli.weights r which
 
 /// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.
 type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
