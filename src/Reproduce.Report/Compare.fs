@@ -106,6 +106,25 @@ let join (origin: string) (papers: PaperFile list) (results: PaperResults) : Com
       Rows = results.Rows |> List.map row
       Seeds = results.Rows |> List.collect _.Seeds |> List.distinct |> List.sort }
 
+/// Whether a compared difference points the paper's way: the sign of the reproduced mean against the paper's
+/// (its value, or the middle of its range), unless the mean is within seed noise (|mean| ≤ 2·std/√n, about a 95 %
+/// band for the mean); with one seed only the sign can be read. Empty for rows that are not compared differences.
+let direction (r: ComparisonRow) : string =
+    let paperSign =
+        match r.Paper with
+        | Some { Value = Some v } -> Some(sign v)
+        | Some { Range = Some(lo, hi) } -> Some(sign ((lo + hi) / 2.0))
+        | _ -> None
+    match r.Comparability, r.Mean, paperSign with
+    | Comparable label, Some mean, Some ps when label <> "absolute" && label <> "absolute (architecture)" && ps <> 0 ->
+        let n = float r.Measured.Values.Length
+        let noisy = r.Std |> Option.exists (fun s -> abs mean <= 2.0 * s / sqrt n)
+        let agrees = if sign mean = ps then "same sign as paper" else "opposite sign to paper"
+        if noisy then "within seed noise"
+        elif r.Std.IsNone then "1 seed: " + agrees
+        else agrees
+    | _ -> ""
+
 // ---- formatting --------------------------------------------------------------------------------------------
 
 let private inv = CultureInfo.InvariantCulture
@@ -148,6 +167,17 @@ let mdCell (s: string) = s.Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r
 
 let private mdRow (cells: string list) = "| " + String.Join(" | ", cells |> List.map mdCell) + " |"
 
+/// One line per compared difference (rows with a direction): what was reproduced, over how many seeds, against the
+/// paper's number, and whether the sign agrees — the digest of a table's claims, computed from its rows.
+let claimLines (c: Comparison) =
+    [ for r in c.Rows do
+          match direction r with
+          | "" -> ()
+          | d ->
+              let n = r.Measured.Values.Length
+              yield sprintf "- %s — %s, %s: %s (%d seed%s) vs paper %s: **%s**"
+                        r.Measured.Table r.Measured.Row r.Measured.Metric (reproducedText r) n (if n = 1 then "" else "s") (paperText r) d ]
+
 /// The heading lines every table carries: profile, seeds, hardware and the command that made it.
 let header (c: Comparison) =
     [ sprintf "- profile: `%s`" c.Results.Profile
@@ -158,17 +188,17 @@ let header (c: Comparison) =
 /// The comparison table and the unavailable rows as Markdown lines, without a title (Index.fs inlines these).
 let markdownBody (c: Comparison) =
     [ yield!
-          [ "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | comparable | seeds | paper ref | note |"
-            "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |" ]
+          [ "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | direction | comparable | seeds | paper ref | note |"
+            "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |" ]
       for r in c.Rows do
           yield mdRow
               [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; paperText r; reproducedText r; deltaText r
-                comparableText r.Comparability; seedsText r.Measured.Seeds
+                direction r; comparableText r.Comparability; seedsText r.Measured.Seeds
                 defaultArg r.Measured.PaperRef "—"; defaultArg r.Measured.Note "" ]
       yield ""
       yield
           sprintf
-              "Δ rows compare a difference measured on the `%s` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture."
+              "Δ rows compare a difference measured on the `%s` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture. Direction: the sign of the reproduced mean against the paper's, \"within seed noise\" when |mean| ≤ 2·std/√n."
               c.Results.Profile
       yield ""
       yield "### Rows this profile cannot produce"
@@ -199,7 +229,7 @@ let private csvLine (fields: string list) = String.Join(",", fields |> List.map 
 
 /// The CSV columns, in order.
 let csvColumns =
-    [ "table"; "row"; "metric"; "paper_ref"; "paper"; "reproduced"; "mean"; "std"; "n"; "seeds"; "delta"
+    [ "table"; "row"; "metric"; "paper_ref"; "paper"; "reproduced"; "mean"; "std"; "n"; "seeds"; "delta"; "direction"
       "status"; "reason"; "profile"; "note" ]
 
 /// The whole `table.csv` (CRLF line ends, as RFC 4180 says): one line per measured row, then one per row the
@@ -218,9 +248,9 @@ let csv (c: Comparison) =
                 [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; defaultArg r.Measured.PaperRef ""
                   (r.Paper |> opt display); reproducedText r; opt fmtExact r.Mean; opt fmtExact r.Std
                   string r.Measured.Values.Length; String.Join(";", r.Measured.Seeds); opt fmtExact r.Delta
-                  status; reason; c.Results.Profile; defaultArg r.Measured.Note "" ])
+                  direction r; status; reason; c.Results.Profile; defaultArg r.Measured.Note "" ])
     let unavailable =
         c.Results.Unavailable
         |> List.map (fun u ->
-            csvLine [ u.Table; u.Row; u.Metric; ""; ""; ""; ""; ""; "0"; ""; ""; "unavailable"; u.Reason; c.Results.Profile; "" ])
+            csvLine [ u.Table; u.Row; u.Metric; ""; ""; ""; ""; ""; "0"; ""; ""; ""; "unavailable"; u.Reason; c.Results.Profile; "" ])
     String.Join("\r\n", csvLine csvColumns :: measured @ unavailable) + "\r\n"

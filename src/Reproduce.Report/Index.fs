@@ -89,6 +89,12 @@ let markdown (resultsRoot: string) : string =
                   yield ""
                   yield "Plots: " + String.Join(" · ", plots |> List.map (fun p -> link p (e.RelDir + "/" + p)))
               yield ""
+              let claims = Compare.claimLines c
+              if not claims.IsEmpty then
+                  yield "Against the paper's differences (sign of the reproduced mean; \"within seed noise\" when |mean| ≤ 2·std/√n):"
+                  yield ""
+                  yield! claims
+                  yield ""
               yield! Compare.markdownBody c
               yield "" ]
     String.Join("\n", lines).TrimEnd() + "\n"

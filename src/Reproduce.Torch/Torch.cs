@@ -102,6 +102,33 @@ public static class Torch
     }
 
     /// <summary>
+    /// TF32 for float32 matmuls on CUDA (cuBLAS), PyTorch's <c>torch.backends.cuda.matmul.allow_tf32</c>: a
+    /// process-wide flag, off by default; it changes results only on Ampere-or-newer GPUs.
+    /// </summary>
+    public static bool AllowTf32Matmul
+    {
+        get => GetTf32().Matmul;
+        set => NativeMethods.Check(NativeMethods.rn_set_allow_tf32(value ? 1 : 0, GetTf32().Cudnn ? 1 : 0), $"AllowTf32Matmul = {value}");
+    }
+
+    /// <summary>
+    /// TF32 for float32 convolutions on CUDA (cuDNN), PyTorch's <c>torch.backends.cudnn.allow_tf32</c>: a
+    /// process-wide flag, on by default in libtorch.
+    /// </summary>
+    public static bool AllowTf32Cudnn
+    {
+        get => GetTf32().Cudnn;
+        set => NativeMethods.Check(NativeMethods.rn_set_allow_tf32(GetTf32().Matmul ? 1 : 0, value ? 1 : 0), $"AllowTf32Cudnn = {value}");
+    }
+
+    private static unsafe (bool Matmul, bool Cudnn) GetTf32()
+    {
+        int matmul, cudnn;
+        NativeMethods.Check(NativeMethods.rn_get_allow_tf32(&matmul, &cudnn), "AllowTf32");
+        return (matmul != 0, cudnn != 0);
+    }
+
+    /// <summary>
     /// True when glibc malloc keeps freed memory for reuse (set at start-up; REPRODUCE_MALLOC=default
     /// keeps glibc's defaults). Saves a page fault per 4 KiB of every large tensor allocated each step.
     /// </summary>

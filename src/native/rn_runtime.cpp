@@ -1,5 +1,6 @@
 // Process-wide runtime: versions, seeds and generators, threads, CUDA queries, autocast.
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
@@ -25,6 +26,22 @@ RN_API int32_t rn_manual_seed(uint64_t seed) { RN_GUARD({ torch::manual_seed(see
 RN_API int32_t rn_set_num_threads(int32_t n) { RN_GUARD({ at::set_num_threads(n); }) }
 RN_API int32_t rn_get_num_threads() { return at::get_num_threads(); }
 RN_API int32_t rn_set_num_interop_threads(int32_t n) { RN_GUARD({ at::set_num_interop_threads(n); }) }
+
+// TF32 for float32 matmuls (cuBLAS) and convolutions (cuDNN): process-wide flags of ATen's global context. They can be
+// set and read on any build (what PyTorch's torch.backends.cuda.matmul.allow_tf32 / cudnn.allow_tf32 do) and only
+// change results on Ampere-or-newer CUDA devices.
+RN_API int32_t rn_set_allow_tf32(int32_t matmul, int32_t cudnn) {
+  RN_GUARD({
+    at::globalContext().setAllowTF32CuBLAS(matmul != 0);
+    at::globalContext().setAllowTF32CuDNN(cudnn != 0);
+  })
+}
+RN_API int32_t rn_get_allow_tf32(int32_t* matmul, int32_t* cudnn) {
+  RN_GUARD({
+    *matmul = at::globalContext().allowTF32CuBLAS() ? 1 : 0;
+    *cudnn = at::globalContext().allowTF32CuDNN() ? 1 : 0;
+  })
+}
 
 // --- generators -------------------------------------------------------------------------------
 RN_API int32_t rn_generator_new(int32_t dev_type, int32_t dev_index, uint64_t seed, void** out) {

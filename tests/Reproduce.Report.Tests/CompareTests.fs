@@ -104,12 +104,12 @@ let ``the Markdown table is exact for a small case`` () =
           "- hardware: CPU, 2 threads"
           "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`"
           ""
-          "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | comparable | seeds | paper ref | note |"
-          "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |"
-          "| ablation | MixToken vs CutMix | Δ top-1 | 0.1 | 0.2 ± 0.1 | +0.1 | yes: Δ | 0, 1, 2 | mix |  |"
-          "| model | LV-ViT-T, \"tiny\" | top-1 % | 79.1 | 71.5 | — | no: absolute value on quick-profile data vs the paper's ImageNet-1k val | 0 | abs | a \\| b |"
+          "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | direction | comparable | seeds | paper ref | note |"
+          "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |"
+          "| ablation | MixToken vs CutMix | Δ top-1 | 0.1 | 0.2 ± 0.1 | +0.1 | same sign as paper | yes: Δ | 0, 1, 2 | mix |  |"
+          "| model | LV-ViT-T, \"tiny\" | top-1 % | 79.1 | 71.5 | — |  | no: absolute value on quick-profile data vs the paper's ImageNet-1k val | 0 | abs | a \\| b |"
           ""
-          "Δ rows compare a difference measured on the `quick` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture."
+          "Δ rows compare a difference measured on the `quick` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture. Direction: the sign of the reproduced mean against the paper's, \"within seed noise\" when |mean| ≤ 2·std/√n."
           ""
           "### Rows this profile cannot produce"
           ""
@@ -122,11 +122,24 @@ let ``the Markdown table is exact for a small case`` () =
 [<Fact>]
 let ``the CSV is exact for a small case, quoting commas and quotes`` () =
     let expected =
-        "table,row,metric,paper_ref,paper,reproduced,mean,std,n,seeds,delta,status,reason,profile,note\r\n"
-        + "ablation,MixToken vs CutMix,Δ top-1,mix,0.1,0.2 ± 0.1,0.2,0.1,3,0;1;2,0.1,compared,Δ,quick,\r\n"
-        + "model,\"LV-ViT-T, \"\"tiny\"\"\",top-1 %,abs,79.1,71.5,71.5,,1,0,,not comparable,absolute value on quick-profile data vs the paper's ImageNet-1k val,quick,a | b\r\n"
-        + "model,LV-ViT-L,top-1 %,,,,,,0,,,unavailable,\"needs ImageNet-1k, full profile\",quick,\r\n"
+        "table,row,metric,paper_ref,paper,reproduced,mean,std,n,seeds,delta,direction,status,reason,profile,note\r\n"
+        + "ablation,MixToken vs CutMix,Δ top-1,mix,0.1,0.2 ± 0.1,0.2,0.1,3,0;1;2,0.1,same sign as paper,compared,Δ,quick,\r\n"
+        + "model,\"LV-ViT-T, \"\"tiny\"\"\",top-1 %,abs,79.1,71.5,71.5,,1,0,,,not comparable,absolute value on quick-profile data vs the paper's ImageNet-1k val,quick,a | b\r\n"
+        + "model,LV-ViT-L,top-1 %,,,,,,0,,,,unavailable,\"needs ImageNet-1k, full profile\",quick,\r\n"
     Assert.Equal(expected, csv (small ()))
+
+[<Fact>]
+let ``direction reads the sign against the paper's, and says when seeds cannot tell`` () =
+    let dir rows = (join "m.json" papers (results "quick" rows [])).Rows |> List.map direction
+    // mean 0.2, std 0.1, n 3: 2·SE = 0.115 < 0.2 → clear of noise, same sign as +0.1.
+    Assert.Equal<string list>([ "same sign as paper" ], dir [ mrow "a" "b" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix") ])
+    Assert.Equal<string list>([ "opposite sign to paper" ], dir [ mrow "a" "b" "Δ top-1" [ -0.3; -0.1; -0.2 ] (Some "mix") ])
+    // mean 0.1, std 1: within 2·SE.
+    Assert.Equal<string list>([ "within seed noise" ], dir [ mrow "a" "b" "Δ top-1" [ 1.1; -0.9; 0.1 ] (Some "mix") ])
+    Assert.Equal<string list>([ "1 seed: opposite sign to paper" ], dir [ mrow "a" "b" "Δ top-1" [ -2.0 ] (Some "mix") ])
+    // A range counts by its middle (+1.0); absolute and architecture rows get no direction.
+    Assert.Equal<string list>([ "same sign as paper" ], dir [ mrow "a" "b" "Δ top-1" [ 3.0; 3.2 ] (Some "range") ])
+    Assert.Equal<string list>([ ""; "" ], dir [ mrow "m" "t" "top-1 %" [ 70.0 ] (Some "abs"); mrow "m" "p" "params (M)" [ 8.5 ] (Some "params") ])
 
 [<Fact>]
 let ``CSV fields are quoted exactly when RFC 4180 requires it`` () =

@@ -56,7 +56,8 @@ let ``writeIndex lists every profile and paper with its heading and table`` () =
     assertContains "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`" readme
     assertContains "[table.md](quick/token-labeling/table.md)" readme
     assertContains "[mean-std.svg](quick/token-labeling/mean-std.svg)" readme
-    assertContains "| ablation | MixToken vs CutMix | Δ top-1 | +0.1 | 0.2 ± 0.1 | +0.1 | yes: Δ |" readme
+    assertContains "| ablation | MixToken vs CutMix | Δ top-1 | +0.1 | 0.2 ± 0.1 | +0.1 | same sign as paper | yes: Δ |" readme
+    assertContains "- ablation — MixToken vs CutMix, Δ top-1: 0.2 ± 0.1 (3 seeds) vs paper +0.1: **same sign as paper**" readme
     assertContains "### Rows this profile cannot produce" readme
     assertContains "[paper/token-labeling.json](paper/token-labeling.json)" readme
 

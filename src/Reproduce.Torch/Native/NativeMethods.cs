@@ -129,6 +129,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_manual_seed(ulong seed);
     [LibraryImport(Lib)] internal static partial int rn_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int rn_get_num_threads();
+    [LibraryImport(Lib)] internal static partial int rn_set_allow_tf32(int matmul, int cudnn);
+    [LibraryImport(Lib)] internal static unsafe partial int rn_get_allow_tf32(int* matmul, int* cudnn);
     [LibraryImport(Lib)] internal static partial int rn_set_num_interop_threads(int n);
     [LibraryImport(Lib)] internal static partial int rn_generator_new(int devType, int devIndex, ulong seed, out IntPtr gen);
     [LibraryImport(Lib)] internal static partial int rn_generator_default(int devType, int devIndex, out IntPtr gen);

@@ -37,8 +37,9 @@ public sealed partial record RunConfig : IConfigSection
     /// </summary>
     public bool AutocastBf16 { get; init; }
     /// <summary>
-    /// TF32 matmuls on CUDA. The native layer has no switch for it yet, so <c>true</c> is rejected (on every device)
-    /// rather than ignored; libtorch's own default (cuBLAS TF32 off, cuDNN TF32 on) applies.
+    /// TF32 matmuls and convolutions on CUDA (timm and DeiT train with it on Ampere GPUs): <c>true</c> turns on both
+    /// of libtorch's flags for the run; <c>false</c> leaves libtorch's defaults (cuBLAS TF32 off, cuDNN TF32 on).
+    /// On the CPU, <c>true</c> is an error rather than a silent no-op.
     /// </summary>
     public bool Tf32 { get; init; }
     /// <summary>Which model, and overrides of its registry configuration.</summary>

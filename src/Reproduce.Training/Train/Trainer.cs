@@ -39,7 +39,7 @@ namespace Reproduce.Training.Train;
 /// <para>
 /// <c>model.weights</c>: <see cref="InitialWeights"/> (strict, except a classifier with another class count);
 /// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay); <c>autocast_bf16</c> wraps
-/// the forward and loss in bf16 autocast on CUDA (an error on the CPU); <c>tf32</c> is rejected (no native switch).
+/// the forward and loss in bf16 autocast on CUDA (an error on the CPU); <c>tf32</c> turns on TF32 matmuls and convolutions on CUDA (an error on the CPU).
 /// </para>
 /// </summary>
 public static class Trainer
@@ -72,6 +72,7 @@ public static class Trainer
         }
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         var device = Device.Parse(config.Device);
+        if (config.Tf32) (Torch.Torch.AllowTf32Matmul, Torch.Torch.AllowTf32Cudnn) = (true, true); // CUDA only (Validate)
         var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
         train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));
         var eval = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
@@ -153,8 +154,8 @@ public static class Trainer
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         if (c.AutocastBf16 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
             throw new ConfigException($"autocast_bf16: bf16 autocast is CUDA-only; device is '{c.Device}' (set autocast_bf16=false or device=cuda)", "autocast_bf16");
-        if (c.Tf32)
-            throw new ConfigException("tf32: the native layer has no TF32 switch yet, so tf32=true cannot take effect; set tf32=false (libtorch's default: cuBLAS TF32 off, cuDNN TF32 on)", "tf32");
+        if (c.Tf32 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
+            throw new ConfigException($"tf32: TF32 is a CUDA matmul/convolution mode; device is '{c.Device}' (set tf32=false or device=cuda)", "tf32");
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
             throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");
