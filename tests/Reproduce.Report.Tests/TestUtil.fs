@@ -7,7 +7,14 @@ open Xunit
 open Reproduce.Report.Measured
 
 /// The repository root (this file lives in tests/Reproduce.Report.Tests).
-let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
+// Found from the test binary's folder, not __SOURCE_DIRECTORY__: CI builds map source paths to /_/ (deterministic).
+let repoRoot =
+    let rec up (dir: DirectoryInfo | null) =
+        match dir with
+        | null -> failwithf "no Reproduce.sln above %s" AppContext.BaseDirectory
+        | d when File.Exists(Path.Combine(d.FullName, "Reproduce.sln")) -> d.FullName
+        | d -> up d.Parent
+    up (DirectoryInfo AppContext.BaseDirectory)
 
 /// The committed paper reference files.
 let paperDir = Path.Combine(repoRoot, "results", "paper")

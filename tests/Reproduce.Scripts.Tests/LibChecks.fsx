@@ -32,7 +32,7 @@ check "meanStd: one value has std 0" (Results.meanStd [ 7.0 ] = (7.0, 0.0)) ""
 // Δ rows pair runs by seed, whatever the order, and refuse a seed without baseline.
 let run name seed top1 : Cli.RunResult =
     { Name = name; Seed = seed; Dir = "/x/" + name; RelDir = sprintf "p/%s-s%d" name seed; Metrics = Map [ ("top1", top1) ]; Texts = Map.empty
-      Output = None; Skipped = true; Planned = false; Seconds = 0.0 }
+      Output = None; Skipped = true; Planned = false; Seconds = 0.0; Recreate = null }
 let baseline = [ run "b" 0 70.0; run "b" 1 60.0 ]
 let d = Results.deltaRow "t" "r" "Δ top-1" None (Cli.metric "top1") baseline [ run "x" 1 61.5; run "x" 0 70.5 ]
 check "deltaRow: paired by seed" (d.Values = [ 1.5; 0.5 ] && d.Seeds = [ 1; 0 ]) (sprintf "%A" d)
