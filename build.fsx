@@ -142,7 +142,7 @@ let test () =
 /// The smoke-profile accuracy regression check (scripts/regress.fsx): every paper script at the smoke profile into a
 /// temporary results root, compared with results/baselines/smoke.json; fails the build when a metric leaves its band.
 let regress () =
-    let code = runIn root [] "dotnet" "fsi scripts/regress.fsx"
+    let code = runIn root [] "dotnet" "fsi scripts/regress.fsx --profile smoke"
     if code <> 0 then fail "smoke regression check failed (exit %d): see the table above; scripts/regress.fsx --update rewrites the baseline after an intended change" code
 
 let cli (args: string) =

@@ -33,8 +33,12 @@ type Check =
         | Some v -> Double.IsFinite v && abs (v - c.Expected.Value) <= c.Expected.Tolerance
         | None -> false
 
+/// The profile re-run and checked (--profile; its baseline is results/baselines/<profile>.json). Only smoke has a
+/// committed baseline: it is what CI runs.
+let mutable profile = "smoke"
+
 let usageText =
-    "usage: dotnet fsi scripts/regress.fsx [--baseline FILE] [--results DIR] [--measured DIR] [--papers a,b] [--update] [--threads N] [--jobs N]"
+    "usage: dotnet fsi scripts/regress.fsx [--profile smoke|quick] [--baseline FILE] [--results DIR] [--measured DIR] [--papers a,b] [--update] [--threads N] [--jobs N]"
 
 let fail2 (msg: string) : 'a =
     eprintfn "regress: %s" msg
@@ -154,14 +158,14 @@ let runPaper (resultsRoot: string) (extra: string list) (paper: string) =
     let script = Path.Combine(Args.repoRoot, "scripts", paper + ".fsx")
     if not (File.Exists script) then failwithf "the baseline names paper '%s', but %s does not exist" paper script
     let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false)
-    for a in [ "fsi"; script; "--profile"; "smoke"; "--results"; resultsRoot ] @ extra do psi.ArgumentList.Add a
+    for a in [ "fsi"; script; "--profile"; profile; "--results"; resultsRoot ] @ extra do psi.ArgumentList.Add a
     printfn "regress: %s" (String.Join(" ", psi.ArgumentList))
     use p = Process.Start psi
     p.WaitForExit()
-    if p.ExitCode <> 0 then failwithf "scripts/%s.fsx --profile smoke exited with %d" paper p.ExitCode
+    if p.ExitCode <> 0 then failwithf "scripts/%s.fsx --profile %s exited with %d" paper profile p.ExitCode
 
 let readMeasured (resultsRoot: string) (paper: string) =
-    let path = Path.Combine(resultsRoot, "smoke", paper, "measured.json")
+    let path = Path.Combine(resultsRoot, profile, paper, "measured.json")
     if File.Exists path then Some(read path) else None
 
 // ---- main ---------------------------------------------------------------------------------------------------
@@ -173,12 +177,14 @@ let rec parseArgs (m: Map<string, string>) (argv: string list) =
         printfn "%s" usageText
         exit 0
     | "--update" :: rest -> parseArgs (m.Add("update", "")) rest
-    | ("--baseline" | "--results" | "--measured" | "--papers" | "--threads" | "--jobs" as k) :: v :: rest -> parseArgs (m.Add(k.TrimStart '-', v)) rest
+    | ("--profile" | "--baseline" | "--results" | "--measured" | "--papers" | "--threads" | "--jobs" as k) :: v :: rest -> parseArgs (m.Add(k.TrimStart '-', v)) rest
     | a :: _ -> fail2 (sprintf "unknown or incomplete argument '%s'\n%s" a usageText)
 
 let main (argv: string list) =
     let opts = parseArgs Map.empty argv
-    let baselinePath = opts.TryFind "baseline" |> Option.defaultValue (Path.Combine(Args.repoRoot, "results", "baselines", "smoke.json"))
+    profile <- opts.TryFind "profile" |> Option.defaultValue "smoke"
+    if profile <> "smoke" && profile <> "quick" then fail2 (sprintf "--profile must be smoke or quick (full runs need GPUs and data), not '%s'" profile)
+    let baselinePath = opts.TryFind "baseline" |> Option.defaultValue (Path.Combine(Args.repoRoot, "results", "baselines", profile + ".json"))
     let update = opts.ContainsKey "update"
     let baseline = if update && not (File.Exists baselinePath) then [] else readBaseline baselinePath
     let papers =
@@ -198,11 +204,11 @@ let main (argv: string list) =
         let extra = [ "threads"; "jobs" ] |> List.collect (fun k -> opts.TryFind k |> Option.map (fun v -> [ "--" + k; v ]) |> Option.defaultValue [])
         let clock = Stopwatch.StartNew()
         for p in papers do runPaper resultsRoot extra p
-        printfn "regress: smoke runs of %s took %.0f s (results in %s)" (String.Join(", ", papers)) clock.Elapsed.TotalSeconds resultsRoot
+        printfn "regress: %s runs of %s took %.0f s (results in %s)" profile (String.Join(", ", papers)) clock.Elapsed.TotalSeconds resultsRoot
     let measured = papers |> List.choose (readMeasured resultsRoot)
     if update then
         let remeasured = measured |> List.map (fun p -> p.Paper) |> Set.ofList
-        writeBaseline baselinePath "smoke" (baseline |> List.filter (fun e -> not (remeasured.Contains e.Paper))) measured
+        writeBaseline baselinePath profile (baseline |> List.filter (fun e -> not (remeasured.Contains e.Paper))) measured
         printfn "regress: wrote %s (%d rows)" baselinePath (measured |> List.sumBy (fun p -> p.Rows.Length))
         0
     else

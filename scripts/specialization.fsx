@@ -176,9 +176,6 @@ let unavailableRows =
       Results.unavailable "best case" "DINOv2 ViT-L, Cityscapes" "Δ% mIoU" "the engine reads ADE20K only for segmentation (no Cityscapes reader)"
       Results.unavailable "generality" "registers / attention bias / ViT-L, ViT-H / DeiT-III" "Δ mIoU"
           "one backbone size and training recipe per profile; self-supervised DINOv2 pretraining is not implemented (supervised pretraining only)" ]
-    @ (if args.Profile = Args.Full then
-           [ Results.unavailable "main" "ViT-B/16 on ImageNet-1k" "top-1 %" "the classification trainer does not train on ImageNet yet (reproduce train --execute would stop with its message)" ]
-       else [])
 
 let absoluteRows =
     [ for v in main do
@@ -187,4 +184,11 @@ let absoluteRows =
           yield Results.row "main (absolute)" v.Label "RMSE (m)" None rmse (depths v) |> Results.withNote depthNote
           yield Results.row "main (absolute)" v.Label "RMSE (m), sparse depth" None rmse (sparse v) |> Results.withNote depthNote ]
 
-Results.finish ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows |> ignore
+let plots =
+    [ "cls-patch-cosine-per-block",
+      Results.perBlockPlot "cos([CLS], patch) per block, before and after the pre-attention LayerNorm" "mean cosine" cosineTable
+          [ "cos([CLS], patch) before LN1"; "cos([CLS], patch) after LN1" ] cosineRows
+      "patch-patch-cosine-per-block",
+      Results.perBlockPlot "cos(patch, patch) per block after the pre-attention LayerNorm" "mean cosine" cosineTable [ "cos(patch, patch) after LN1" ] cosineRows ]
+
+Results.finishWithPlots ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows plots |> ignore

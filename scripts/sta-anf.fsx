@@ -145,8 +145,9 @@ let normRows =
 let unavailableRows =
     [ Results.unavailable overhead "DVT" "Δ% compute (overhead)" "DVT's per-image denoising and its denoiser network are not implemented in the engine" ]
     @ stepTimeUnavailable
-    @ (if args.Profile = Args.Full then
-           [ Results.unavailable table "ViT-B/16 on ImageNet-1k" "top-1 %" "the classification trainer does not train on ImageNet yet (reproduce train --execute would stop with its message)" ]
-       else [])
 
-Results.finish ctx (resultRows @ registryRows @ stepTimeRows @ normRows) unavailableRows |> ignore
+let plots =
+    [ "outlier-share-per-block", Results.perBlockPlot "High-norm patch tokens per block (norm > mean + 3·std)" "outlier share %" normTable [ "outlier share %" ] normRows
+      "max-median-norm-per-block", Results.perBlockPlot "Max / median patch-token norm per block" "max / median norm" normTable [ "max/median norm" ] normRows ]
+
+Results.finishWithPlots ctx (resultRows @ registryRows @ stepTimeRows @ normRows) unavailableRows plots |> ignore

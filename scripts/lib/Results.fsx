@@ -119,6 +119,22 @@ let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Un
         printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
         Some results
 
+/// A per-block line plot (Plots.perBlockLines) from the rows of `table` named "<series>, block N": one line per
+/// series and metric in `metrics` (the metric joins the series name when there are several), at the mean over seeds.
+let perBlockPlot (title: string) (yTitle: string) (table: string) (metrics: string list) (rows: MeasuredRow list) =
+    let parse (row: string) =
+        let i = row.LastIndexOf ", block "
+        if i < 0 then None else Some(row.Substring(0, i), int (row.Substring(i + ", block ".Length)))
+    let series =
+        [ for m in metrics do
+              let points =
+                  rows
+                  |> List.filter (fun r -> r.Table = table && r.Metric = m && not r.Values.IsEmpty && r.Values |> List.forall Double.IsFinite)
+                  |> List.choose (fun r -> parse r.Row |> Option.map (fun (s, b) -> s, b, List.average r.Values))
+              for s, group in points |> List.groupBy (fun (s, _, _) -> s) ->
+                  (if metrics.Length > 1 then sprintf "%s — %s" s m else s), group |> List.map (fun (_, b, v) -> b, v) ]
+    Reproduce.Report.Plots.perBlockLines title yTitle series
+
 /// finishWithPlots without extra plots.
 let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
     finishWithPlots ctx rows unavailableRows []

@@ -40,7 +40,7 @@ let private link (text: string) (target: string) = sprintf "[%s](%s)" text (targ
 
 /// The README text. Paper reference files are read from `<resultsRoot>/paper`.
 let markdown (resultsRoot: string) : string =
-    let paperDir = Path.Combine(resultsRoot, "paper")
+    let paperDir = Paper.folderFor resultsRoot
     let papers = if Directory.Exists paperDir then Paper.readAll paperDir else []
     let found = entries resultsRoot
     let lines =

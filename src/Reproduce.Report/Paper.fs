@@ -186,6 +186,22 @@ let read (path: string) : PaperFile =
     if not (File.Exists path) then failwithf "%s: paper reference file not found" path
     ofJson path (File.ReadAllText path)
 
+/// The paper reference folder for a results root: `<root>/paper` when it exists, else the repository's committed
+/// `results/paper` (beside these sources when loaded by a script; else the first found walking up from the current
+/// directory, for a compiled build whose source paths are mapped), so a results root elsewhere (the regression
+/// check's temporary one, `--results DIR`) is compared with the same published numbers.
+let folderFor (resultsRoot: string) =
+    let own = Path.Combine(resultsRoot, "paper")
+    let committed = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "results", "paper"))
+    let rec up (dir: DirectoryInfo | null) =
+        match dir with
+        | null -> None
+        | d when Directory.Exists(Path.Combine(d.FullName, "results", "paper")) -> Some(Path.Combine(d.FullName, "results", "paper"))
+        | d -> up d.Parent
+    if Directory.Exists own then own
+    elif Directory.Exists committed then committed
+    else up (DirectoryInfo Environment.CurrentDirectory) |> Option.defaultValue own
+
 /// Reads every `*.json` in a folder (normally `results/paper`), sorted by name; ids must be unique over all files.
 let readAll (dir: string) : PaperFile list =
     if not (Directory.Exists dir) then failwithf "%s: paper reference folder not found" dir

@@ -115,7 +115,8 @@ let perBlockLines (title: string) (yTitle: string) (series: (string * (int * flo
             obj
                 [ "x", field "block" "quantitative" [ "title", s "block"; "axis", node (obj [ "tickMinStep", i 1; "format", s "d" ]) ]
                   "y", field "value" "quantitative" [ ("title", s yTitle) ]
-                  "color", field "series" "nominal" [ ("title", (null: JsonNode | null)) ]
+                  // Series names carry variant and metric ("norm + QKV — cos(...) after LN1"): let the legend show them whole.
+                  "color", field "series" "nominal" [ ("title", (null: JsonNode | null)); "legend", node (obj [ ("labelLimit", i 400) ]) ]
                   "tooltip", tooltip [ "series", "nominal"; "block", "quantitative"; "value", "quantitative" ] ]
         )
     spec

@@ -46,7 +46,7 @@ let private removeStalePlots (dir: string) (names: string list) =
 /// references come from `<resultsRoot>/paper/*.json`. Tables are written before the plots, so a missing Node.js install (reported with the command that fixes it) loses no table.
 let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlots: (string * JsonObject) list) : unit =
     let dir = paperDir resultsRoot measured
-    let papers = Paper.readAll (Path.Combine(resultsRoot, "paper"))
+    let papers = Paper.readAll (Paper.folderFor resultsRoot)
     let measuredPath = Path.Combine(dir, "measured.json")
     let c = Compare.join measuredPath papers measured
     let specs = plots c extraPlots

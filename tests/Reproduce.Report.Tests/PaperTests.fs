@@ -111,3 +111,12 @@ let ``ids must be unique across files of a folder`` () =
     let m = throwsMessage (fun () -> readAll dir.Path |> ignore)
     assertContains "id 'same' is used both in paper 'p' and in paper 'q'" m
     assertContains "missing-folder: paper reference folder not found" (throwsMessage (fun () -> readAll "missing-folder" |> ignore))
+
+[<Fact>]
+let ``a results root without its own paper folder uses the committed reference numbers`` () =
+    use dir = new TempDir()
+    let folder = folderFor dir.Path
+    Assert.EndsWith(Path.Combine("results", "paper"), folder)
+    Assert.NotEmpty(readAll folder)
+    Directory.CreateDirectory(Path.Combine(dir.Path, "paper")) |> ignore
+    Assert.Equal(Path.Combine(dir.Path, "paper"), folderFor dir.Path)
