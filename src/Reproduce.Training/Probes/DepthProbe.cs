@@ -109,19 +109,8 @@ public static class DepthProbe
             {
                 using var s = Scope.Enter();
                 using var sample = val.Load(i);
-                long h = sample.Depth.Size(0), w = sample.Depth.Size(1);
-                Tensor prediction;
-                if (slideStride is { } stride)
-                {
-                    prediction = SlideInference.Run(ProbeInputs.FullImage(sample.Image).To(device), size, stride,
-                        crop => ProbeInputs.Window(crop, size, x => head.Predict(backbone.GetIntermediateLayers(x, blocks), size, size)));
-                    if (prediction.Size(2) != h || prediction.Size(3) != w) prediction = DecodeHeads.Resize(prediction, h, w);
-                }
-                else
-                {
-                    var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
-                    prediction = head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w);
-                }
+                var prediction = ProbeInputs.Predict(sample.Image, sample.Depth.Size(0), sample.Depth.Size(1), size, slideStride, device,
+                    (x, h, w) => head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w));
                 metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
             }
         }

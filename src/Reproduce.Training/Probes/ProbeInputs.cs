@@ -2,6 +2,7 @@ using Reproduce.Torch;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Heads;
 
 namespace Reproduce.Training.Probes;
 
@@ -52,6 +53,24 @@ public static class ProbeInputs
     {
         using var s = Scope.Enter();
         return s.MoveOut(Normalize.Apply(image).Unsqueeze(0).Contiguous());
+    }
+
+    /// <summary>
+    /// The head's output for one evaluation image at the label's size <paramref name="h"/>×<paramref name="w"/>: whole
+    /// inference (the image resized to the model input, <paramref name="predict"/> asked for h×w directly) or, with
+    /// <paramref name="slideStride"/>, mmseg's slide inference over windows at the image's own scale (resized to h×w
+    /// when the image and label sizes differ). <paramref name="predict"/> maps (input [1, 3, size, size], out h, out w)
+    /// to the head's dense output, e.g. segmentation logits or depth.
+    /// </summary>
+    public static Tensor Predict(Tensor image, long h, long w, int size, int? slideStride, Device device, Func<Tensor, long, long, Tensor> predict)
+    {
+        ArgumentNullException.ThrowIfNull(predict);
+        if (slideStride is { } stride)
+        {
+            var output = SlideInference.Run(FullImage(image).To(device), size, stride, crop => Window(crop, size, x => predict(x, size, size)));
+            return output.Size(2) != h || output.Size(3) != w ? DecodeHeads.Resize(output, h, w) : output;
+        }
+        return predict(Image(image, size, flip: false).To(device), h, w);
     }
 
     /// <summary>The frozen backbone's features of <paramref name="blocks"/> (eval mode, no autograd graph).</summary>

@@ -111,19 +111,8 @@ public static class SegmentationProbe
             {
                 using var s = Scope.Enter();
                 using var sample = val.Load(i);
-                long h = sample.Label.Size(0), w = sample.Label.Size(1);
-                Tensor logits;
-                if (slideStride is { } stride)
-                {
-                    logits = SlideInference.Run(ProbeInputs.FullImage(sample.Image).To(device), size, stride,
-                        crop => ProbeInputs.Window(crop, size, x => head.Forward(backbone.GetIntermediateLayers(x, blocks), size, size)));
-                    if (logits.Size(2) != h || logits.Size(3) != w) logits = DecodeHeads.Resize(logits, h, w);
-                }
-                else
-                {
-                    var x = ProbeInputs.Image(sample.Image, size, flip: false).To(device);
-                    logits = head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w);
-                }
+                var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
+                    (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
                 metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
             }
         }
