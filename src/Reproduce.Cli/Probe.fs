@@ -5,7 +5,6 @@ module Reproduce.Cli.Probe
 
 open System
 open Argu
-open Spectre.Console
 open Reproduce.Training.Config
 open Reproduce.Training.Probes
 open Reproduce.Training.Analysis
@@ -76,22 +75,14 @@ let private guarded (f: unit -> int) =
         eprintfn "error: %s" e.Message
         1
 
-/// Runs the probe with a Spectre.Console progress bar on an interactive terminal, or plain lines (every ⌈steps/20⌉-th
-/// step) when the output is redirected or the terminal cannot redraw — as `reproduce train` does.
+/// Runs the probe with a progress bar on a terminal, or plain lines (ProbeRun's own, every ⌈steps/20⌉-th step) when
+/// the output is redirected — as `reproduce train` does.
 let private runWithProgress (config: RunConfig) (out: string) =
-    if Console.IsOutputRedirected || not AnsiConsole.Profile.Capabilities.Interactive then
-        ProbeRun.Run(config, out, Action<string>(printfn "%s"))
-    else
-        AnsiConsole
-            .Progress()
-            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); SpinnerColumn() |])
-            .Start(fun ctx ->
-                let task = ctx.AddTask("starting", maxValue = 1.0)
-                let onProgress (p: ProbeProgress) =
-                    task.MaxValue <- float (max 1 p.TotalSteps)
-                    task.Value <- float p.Step
-                    task.Description <- Markup.Escape(p.Text())
-                ProbeRun.Run(config, out, Action<string>(fun m -> AnsiConsole.WriteLine m), Action<ProbeProgress>(onProgress)))
+    Progress.run (fun plain report message ->
+        if plain then ProbeRun.Run(config, out, Action<string>(message))
+        else
+            let onProgress (p: ProbeProgress) = report (int64 p.Step) (int64 p.TotalSteps) (p.Text())
+            ProbeRun.Run(config, out, Action<string>(message), Action<ProbeProgress>(onProgress)))
 
 let private runProbe (task: ProbeTask) (a: ParseResults<ProbeArgs>) =
     guarded (fun () ->

@@ -7,7 +7,6 @@ open System
 open System.IO
 open System.Text.Json
 open Argu
-open Spectre.Console
 open Reproduce.Training.Config
 open Reproduce.Training.Train
 
@@ -74,24 +73,11 @@ let private progressText (p: TrainProgressInfo) =
         p.Step p.TotalSteps p.Epoch p.Loss (p.Lr.ToString("0.00e+00", Globalization.CultureInfo.InvariantCulture))
         p.ImagesPerSecond (formatEta p.Eta)
 
-/// Trains with a Spectre.Console progress bar on an interactive terminal, or plain lines (one per report)
-/// when the output is redirected or the terminal cannot redraw.
+/// Trains with a progress bar on a terminal, or plain lines (one per report) when the output is redirected.
 let private trainWithProgress (config: RunConfig) (out: string) (resume: bool) (logEvery: int) =
-    let options (onProgress: TrainProgressInfo -> unit) (onMessage: string -> unit) =
-        TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(onMessage))
-    if Console.IsOutputRedirected || not AnsiConsole.Profile.Capabilities.Interactive then
-        Trainer.Run(config, out, options (progressText >> printfn "%s") (printfn "%s"))
-    else
-        AnsiConsole
-            .Progress()
-            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); SpinnerColumn() |])
-            .Start(fun ctx ->
-                let task = ctx.AddTask("starting", maxValue = 1.0)
-                let onProgress (p: TrainProgressInfo) =
-                    task.MaxValue <- float (max 1L p.TotalSteps)
-                    task.Value <- float p.Step
-                    task.Description <- Markup.Escape(progressText p)
-                Trainer.Run(config, out, options onProgress (fun m -> AnsiConsole.WriteLine m)))
+    Progress.run (fun _ report message ->
+        let onProgress (p: TrainProgressInfo) = report p.Step p.TotalSteps (progressText p)
+        Trainer.Run(config, out, TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(message))))
 
 /// Runs `body`, turning the errors a user can cause (config, data, checkpoints, I/O, divergence) into
 /// "error: ..." on stderr and exit code 1.
