@@ -95,29 +95,14 @@ public static class DepthProbe
         IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        ArgumentNullException.ThrowIfNull(head);
-        ArgumentNullException.ThrowIfNull(val);
         var metric = new DepthMetric(evalOptions);
         var device = backbone.Parameters().First().Device;
-        var wasTraining = head.Training;
-        head.Eval();
-        try
+        ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
         {
-            using var noGrad = Torch.Torch.NoGrad();
-            var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
-            for (var i = 0; i < count; i++)
-            {
-                using var s = Scope.Enter();
-                using var sample = val.Load(i);
-                var prediction = ProbeInputs.Predict(sample.Image, sample.Depth.Size(0), sample.Depth.Size(1), size, slideStride, device,
-                    (x, h, w) => head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w));
-                metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
-            }
-        }
-        finally
-        {
-            head.Train(wasTraining);
-        }
+            var prediction = ProbeInputs.Predict(sample.Image, sample.Depth.Size(0), sample.Depth.Size(1), size, slideStride, device,
+                (x, h, w) => head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w));
+            metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
+        });
         return metric.Result();
     }
 }

@@ -1,4 +1,5 @@
 using Reproduce.Torch;
+using Reproduce.Torch.Nn;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
@@ -71,6 +72,38 @@ public static class ProbeInputs
             return output.Size(2) != h || output.Size(3) != w ? DecodeHeads.Resize(output, h, w) : output;
         }
         return predict(Image(image, size, flip: false).To(device), h, w);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="score"/> on the first min(count, <paramref name="maxImages"/>) samples of <paramref name="val"/>,
+    /// one scope per sample (mmseg/BTS evaluate at batch 1), with the backbone and head in eval mode and no autograd;
+    /// the head's training mode is restored afterwards.
+    /// </summary>
+    public static void ForEachEvalSample<TSample>(VisionTransformer backbone, Module head, IImageDataset<TSample> val, int? maxImages,
+        Action<TSample> score) where TSample : IDisposable
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(val);
+        ArgumentNullException.ThrowIfNull(score);
+        var wasTraining = head.Training;
+        head.Eval();
+        backbone.Eval();
+        try
+        {
+            using var noGrad = Torch.Torch.NoGrad();
+            var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
+            for (var i = 0; i < count; i++)
+            {
+                using var s = Scope.Enter();
+                using var sample = val.Load(i);
+                score(sample);
+            }
+        }
+        finally
+        {
+            head.Train(wasTraining);
+        }
     }
 
     /// <summary>The frozen backbone's features of <paramref name="blocks"/> (eval mode, no autograd graph).</summary>

@@ -96,30 +96,14 @@ public static class SegmentationProbe
         IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        ArgumentNullException.ThrowIfNull(head);
-        ArgumentNullException.ThrowIfNull(val);
         var metric = new SegmentationMetric(numClasses, SegmentationSample.IgnoreIndex);
         var device = backbone.Parameters().First().Device;
-        var wasTraining = head.Training;
-        head.Eval();
-        backbone.Eval();
-        try
+        ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
         {
-            using var noGrad = Torch.Torch.NoGrad();
-            var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
-            for (var i = 0; i < count; i++)
-            {
-                using var s = Scope.Enter();
-                using var sample = val.Load(i);
-                var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
-                    (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
-                metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
-            }
-        }
-        finally
-        {
-            head.Train(wasTraining);
-        }
+            var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
+                (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
+            metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
+        });
         return metric.Result();
     }
 }
