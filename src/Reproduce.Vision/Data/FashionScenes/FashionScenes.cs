@@ -25,8 +25,8 @@ namespace Reproduce.Vision.Data.FashionScenes;
 /// </summary>
 public static class FashionScenes
 {
-    /// <summary>Bumped whenever rendering or layout changes, so old caches are not reused.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Bumped whenever rendering or layout changes, so old caches are not reused (2: dark rooms, light items).</summary>
+    public const int FormatVersion = 2;
 
     /// <summary>Stored label id of mixed (unlabeled) pixels; ignore (255) after reduce_zero_label.</summary>
     public const byte UnlabeledId = 0;

@@ -58,13 +58,17 @@ public static class SceneRenderer
         var horizon = height * (0.22 + 0.08 * rng.NextDouble());
         var cameraHeight = 0.45 + 0.15 * rng.NextDouble();
         var wallDepth = 6.0 + 4.0 * rng.NextDouble();
-        var wall = Colour(rng, 0.45, 0.85);
-        var floor = Colour(rng, 0.3, 0.7);
+        // Dark rooms and light items (ItemTint), Fashion-MNIST's own polarity: with rooms and items drawn from
+        // overlapping ranges (wall 0.45–0.85, floor 0.3–0.7, items 0.4–1), item-vs-room contrast was often near zero
+        // and of random sign, and a patch-8 ViT stayed at chance on fashion-objects for 200 steps of 32 (a small CNN
+        // 22 % after 300); with this palette the same ViT reaches ~27 % after 100 steps (PyTorch replica, measured).
+        var wall = Colour(rng, 0.15, 0.45);
+        var floor = Colour(rng, 0.15, 0.45);
         return new SceneLayout(focal, horizon, cameraHeight, wallDepth, wall, floor, []);
     }
 
-    /// <summary>An item tint: each channel uniform in [0.4, 1), as scene items get.</summary>
-    public static (double R, double G, double B) ItemTint(Random rng) => Colour(rng, 0.4, 1.0);
+    /// <summary>An item tint: each channel uniform in [0.7, 1), lighter than any room colour (see <see cref="SampleRoom"/>).</summary>
+    public static (double R, double G, double B) ItemTint(Random rng) => Colour(rng, 0.7, 1.0);
 
     /// <summary>Renders <paramref name="layout"/> at <paramref name="height"/>×<paramref name="width"/>.</summary>
     public static Scene Render(SceneLayout layout, FashionMnistSplit items, int height, int width)
