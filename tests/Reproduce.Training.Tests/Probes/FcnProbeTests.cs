@@ -108,7 +108,7 @@ public sealed class FcnProbeTests : IDisposable
     [Fact]
     public void LinearProbeRunFinalKeysAreUnchanged()
     {
-        var config = ProbeRun.Resolve(ProbeTask.Segmentation, null, [.. SmallModel, $"data.root={Scenes()}", "optim.steps=1", "data.batch_size=2"]);
+        var config = ProbeRun.Resolve(ProbeTask.Segmentation, null, [.. SmallModel, $"data.root={Scenes()}", "optim.steps=2", "data.batch_size=2"]);
         var final = ProbeRun.Run(config, _dir["linear"]);
         Assert.Null(final["head"]);
         Assert.Equal(
