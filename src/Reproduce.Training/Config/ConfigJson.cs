@@ -13,7 +13,8 @@ namespace Reproduce.Training.Config;
 /// resolve to the same values therefore give the same bytes — whatever the key order or the mix of file and
 /// overrides they came from — and the SHA-256 of those bytes identifies a run (<see cref="Hash"/>).
 /// Every key counts, including ones that do not change results (threads, checkpoint cadence), and adding a
-/// key to a record changes every hash.
+/// key to a record changes every hash — except a key marked <see cref="ConfigOmitWhenDefaultAttribute"/>, which is
+/// written only when it differs from its default (so configurations that leave it alone keep their hash).
 /// </summary>
 public static class ConfigJson
 {
@@ -25,9 +26,15 @@ public static class ConfigJson
     {
         ArgumentNullException.ThrowIfNull(section);
         var o = new JsonObject();
+        IConfigSection? defaults = null;
         foreach (var f in ConfigSchema.Fields(section.GetType()).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             var value = f.Property.GetValue(section);
+            if (f.Property.IsDefined(typeof(ConfigOmitWhenDefaultAttribute), inherit: false))
+            {
+                defaults ??= (IConfigSection)Activator.CreateInstance(section.GetType())!;
+                if (JsonNode.DeepEquals(ConfigValues.ToJson(f, value), ConfigValues.ToJson(f, f.Property.GetValue(defaults)))) continue;
+            }
             o[f.Key] = f.Kind switch
             {
                 ConfigKind.Section => ToNode((IConfigSection)value!),

@@ -13,6 +13,18 @@ public enum ProbeTask
     Depth,
 }
 
+/// <summary>The decode head of a segmentation probe run (<c>probe.head</c>).</summary>
+public enum ProbeHead
+{
+    /// <summary>DINOv2's linear head: BN + 1×1 conv on the chosen blocks' patch tokens (the default, a probe proper).</summary>
+    Linear,
+    /// <summary>
+    /// mmseg's FCN decode head (<c>FcnHead</c>: conv-BN-ReLU stack, conv_cat, Dropout2d, 1×1 conv_seg) on the last
+    /// chosen block's patch map — Token Labeling's "LV-ViT-S + FCN" transfer head; segmentation only.
+    /// </summary>
+    Fcn,
+}
+
 /// <summary>
 /// Linear probes on a frozen backbone, following DINOv2's dense evaluation (protocols.md §5): features of the
 /// chosen blocks (norm=False), optionally with the class token, a 1×1 head; segmentation scored with mmseg
@@ -54,6 +66,24 @@ public sealed record ProbeSection : IConfigSection
     /// windows, logits averaged by coverage count) at evaluation; off = whole-image resize (Probes/SlideInference.cs).
     /// </summary>
     public bool Slide { get; init; }
+    /// <summary>
+    /// linear | fcn (segmentation only). Omitted from the canonical config while linear, so the hashes of linear runs
+    /// made before the key existed stay valid; the same holds for the three <c>fcn_*</c> keys at their defaults.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public ProbeHead Head { get; init; } = ProbeHead.Linear;
+    /// <summary>
+    /// Channels of the FCN head's convs (mmseg <c>channels</c>); null = the backbone width D. mmseg's ADE20K configs use
+    /// 512 for FCN decode heads on ResNets and 256 for auxiliary heads — sizes for wide backbones, far above a tiny ViT's D.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public int? FcnChannels { get; init; }
+    /// <summary>Conv-BN-ReLU modules of the FCN head (mmseg <c>num_convs</c>, default 2; 0 needs fcn_channels = D).</summary>
+    [ConfigOmitWhenDefault]
+    public int FcnNumConvs { get; init; } = 2;
+    /// <summary>Dropout2d before the FCN head's classifier (mmseg <c>dropout_ratio</c>, default 0.1).</summary>
+    [ConfigOmitWhenDefault]
+    public double FcnDropout { get; init; } = 0.1;
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -71,5 +101,10 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(Upsample >= 1, prefix, "upsample", $"must be ≥ 1 (got {Upsample})");
         ConfigCheck.Require(CropSize is null or > 0, prefix, "crop_size", $"must be positive or null (got {CropSize})");
         ConfigCheck.Require(Stride is null or > 0, prefix, "stride", $"must be positive or null (got {Stride})");
+        ConfigCheck.Require(Head == ProbeHead.Linear || Task == ProbeTask.Segmentation, prefix, "head",
+            $"fcn is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)}); use probe.head=linear");
+        ConfigCheck.Require(FcnChannels is null or > 0, prefix, "fcn_channels", $"must be positive or null (got {FcnChannels})");
+        ConfigCheck.Require(FcnNumConvs >= 0, prefix, "fcn_num_convs", $"must be ≥ 0 (got {FcnNumConvs})");
+        ConfigCheck.Require(FcnDropout is >= 0 and < 1, prefix, "fcn_dropout", $"must be in [0, 1) (got {FcnDropout})");
     }
 }

@@ -44,6 +44,7 @@ public static class DepthProbe
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Fcn is not null) throw new ArgumentException("DepthProbe: the FCN head (probe.head=fcn) is implemented for segmentation only");
         settings.Eval.Validate();
         if (val.Count == 0) throw new ArgumentException($"DepthProbe: the validation split {val.Name} is empty");
         ProbeInputs.Freeze(backbone);

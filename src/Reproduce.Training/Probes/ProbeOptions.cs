@@ -54,6 +54,11 @@ public sealed record ProbeOptions
     /// (<see cref="SlideInference"/>; protocols.md §2.3). Off: mmseg's "whole" mode on the image resized to the square input.
     /// </summary>
     public bool Slide { get; init; }
+    /// <summary>
+    /// The segmentation head: null = DINOv2's linear head (BN + 1×1 conv); set = mmseg's FCN decode head with these
+    /// settings (<c>probe.head=fcn</c>; segmentation only — <see cref="DepthProbe"/> refuses it).
+    /// </summary>
+    public FcnOptions? Fcn { get; init; }
     /// <summary>Stride of the sliding windows; null = ⌊2/3⌋ of the window (341 for 512, as the ViT ADE20K configs).</summary>
     public int? Stride { get; init; }
 
@@ -69,6 +74,8 @@ public sealed record ProbeOptions
         if (InputSize is <= 0) throw new ArgumentException($"probe: input size must be positive (got {InputSize})");
         if (MaxEvalImages is <= 0) throw new ArgumentException($"probe: max eval images must be positive (got {MaxEvalImages})");
         if (Blocks is { Count: 0 }) throw new ArgumentException("probe: the block list is empty");
+        if (Fcn is { } fcn && (fcn.Channels is <= 0 || fcn.NumConvs < 0 || fcn.Dropout is < 0 or >= 1))
+            throw new ArgumentException($"probe: invalid FCN head settings {fcn}");
         if (Stride is <= 0) throw new ArgumentException($"probe: the slide stride must be positive (got {Stride})");
         return this;
     }

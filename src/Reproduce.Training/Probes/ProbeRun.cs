@@ -19,7 +19,8 @@ namespace Reproduce.Training.Probes;
 /// ade20k, nyu, kitti), <c>data.root</c>, <c>data.batch_size</c>, <c>data.img_size</c> (backbone input side),
 /// <c>data.train_split</c>, <c>data.eval_split</c>, <c>data.train_limit</c>, <c>data.eval_limit</c>; <c>optim.lr</c>,
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
-/// (block indices, −1 = last), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
+/// (block indices, −1 = last), <c>probe.head</c> (linear | fcn, with <c>probe.fcn_channels</c>, <c>probe.fcn_num_convs</c>,
+/// <c>probe.fcn_dropout</c>), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
 /// <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
 /// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
 /// <c>seed</c>, <c>threads</c>, <c>device</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.
@@ -88,6 +89,9 @@ public static class ProbeRun
             TrainBackbone = config.Probe.TrainBackbone,
             Slide = config.Probe.Slide,
             Stride = config.Probe.Stride,
+            Fcn = config.Probe.Head == ProbeHead.Fcn
+                ? new FcnOptions(config.Probe.FcnChannels, config.Probe.FcnNumConvs, config.Probe.FcnDropout)
+                : null,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
         if (options.TrainBackbone && task != ProbeTask.Segmentation)
@@ -116,13 +120,14 @@ public static class ProbeRun
         if (task == ProbeTask.Segmentation)
         {
             var (train, val, classes) = SegmentationData(config);
-            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes)");
+            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes, {SegmentationHeads.Name(options.Fcn)} head)");
             evalImages = val.Count;
             trainClock.Start();
             var result = SegmentationProbe.Run(backbone, train, val, classes, options, OnStep);
             using var head = result.Head;
             final = result.Metrics.ToJson();
             final["train_loss"] = result.FinalLoss;
+            if (options.Fcn is not null) final["head"] = SegmentationHeads.Name(options.Fcn); // linear runs keep their keys
             if (options.TrainBackbone)
             {
                 var weights = Path.Combine(run.Path, BackboneFile);

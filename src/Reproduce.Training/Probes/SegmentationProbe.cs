@@ -1,4 +1,5 @@
 using Reproduce.Torch;
+using Reproduce.Torch.Nn;
 using Reproduce.Torch.Optim;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Metrics;
@@ -10,8 +11,9 @@ namespace Reproduce.Training.Probes;
 /// <summary>The outcome of a segmentation probe.</summary>
 /// <param name="Metrics">mIoU, aAcc, mAcc and per-class IoU over the validation split (mmseg conventions).</param>
 /// <param name="FinalLoss">Mean cross-entropy of the last 10 % of the training steps.</param>
-/// <param name="Head">The trained head (owned by the caller).</param>
-public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, LinearSegmentationHead Head);
+/// <param name="Head">The trained head (owned by the caller): a <see cref="LinearSegmentationHead"/>, or an
+/// <see cref="FcnHead"/> with <see cref="ProbeOptions.Fcn"/>.</param>
+public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, Module Head);
 
 /// <summary>
 /// DINOv2's linear segmentation probe on a frozen ViT (protocols.md §5.1): the patch tokens of the chosen blocks
@@ -25,6 +27,9 @@ public sealed record SegmentationProbeResult(SegmentationResult Metrics, double 
 /// already reduced (ADE20K's reduce_zero_label is applied by the <see cref="Ade20k"/> reader: 0 → 255, c → c − 1).
 /// Training augmentation is a resize to the backbone's square input (whole mode) or a random crop of that side at the
 /// image's own scale (slide mode), and a horizontal flip — not mmseg's random resize/photometric pipeline.
+/// With <see cref="ProbeOptions.Fcn"/> the head is mmseg's <see cref="FcnHead"/> instead (a decode head for fine-tuning,
+/// usually with <see cref="ProbeOptions.TrainBackbone"/>); everything else — features, loss, upsampling, evaluation — is
+/// the same (<see cref="SegmentationHeads"/>).
 /// </summary>
 public static class SegmentationProbe
 {
@@ -52,7 +57,7 @@ public static class SegmentationProbe
         var stride = options.Slide ? options.ResolveStride(size) : (int?)null; // checked before any training
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
-        var head = new LinearSegmentationHead(Enumerable.Repeat(backbone.Config.EmbedDim, blocks.Length).ToArray(), numClasses, device: device);
+        var head = SegmentationHeads.Create(options.Fcn, backbone.Config.EmbedDim, blocks.Length, numClasses, device);
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
@@ -65,7 +70,7 @@ public static class SegmentationProbe
         }
     }
 
-    private static double Train(VisionTransformer backbone, LinearSegmentationHead head, IImageDataset<SegmentationSample> train,
+    private static double Train(VisionTransformer backbone, Module head, IImageDataset<SegmentationSample> train,
         int[] blocks, int size, ProbeOptions options, Device device, Action<ProbeStep>? onStep)
     {
         var rng = new Random(options.Seed);
@@ -81,7 +86,7 @@ public static class SegmentationProbe
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
-            return F.CrossEntropy(head.Forward(features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
+            return F.CrossEntropy(SegmentationHeads.Forward(head, features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
         }, "a batch with every pixel ignored, or divergence; lower the lr", onStep);
     }
 
@@ -90,9 +95,10 @@ public static class SegmentationProbe
     /// dataset-level accumulation. Whole mode (<paramref name="slideStride"/> null): the image resized to the backbone's
     /// <paramref name="size"/>, logits upsampled to the label's size. Slide mode: <paramref name="size"/>-side windows
     /// every <paramref name="slideStride"/> pixels over the image at its own size, logits averaged where windows overlap
-    /// (<see cref="SlideInference"/>), then resized to the label's size if it differs.
+    /// (<see cref="SlideInference"/>), then resized to the label's size if it differs. <paramref name="head"/> is a
+    /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/> (<see cref="SegmentationHeads.Forward"/>).
     /// </summary>
-    public static SegmentationResult Evaluate(VisionTransformer backbone, LinearSegmentationHead head, IImageDataset<SegmentationSample> val,
+    public static SegmentationResult Evaluate(VisionTransformer backbone, Module head, IImageDataset<SegmentationSample> val,
         IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
@@ -101,7 +107,7 @@ public static class SegmentationProbe
         ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
         {
             var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
-                (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
+                (x, h, w) => SegmentationHeads.Forward(head, backbone.GetIntermediateLayers(x, blocks), h, w));
             metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
         });
         return metric.Result();

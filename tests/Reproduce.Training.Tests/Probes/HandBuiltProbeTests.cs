@@ -115,4 +115,26 @@ public sealed class HandBuiltProbeTests
         Assert.True(result.Metrics.MIoU > 90, $"mIoU {result.Metrics.MIoU}");
         Assert.Equal(6 * (32 * 48 - 8 * 8), result.Metrics.AreaLabel.Sum());
     }
+
+    [Fact]
+    public void FcnHeadLabelsSeparableCellsRightInWholeAndSlideMode()
+    {
+        // The FCN decode head (3×3 convs over the patch grid, conv_cat, dropout 0.1) on the same known answer: its
+        // receptive field spans neighbouring cells, so it must learn to read the centre patch; labels misaligned by a
+        // cell, or an upsampling that differs between training and evaluation, would drop it to chance (~1/3).
+        using var scope = Scope.Enter();
+        using var vit = ColourMeanVit();
+        var fcn = new FcnOptions();
+        var whole = SegmentationProbe.Run(vit, new ColourCells(24, 4, 4, 8, 12, seed: 1), new ColourCells(6, 4, 4, 8, 12, seed: 2), 3,
+            new ProbeOptions { Steps = 60, BatchSize = 4, Lr = 0.05, Seed = 3, Fcn = fcn });
+        using (var head = whole.Head) Assert.IsType<Vision.Models.Heads.FcnHead>(head);
+        Assert.True(whole.Metrics.AAcc > 90, $"whole aAcc {whole.Metrics.AAcc}");
+        Assert.True(whole.Metrics.MIoU > 80, $"whole mIoU {whole.Metrics.MIoU}");
+        var slide = SegmentationProbe.Run(vit, new ColourCells(24, 4, 6, 8, 8, seed: 1), new ColourCells(6, 4, 6, 8, 8, seed: 2), 3,
+            new ProbeOptions { Steps = 60, BatchSize = 4, Lr = 0.05, Seed = 3, Slide = true, Stride = 16, Fcn = fcn });
+        using var slideHead = slide.Head;
+        Assert.True(slide.Metrics.AAcc > 90, $"slide aAcc {slide.Metrics.AAcc}");
+        Assert.True(slide.Metrics.MIoU > 80, $"slide mIoU {slide.Metrics.MIoU}");
+        Assert.Equal(6 * (32 * 48 - 8 * 8), slide.Metrics.AreaLabel.Sum());
+    }
 }
