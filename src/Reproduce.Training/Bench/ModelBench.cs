@@ -120,9 +120,10 @@ public static class ModelBench
     };
 
     /// <summary>
-    /// Splits a variant <c>key=value,key=value</c> into assignments. A comma starts a new assignment only where the text
-    /// after it begins with an option name of <paramref name="config"/> and '=', so values that contain commas
-    /// (<c>anf=kernel_size=5,conv_axis=grid2d</c>) stay whole.
+    /// Splits a variant <c>key=value,key=value</c> into assignments. Values that are themselves lists of assignments
+    /// (<c>anf=kernel_size=5,conv_axis=grid2d</c>) stay whole: after such a value, a comma starts a new assignment only
+    /// where the text after it begins with an option name of <paramref name="config"/> and '='; a piece without '='
+    /// always continues the previous value.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ParseVariant(string variant, IModelConfig config)
     {
@@ -133,7 +134,8 @@ public static class ModelBench
         foreach (var piece in variant.Split(','))
         {
             var eq = piece.IndexOf('=', StringComparison.Ordinal);
-            var startsAssignment = eq > 0 && names.Contains(piece[..eq].Trim());
+            var previousIsNested = parts.Count > 0 && parts[^1].IndexOf('=', parts[^1].IndexOf('=', StringComparison.Ordinal) + 1) > 0;
+            var startsAssignment = eq > 0 && (names.Contains(piece[..eq].Trim()) || !previousIsNested);
             if (parts.Count == 0 || startsAssignment) parts.Add(piece);
             else parts[^1] += "," + piece;
         }
@@ -188,10 +190,18 @@ public static class ModelBench
 
     private static Device ParseDevice(string text)
     {
-        var device = Device.Parse(text);
+        Device device;
+        try
+        {
+            device = Device.Parse(text);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"bench: unknown device '{text}' (expected cpu, cuda or cuda:N)");
+        }
         if (!device.IsCuda) return device;
         if (!Cuda.IsAvailable)
-            throw new ArgumentException($"bench: --device {text}, but CUDA is not available here (native layer built with CUDA: {Torch.Torch.BuiltWithCuda}); use --device cpu");
+            throw new ArgumentException($"bench: --device {text}, but CUDA is not available here (native layer built with CUDA: {(Torch.Torch.BuiltWithCuda ? "yes" : "no")}); use --device cpu");
         if (device.Index >= Cuda.DeviceCount)
             throw new ArgumentException($"bench: --device {text}, but there are {Cuda.DeviceCount} CUDA device(s)");
         return device;
