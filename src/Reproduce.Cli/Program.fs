@@ -27,6 +27,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<Train.EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Probe of ParseResults<Probe.ProbeCommand>
     | [<CliPrefix(CliPrefix.None)>] Analyze of ParseResults<Probe.AnalyzeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<Bench.BenchArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -40,6 +41,7 @@ type Command =
             | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR)."
             | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
             | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
+            | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta=on,anf=on\"), side by side (last line: JSON)."
 
 [<EntryPoint>]
 let main argv =
@@ -62,6 +64,7 @@ let main argv =
         | [ Eval a ] -> Train.runEval a
         | [ Probe a ] -> Probe.run a
         | [ Analyze a ] -> Probe.analyze a
+        | [ Bench a ] -> Bench.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2
