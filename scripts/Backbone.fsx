@@ -135,7 +135,7 @@ let probeName =
 
 /// The probe of a backbone: the frozen pretrained variant (same model options, so ANF filters and class-path
 /// parameters load), the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget on CPU profiles.
-let probeSpec (e: Env) (p: Probe) (b: Backbone) : Cli.Spec =
+let private probeSpecOf (e: Env) (p: Probe) (key: string) (weights: string option) (options: string list) : Cli.Spec =
     let data =
         match p, e.IsFull with
         | Seg, false -> [ "data.dataset=fashion-scenes" ]
@@ -149,15 +149,24 @@ let probeSpec (e: Env) (p: Probe) (b: Backbone) : Cli.Spec =
         else
             [ sprintf "optim.steps=%d" e.Budget.ProbeSteps; sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
               sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
-    Cli.spec (sprintf "%s-%s" (probeName p) b.Variant.Key) []
-    |> Cli.withSets ([ sprintf "model.name=%s" (model e); sprintf "model.weights=%s" b.Weights ] @ modelSets b.Variant @ data @ size)
+    let weightSets = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
+    Cli.spec (sprintf "%s-%s" (probeName p) key) []
+    |> Cli.withSets ([ sprintf "model.name=%s" (model e) ] @ weightSets @ (options |> List.map (sprintf "model.overrides.%s")) @ data @ size)
 
-let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult =
+let probeSpec (e: Env) (p: Probe) (b: Backbone) : Cli.Spec = probeSpecOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
+
+let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (spec: Cli.Spec) (seed: int) =
     let shared = { e.Shared with Args = c.Args }
-    let spec = probeSpec e p b
     match p with
-    | Seg -> Cli.probeSeg shared spec b.Seed
-    | Depth | SparseDepth -> Cli.probeDepth shared spec b.Seed
+    | Seg -> Cli.probeSeg shared spec seed
+    | Depth | SparseDepth -> Cli.probeDepth shared spec seed
+
+/// The same probe on the baseline model with no pretraining (its initialisation drawn from `seed`): the reference
+/// that tells what pretraining gives the probes at this budget.
+let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult =
+    runProbe e c p (probeSpecOf e p "random-init" None []) seed
+
+let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeSpec e p b) b.Seed
 
 /// `reproduce analyze` of a backbone: per-block statistics on the fashion-scenes test images.
 let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
@@ -183,9 +192,6 @@ let perBlock (key: string) (analysis: Cli.RunResult) : (int * float) list =
                   let o = b.AsObject()
                   o["block"].GetValue<int>(), o[key].GetValue<float>() ]
         | _ -> failwithf "'%s' has no 'blocks' array" file
-
-/// Throughput of a training run: images per second of the training loop, when the trainer records it in final.json.
-let imagesPerSecond (r: Cli.RunResult) : float option = r.Metrics.TryFind "img_per_s"
 
 /// Δ% = 100 · (value − baseline value) / baseline value, paired by seed (a relative change, e.g. the paper's "−14%"
 /// depth error); the runs, seeds and note are those of Results.deltaRow.

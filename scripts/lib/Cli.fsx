@@ -386,6 +386,54 @@ let analyze (ctx: Ctx) (a: AnalyzeSpec) : RunResult =
         File.WriteAllText(tmp, final.ToJsonString())
         File.Move(tmp, Path.Combine(dir, "final.json"), true))
 
+/// `reproduce bench`: step time of a base model and its variants, measured side by side (the CLI alternates them
+/// step by step). The CLI's JSON line goes to `<run>/bench.json` (Output); final.json records `base_step_ms`,
+/// `base_img_s` and, per variant i (in order), `step_time_ratio_i` and `step_ms_i`. Timings are not reproducible:
+/// the run is kept like any other (re-running skips it), and regress.fsx leaves "(measured)" rows out of baselines.
+type BenchSpec =
+    { Name: string
+      Model: string
+      /// Overrides of the base model, key=value.
+      Sets: string list
+      /// Each variant: further overrides, key=value.
+      Variants: string list list
+      Batch: int
+      Steps: int
+      Warmup: int
+      Rounds: int
+      Threads: int
+      Device: string }
+
+let bench (ctx: Ctx) (b: BenchSpec) : RunResult =
+    let args =
+        [ "bench"; "--model"; b.Model ]
+        @ setArgs b.Sets
+        @ (b.Variants |> List.collect (fun v -> [ "--variant"; String.Join(",", v) ]))
+        @ [ "--batch"; string b.Batch; "--steps"; string b.Steps; "--warmup"; string b.Warmup; "--rounds"; string b.Rounds
+            "--threads"; string b.Threads; "--device"; b.Device; "--json" ]
+    let file (dir: string) = Path.Combine(dir, "bench.json")
+    runIn ctx "bench" b.Name None args [] (file >> repoPath >> Some) (fun dir ->
+        Directory.CreateDirectory dir |> ignore
+        let stdout = exec ctx b.Name args
+        let last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries) |> Array.last |> _.Trim()
+        let result = JsonNode.Parse(last).AsObject()
+        let write (name: string) (node: JsonNode) =
+            let tmp = Path.Combine(dir, name + ".tmp")
+            let options = Text.Json.JsonSerializerOptions(WriteIndented = true)
+            File.WriteAllText(tmp, node.ToJsonString options)
+            File.Move(tmp, Path.Combine(dir, name), true)
+        write "bench.json" (result :> JsonNode)
+        let number (node: JsonNode) (key: string) = node[key].GetValue<float>()
+        let baseModel = result["base"]
+        let final = JsonObject()
+        final["base_step_ms"] <- JsonValue.Create(number baseModel "step_ms")
+        final["base_img_s"] <- JsonValue.Create(number baseModel "img_s")
+        result["variants"].AsArray()
+        |> Seq.iteri (fun i v ->
+            final[sprintf "step_time_ratio_%d" i] <- JsonValue.Create(number v "step_time_ratio")
+            final[sprintf "step_ms_%d" i] <- JsonValue.Create(number v "step_ms"))
+        write "final.json" (final :> JsonNode))
+
 /// Runs independent pieces of work (each typically one or more CLI runs) `ctx.Args.Jobs` at a time, results in
 /// input order. Each piece gets a context whose runs use cores/jobs threads, unless --threads was given. The first
 /// failure is re-raised after the others finished (their finished runs stay cached).
