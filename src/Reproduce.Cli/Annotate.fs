@@ -19,12 +19,12 @@ type AnnotateArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Model _ -> "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
+            | Model _ -> "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet_tiny_objects64, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
             | Weights _ -> "the teacher's trained weights (safetensors)."
-            | Data _ -> "fashion-mnist or imagenet."
-            | Root _ -> "dataset root (fashion-mnist: default /usr/share/datasets/fashion-mnist; imagenet: required, holds train/ and val/)."
+            | Data _ -> "fashion-mnist, fashion-objects (64×64 RGB, rendered as the trainer renders it) or imagenet."
+            | Root _ -> "dataset root (fashion-mnist, fashion-objects: the Fashion-MNIST folder, default /usr/share/datasets/fashion-mnist; imagenet: required, holds train/ and val/)."
             | Split _ -> "split to annotate (default train)."
-            | Resolution _ -> "input side R: shorter side resized to R, center crop R×R."
+            | Resolution _ -> "input side R: shorter side resized to R, center crop R×R (fashion-objects: rendered at R×R; 64 for vit_tiny_scenes64)."
             | Topk _ -> "classes kept per location."
             | Out _ -> "token-label store to write (atomically)."
             | Limit _ -> "annotate only the first N images."

@@ -127,4 +127,24 @@ public class ResNetAnnotatorTests
         Assert.Equal(0.0, block.Bn2.Weight.Abs().Max().ToDouble());
         Assert.Throws<ArgumentException>(() => new ResNetConfig { Layers = [] }.Validate());
     }
+
+    [Fact]
+    public void ObjectsAnnotatorGivesScenesVitsTokenGrid()
+    {
+        // resnet_tiny_objects64: resnet_tiny_fm28 with 3 input channels at 64×64; its 8×8 maps are vit_tiny_scenes64's patch grid.
+        var entry = ModelRegistry.Get("resnet_tiny_objects64");
+        var config = Assert.IsType<ResNetConfig>(entry.Config);
+        Assert.Equal(ResNetConfig.Quick with { InChans = 3, ImgSize = 64 }, config);
+        Assert.Equal(308_826L, config.ParamCount());
+        Assert.Equal(config.ParamCount(), Meta.Count(d => new ResNet(config, d)));
+        Assert.Equal(64, entry.Summary().Resolution);
+        Assert.InRange(entry.Summary().Gflops, 0.06, 0.07);
+        var vit = Assert.IsType<VitConfig>(ModelRegistry.Get("vit_tiny_scenes64").Config);
+        Assert.Equal(vit.ImgSize / vit.PatchSize, config.FeatureSize(64));
+        using var model = (ResNet)entry.Create();
+        model.Eval();
+        using var scope = Scope.Enter();
+        using var _ = Torch.Torch.NoGrad();
+        Assert.Equal([2L, 10, 8, 8], model.ForwardDense(Torch.Torch.Randn([2, 3, 64, 64])).Shape);
+    }
 }

@@ -4,6 +4,7 @@ using Reproduce.Torch.Nn;
 using Reproduce.Training.Inference;
 using Reproduce.Vision.Data;
 using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Data.TokenLabels;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
@@ -16,9 +17,11 @@ namespace Reproduce.Training.Annotation;
 /// store (<see cref="TokenLabelStoreWriter.AddScores"/>, raw pre-softmax scores as TokenLabeling's generate_label.py keeps
 /// them). Each image goes through the teacher's eval normalisation at the requested resolution (shorter side → R,
 /// center crop R×R); the teacher must yield dense score maps (<see cref="YieldsDenseScores"/>). Store keys follow
-/// <see cref="ITokenLabelSource"/>: ImageNet's relative path without extension; for Fashion-MNIST, which has no files,
-/// <see cref="FashionMnistKey"/> (<c>split/index</c>, five digits: the key the trainer's token-label lookup uses). The store is written atomically: a failure leaves
-/// no partial file and any existing store untouched.
+/// <see cref="ITokenLabelSource"/>: ImageNet's relative path without extension; for Fashion-MNIST and fashion-objects,
+/// which have no files, <see cref="FashionMnistKey"/> (<c>split/index</c>, five digits: the key the trainer's token-label
+/// lookup uses). fashion-objects images are rendered as the trainer renders them (dataset seed
+/// <see cref="Train.ClassificationData.FashionObjectsSeed"/>, at R×R), so image i of the store is the image the trainer
+/// reads as sample i. The store is written atomically: a failure leaves no partial file and any existing store untouched.
 /// </summary>
 public static class Annotator
 {
@@ -140,6 +143,7 @@ public static class Annotator
             var keys = Enumerable.Range(0, split.Count).Select(i => FashionMnistKey(o.Split, i)).ToList();
             return (keys, i => Tensor.From<byte>(split.Images.AsSpan(i * px, px), [1, FashionMnistSplit.Side, FashionMnistSplit.Side]));
         }
+        if (o.Dataset == "fashion-objects") return FashionObjectsSource(o, gray);
         if (o.Root is null) throw new AnnotationException("annotate: --root is required for imagenet (the folder holding train/ and val/)");
         if (gray) throw new AnnotationException($"annotate: imagenet images are RGB but model '{o.Model}' takes 1 channel");
         ImageNetFolder folder;
@@ -157,5 +161,22 @@ public static class Annotator
             return rel[..^Path.GetExtension(rel).Length];
         }).ToList();
         return (names, i => ImageCodec.DecodeFile(folder[i].Path, ImageReadMode.Rgb));
+    }
+
+    // fashion-objects: rendered on demand at R×R with the trainer's dataset seed, keys as fashion-mnist's.
+    private static (IReadOnlyList<string> Keys, Func<int, Tensor> Load) FashionObjectsSource(AnnotateOptions o, bool gray)
+    {
+        if (gray) throw new AnnotationException($"annotate: fashion-objects images are RGB but model '{o.Model}' takes 1 channel (use e.g. resnet_tiny_objects64)");
+        FashionObjects objects;
+        try
+        {
+            objects = FashionObjects.Open(o.Split, Train.ClassificationData.FashionObjectsSeed, o.Resolution, o.Root);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        {
+            throw new AnnotationException($"annotate: cannot open fashion-objects split '{o.Split}' at {o.Resolution}×{o.Resolution} (Fashion-MNIST from {o.Root ?? FashionMnist.DefaultRoot}): {e.Message}", e);
+        }
+        var keys = Enumerable.Range(0, objects.Count).Select(i => FashionMnistKey(o.Split, i)).ToList();
+        return (keys, i => objects.Load(i).Image);
     }
 }

@@ -11,7 +11,8 @@ namespace Reproduce.Training.Inference;
 /// <item>LV-ViT-T/S (<c>lvvit_t</c>, <c>lvvit_s*</c>): crop_pct 0.9, bicubic; LV-ViT-M/L: 1.0, bicubic (TokenLabeling, tlt/models/lvvit.py).</item>
 /// <item>DeiT / DeiT-III (<c>deit_*</c>, <c>deit3_*</c>): timm's config, 0.9 bicubic (384 models 1.0). The DeiT repository's
 /// own 0.875 is the other choice; it is selectable through the config's <c>crop_pct</c>, not here.</item>
-/// <item>The quick-profile Fashion-MNIST / fashion-scenes models (<c>*_fm28</c>, <c>*_scenes64</c>): their data has the model's
+/// <item>The quick-profile Fashion-MNIST / fashion-scenes / fashion-objects models (<c>*_fm28</c>, <c>*_scenes64</c>,
+/// <c>*_objects64</c>): their data has the model's
 /// size already, so crop_pct 1.0 (no crop); 1-channel models normalise with Fashion-MNIST's mean 0.2860 and std 0.3530.</item>
 /// <item>Everything else (ViT, DINOv2, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
 /// are not in reference/protocols.md, so this default is used rather than an invented value.</item>
@@ -33,7 +34,8 @@ public static class ModelEvalSettings
         var name = entry.Name;
         var size = entry.Config.ImgSize;
         var (cropPct, interpolation) =
-            name.EndsWith("_fm28", StringComparison.Ordinal) || name.EndsWith("_scenes64", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bilinear)
+            name.EndsWith("_fm28", StringComparison.Ordinal) || name.EndsWith("_scenes64", StringComparison.Ordinal)
+                || name.EndsWith("_objects64", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bilinear)
             : name.StartsWith("lvvit_m", StringComparison.Ordinal) || name.StartsWith("lvvit_l", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bicubic)
             : name.StartsWith("lvvit_", StringComparison.Ordinal) ? (0.9, InterpolationMode.Bicubic)
             : name.StartsWith("deit", StringComparison.Ordinal) ? (size >= 384 ? 1.0 : 0.9, InterpolationMode.Bicubic)

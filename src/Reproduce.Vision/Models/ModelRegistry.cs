@@ -45,7 +45,8 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// patch 4 → a 7×7 grid, 49 patch tokens); <c>vit_tiny_scenes64</c> (D 96, depth 4, no classifier) is the
 /// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads;
 /// <c>resnet_tiny_fm28</c> (<see cref="ResNetConfig.Quick"/>) is the Token Labeling annotator for Fashion-MNIST
-/// (4×4 score maps). The STA/ANF and [CLS]/patch variants are options on any ViT entry
+/// (4×4 score maps) and <c>resnet_tiny_objects64</c> (<see cref="ResNetConfig.QuickObjects"/>, 3 channels at 64×64: 8×8
+/// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects. The STA/ANF and [CLS]/patch variants are options on any ViT entry
 /// (<c>--set sta=on</c>, <c>--set anf=on</c>, <c>--set specialize=norm+qkv</c>), not new names.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other
@@ -155,6 +156,7 @@ public static class ModelRegistry
             Entry("resnet18", ResNetConfig.ResNet18, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
             Entry("resnet50", ResNetConfig.ResNet50, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
             Entry("resnet_tiny_fm28", ResNetConfig.Quick, (c, d) => new ResNet(c, d), Quick),
+            Entry("resnet_tiny_objects64", ResNetConfig.QuickObjects, (c, d) => new ResNet(c, d), Quick),
         };
         var duplicate = list.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"ModelRegistry: '{duplicate.Key}' is registered twice");

@@ -23,7 +23,8 @@ public enum ResNetStem
 /// He et al. 2016, laid out as torchvision's <c>resnet</c>) whose classifier can be applied at every location to give
 /// the dense score maps Token Labeling needs (the paper used NFNet-F6, papers.md §1.4; a ResNet is our stand-in).
 /// Presets: <see cref="ResNet50"/> (torchvision's resnet50, 25,557,032 parameters), <see cref="ResNet18"/> and
-/// <see cref="Quick"/>; registered as <c>resnet50</c>, <c>resnet18</c> and <c>resnet_tiny_fm28</c> in <see cref="ModelRegistry"/>.
+/// <see cref="Quick"/> / <see cref="QuickObjects"/>; registered as <c>resnet50</c>, <c>resnet18</c>, <c>resnet_tiny_fm28</c> and
+/// <c>resnet_tiny_objects64</c> in <see cref="ModelRegistry"/>.
 /// </summary>
 public sealed record ResNetConfig : IModelConfig
 {
@@ -132,6 +133,13 @@ public sealed record ResNetConfig : IModelConfig
     {
         Block = ResNetBlockType.Basic, Layers = [1, 1, 1, 1], BaseWidth = 16, Stem = ResNetStem.Small, InChans = 1, NumClasses = 10, ImgSize = 28,
     };
+
+    /// <summary>
+    /// The quick-profile annotator for fashion-objects (64×64 RGB): <see cref="Quick"/> with 3 input channels at 64×64.
+    /// Stride 8 gives 8×8 score maps, exactly <c>vit_tiny_scenes64</c>'s patch-8 token grid (the fm28 annotator's 4×4
+    /// maps are upsampled to the 7×7 grid by the aligner; here no resampling is needed); 308,826 parameters.
+    /// </summary>
+    public static ResNetConfig QuickObjects => Quick with { InChans = 3, ImgSize = 64 };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
