@@ -24,7 +24,7 @@
 // machine left no time for the second seed before the deadline), 20 runs + 7 shared with sta-anf.fsx, 208 CPU-s
 // (315 s wall shared); the default 2 seeds, alone, ≈ 2 × (208 + 40) CPU-s → about 4 min on 2 quiet cores. Smoke
 // (1 seed, 10-step runs; baseline shared with sta-anf.fsx), 72 CPU-s (210 s wall shared) → about 40 s quiet.
-// Quick pretraining stays at chance (scripts/Backbone.fsx): read the quick rows with that in mind.
+// Quick pretraining is short (scripts/Backbone.fsx: ~24 % top-1): read the quick rows with that in mind.
 // Full profile: prints the ImageNet / ADE20K / NYUv2 / KITTI plan and which dataset roots are missing.
 #load "Backbone.fsx"
 

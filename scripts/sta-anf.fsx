@@ -21,7 +21,8 @@
 // images; probes 100 steps on 800 scenes, scored on the first 200; analysis of 32 images; 2 single-threaded runs at a
 // time), measured 2026-11-21 on the 2-core machine while shared (load 12–18): quick, 32 runs, 273 CPU-s (577 s wall
 // shared) → about 2.5 min on 2 quiet cores; smoke (1 seed, 10-step runs), 16 runs, 47 CPU-s (157 s wall shared) →
-// about 25 s quiet. Quick pretraining stays at chance (scripts/Backbone.fsx): read the quick rows with that in mind.
+// about 25 s quiet (timings before the random-init probes and the bench run were added: 4 probes ≈ 36 CPU-s, bench
+// ≈ 40 s). Quick pretraining is short (scripts/Backbone.fsx): read the quick rows with that in mind.
 // Full profile: prints the ImageNet / ADE20K / NYUv2 plan and which dataset roots are missing.
 #load "Backbone.fsx"
 

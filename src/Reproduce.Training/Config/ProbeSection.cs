@@ -84,6 +84,13 @@ public sealed record ProbeSection : IConfigSection
     /// <summary>Dropout2d before the FCN head's classifier (mmseg <c>dropout_ratio</c>, default 0.1).</summary>
     [ConfigOmitWhenDefault]
     public double FcnDropout { get; init; } = 0.1;
+    /// <summary>
+    /// With <see cref="TrainBackbone"/>: the backbone's lr as a multiple of <c>optim.lr</c> (mmseg's
+    /// <c>paramwise_cfg.custom_keys.backbone.lr_mult</c>; SETR-style configs give the decode head 10× the backbone's lr).
+    /// 1 = one lr for all. Omitted from the canonical config while 1.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public double BackboneLrMult { get; init; } = 1.0;
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -106,5 +113,6 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(FcnChannels is null or > 0, prefix, "fcn_channels", $"must be positive or null (got {FcnChannels})");
         ConfigCheck.Require(FcnNumConvs >= 0, prefix, "fcn_num_convs", $"must be ≥ 0 (got {FcnNumConvs})");
         ConfigCheck.Require(FcnDropout is >= 0 and < 1, prefix, "fcn_dropout", $"must be in [0, 1) (got {FcnDropout})");
+        ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000 && double.IsFinite(BackboneLrMult), prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
     }
 }

@@ -45,6 +45,8 @@ public sealed record ProbeOptions
     /// frozen with a fresh head. The backbone then gets AdamW with timm's weight-decay exclusions.
     /// </summary>
     public bool TrainBackbone { get; init; }
+    /// <summary>With <see cref="TrainBackbone"/>: the backbone groups' lr scale (mmseg backbone <c>lr_mult</c>); 1 = the head's lr.</summary>
+    public double BackboneLrMult { get; init; } = 1.0;
     /// <summary>Use at most this many validation images (null = all).</summary>
     public int? MaxEvalImages { get; init; }
     /// <summary>

@@ -87,6 +87,7 @@ public static class ProbeRun
             InputSize = config.Data.ImgSize,
             Seed = checked((int)config.Seed),
             TrainBackbone = config.Probe.TrainBackbone,
+            BackboneLrMult = config.Probe.BackboneLrMult,
             Slide = config.Probe.Slide,
             Stride = config.Probe.Stride,
             Fcn = config.Probe.Head == ProbeHead.Fcn
@@ -94,6 +95,8 @@ public static class ProbeRun
                 : null,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
+        if (options.BackboneLrMult != 1.0 && !options.TrainBackbone)
+            throw new ArgumentException($"probe: probe.backbone_lr_mult={options.BackboneLrMult} needs probe.train_backbone=true (a frozen backbone has no lr)");
         if (options.TrainBackbone && task != ProbeTask.Segmentation)
             throw new ArgumentException("probe: probe.train_backbone is implemented for segmentation only");
         var clock = Stopwatch.StartNew();

@@ -76,7 +76,12 @@ public static class SegmentationProbe
         var rng = new Random(options.Seed);
         using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
         var groups = new List<ParamGroup> { new(head.Parameters(), weightDecay: options.WeightDecay) };
-        if (options.TrainBackbone) groups.AddRange(ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay));
+        if (options.TrainBackbone)
+            foreach (var g in ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay))
+            {
+                g.LrScale = options.BackboneLrMult; // the schedule sets lr = base · LrScale each step
+                groups.Add(g);
+            }
         using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
         head.Train();
         return ProbeLoop.Run("SegmentationProbe", options, optimizer, _ =>

@@ -150,4 +150,34 @@ public sealed class FcnProbeTests : IDisposable
         Assert.False(vit.NamedParameters().Single(p => p.Name == "blocks.0.attn.qkv.weight").Parameter.Equal(before), "the backbone trained with the head");
         Assert.True(double.IsFinite(result.FinalLoss));
     }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.1)]
+    public void BackboneLrMultScalesTheBackbonesAdamWStep(double mult)
+    {
+        // Closed form: AdamW's first step moves a weight by lr·mult·m̂/(√v̂+ε) = lr·mult·sign(g) (|g| ≫ ε; wd 0 here); the
+        // second (poly: lr·0.5^0.9 ≈ 0.536·lr) moves it by at most ~0.536·lr·mult·1. Two steps (poly's minimum) therefore
+        // leave the largest change of a backbone weight within [0.46, 1.54]·lr·mult: disjoint ranges for mult 1 and 0.1.
+        using var scope = Scope.Enter();
+        var tree = FashionScenesTree.Open(Scenes());
+        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", new Dictionary<string, string> { ["img_size"] = "32" });
+        var options = new ProbeOptions
+        {
+            Steps = 2, BatchSize = 2, Lr = 0.01, WeightDecay = 0, Seed = 4, TrainBackbone = true, BackboneLrMult = mult, Fcn = new FcnOptions(),
+        };
+        var before = vit.NamedParameters().Single(p => p.Name == "blocks.0.attn.qkv.weight").Parameter.Clone();
+        SegmentationProbe.Run(vit, tree.Segmentation("train"), tree.Segmentation("test"), FashionScenes.Classes.Count, options);
+        var after = vit.NamedParameters().Single(p => p.Name == "blocks.0.attn.qkv.weight").Parameter;
+        var maxChange = after.Sub(before).Abs().Max().ToDouble();
+        Assert.InRange(maxChange, 0.46 * 0.01 * mult, 1.54 * 0.01 * mult);
+    }
+
+    [Fact]
+    public void BackboneLrMultWithoutTrainingTheBackboneIsAnError()
+    {
+        var config = ProbeRun.Resolve(ProbeTask.Segmentation, null, [.. SmallModel, $"data.root={Scenes()}", "optim.steps=2", "probe.backbone_lr_mult=0.1"]);
+        var e = Assert.Throws<ArgumentException>(() => ProbeRun.Run(config, _dir["lr-mult"]));
+        Assert.Contains("probe.backbone_lr_mult", e.Message);
+    }
 }
