@@ -84,6 +84,9 @@ let readBaseline (path: string) : Expected list =
           if tolerance < 0.0 then fail2 (sprintf "%s: rows[%d]: tolerance must be ≥ 0 (got %g)" path i tolerance)
           yield { Paper = text "paper"; Table = text "table"; Row = text "row"; Metric = text "metric"; Value = number "expected"; Tolerance = tolerance } ]
 
+/// Timings ("Δ% step time (measured)") depend on the machine and its load, not on the code's numerics: never baselined.
+let isTiming (metric: string) = metric.Contains "(measured)"
+
 /// Writes the baseline: the rows of `measured`, plus the rows of `kept` (papers not re-measured this time).
 let writeBaseline (path: string) (profile: string) (kept: Expected list) (measured: PaperResults list) =
     let rows = JsonArray()
@@ -98,8 +101,7 @@ let writeBaseline (path: string) (profile: string) (kept: Expected list) (measur
         rows.Add o
     for p in measured do
         for r in p.Rows do
-            // Timings ("Δ% step time (measured)") depend on the machine and its load, not on the code's numerics.
-            if not r.Values.IsEmpty && not (r.Metric.Contains "(measured)") then
+            if not r.Values.IsEmpty && not (isTiming r.Metric) then
                 let mean, _ = Results.meanStd r.Values
                 let o = JsonObject()
                 o["paper"] <- JsonValue.Create p.Paper
@@ -117,6 +119,7 @@ let writeBaseline (path: string) (profile: string) (kept: Expected list) (measur
     let tmp = path + ".tmp"
     File.WriteAllText(tmp, root.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)) + "\n")
     File.Move(tmp, path, true)
+    rows.Count
 
 // ---- comparing ------------------------------------------------------------------------------------------
 
@@ -136,7 +139,7 @@ let newRows (baseline: Expected list) (measured: PaperResults list) =
     let known = baseline |> List.map (fun e -> e.Paper, e.Table, e.Row, e.Metric) |> Set.ofList
     [ for p in measured do
           for r in p.Rows do
-              if not (known.Contains(p.Paper, r.Table, r.Row, r.Metric)) then yield sprintf "%s / %s / %s / %s" p.Paper r.Table r.Row r.Metric ]
+              if not (known.Contains(p.Paper, r.Table, r.Row, r.Metric) || isTiming r.Metric) then yield sprintf "%s / %s / %s / %s" p.Paper r.Table r.Row r.Metric ]
 
 let printTable (checks: Check list) =
     let moved = checks |> List.filter (fun c -> not c.Passed)
@@ -209,8 +212,8 @@ let main (argv: string list) =
     let measured = papers |> List.choose (readMeasured resultsRoot)
     if update then
         let remeasured = measured |> List.map (fun p -> p.Paper) |> Set.ofList
-        writeBaseline baselinePath profile (baseline |> List.filter (fun e -> not (remeasured.Contains e.Paper))) measured
-        printfn "regress: wrote %s (%d rows)" baselinePath (measured |> List.sumBy (fun p -> p.Rows.Length))
+        let written = writeBaseline baselinePath profile (baseline |> List.filter (fun e -> not (remeasured.Contains e.Paper))) measured
+        printfn "regress: wrote %s (%d rows; timing rows are never baselined)" baselinePath written
         0
     else
         let checks = compare (baseline |> List.filter (fun e -> List.contains e.Paper papers)) measured
