@@ -163,7 +163,7 @@ let denseRows =
 
 let unavailableRows =
     [ Results.unavailable denseTable "TL + STA + ANF + spec (dense)" "mIoU"
-          "token labels need a dense annotator's score maps, and `reproduce annotate` reads fashion-mnist and ImageNet only (not fashion-objects), so the scenes backbone cannot be trained with token labeling"
+          "not wired yet: the scenes backbone can now be trained with token labels (token-labeling.fsx's FCN transfer row labels fashion-objects with resnet_tiny_objects64), but this table's dense half predates that and adding its TL and all-four pretrainings (~1.5 min) would push the quick profile past 20 minutes"
       if isFull then
           Results.unavailable classificationTable "TL + STA + ANF + spec" "top-1 %"
               "needs token-labeling.fsx's ImageNet annotator pipeline and ImageNet training, which the classification trainer does not do yet" ]

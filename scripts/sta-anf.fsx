@@ -100,9 +100,9 @@ let resultRows =
       yield Results.row table randomLabel "mIoU" None miou (randomInit |> List.map fst) |> Results.withNote randomNote
       yield Results.row table randomLabel "rel. error" None absRel (randomInit |> List.map snd) |> Results.withNote randomNote
       yield Results.deltaRow table "Baseline ViT vs random init" "Δ mIoU" None miou (randomInit |> List.map fst) (baseRuns |> List.map _.Seg)
-            |> Results.withNote "what the pretraining gives the segmentation probe, paired by seed"
+            |> Results.withNote "what the pretraining gives the segmentation probe"
       yield Backbone.relativeRow table "Baseline ViT vs random init" "Δ% rel. error" None absRel (randomInit |> List.map snd) (baseRuns |> List.map _.Depth)
-            |> Results.withNote "what the pretraining gives the depth probe, paired by seed" ]
+            |> Results.withNote "what the pretraining gives the depth probe" ]
 
 // ---- overhead ----------------------------------------------------------------------------------------------
 
