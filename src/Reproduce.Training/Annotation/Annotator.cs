@@ -117,12 +117,8 @@ public static class Annotator
         return count;
     }
 
-    private static int NumClasses(ModelEntry entry) => entry.Config switch
-    {
-        ResNetConfig r => r.NumClasses,
-        VitConfig v => v.NumClasses,
-        _ => throw new AnnotationException($"annotate: model '{entry.Name}' has no classifier"),
-    };
+    private static int NumClasses(ModelEntry entry) =>
+        ModelEvalSettings.NumClasses(entry) ?? throw new AnnotationException($"annotate: model '{entry.Name}' has no classifier");
 
     // Keys and a loader of uint8 [C, H, W] images for the requested dataset and split.
     private static (IReadOnlyList<string> Keys, Func<int, Tensor> Load) Source(AnnotateOptions o, bool gray)

@@ -213,12 +213,8 @@ public static class ModelBench
             throw new ArgumentException($"bench: model '{e.Name}' has no classifier (num_classes=0), so a train step has no loss; add --set num_classes=N or use --mode infer");
     }
 
-    private static int ClassCount(ModelEntry e) => e.Config switch
-    {
-        VitConfig v => v.NumClasses,
-        ResNetConfig r => r.NumClasses,
-        _ => throw new ArgumentException($"bench: model '{e.Name}' ({e.Config.GetType().Name}) is not supported"),
-    };
+    private static int ClassCount(ModelEntry e) =>
+        ModelEvalSettings.NumClasses(e) ?? throw new ArgumentException($"bench: model '{e.Name}' ({e.Config.GetType().Name}) is not supported");
 
     /// <summary>One model with its optimizer and its fixed synthetic batch.</summary>
     private sealed class Subject : IDisposable

@@ -44,6 +44,18 @@ public static class ModelEvalSettings
         return InChans(entry) == 1 ? transform with { Mean = [FashionMnistMean], Std = [FashionMnistStd] } : transform;
     }
 
+    /// <summary>Classes of the model's classifier (0 = none: a backbone), or null for a model family without one.</summary>
+    public static int? NumClasses(ModelEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.Config switch
+        {
+            VitConfig v => v.NumClasses,
+            ResNetConfig r => r.NumClasses,
+            _ => null,
+        };
+    }
+
     /// <summary>Input channels of the model (1 or 3).</summary>
     public static int InChans(ModelEntry entry)
     {

@@ -15,8 +15,9 @@ namespace Reproduce.Training.Probes;
 public sealed record FcnOptions(int? Channels = null, int NumConvs = 2, double Dropout = 0.1);
 
 /// <summary>
-/// The decode heads a segmentation probe run can train, behind one constructor and one forward, so the training loop,
-/// whole/slide evaluation (<see cref="ProbeInputs.Predict"/>) and upsampling are the same code for both.
+/// The decode heads a segmentation probe run can train, behind one constructor; both are
+/// <see cref="SegmentationDecodeHead"/>s, so the training loop, whole/slide evaluation (<see cref="ProbeInputs.Predict"/>)
+/// and upsampling are the same code for both.
 /// </summary>
 public static class SegmentationHeads
 {
@@ -25,36 +26,12 @@ public static class SegmentationHeads
     /// (BN + 1×1 conv) when <paramref name="fcn"/> is null, else an <see cref="FcnHead"/> over the maps concatenated on
     /// channels (one block, the default <c>probe.layers=[-1]</c>, is mmseg's <c>in_index=-1</c>).
     /// </summary>
-    public static Module Create(FcnOptions? fcn, int embedDim, int blocks, int numClasses, Device device)
+    public static SegmentationDecodeHead Create(FcnOptions? fcn, int embedDim, int blocks, int numClasses, Device device)
     {
         if (fcn is null) return new LinearSegmentationHead(Enumerable.Repeat(embedDim, blocks).ToArray(), numClasses, device: device);
         var inChannels = embedDim * blocks;
         return new FcnHead(inChannels, fcn.Channels ?? inChannels, numClasses, fcn.NumConvs, concatInput: true,
             dropoutRatio: fcn.Dropout, device: device);
-    }
-
-    /// <summary>
-    /// The head's logits for a ViT's <paramref name="layers"/> (patch maps [B, D, h, w]), bilinearly upsampled to
-    /// <paramref name="height"/>×<paramref name="width"/>. Several maps are resized to the first one's grid and
-    /// concatenated for the FCN head, as the linear head does (mmseg's <c>resize_concat</c>).
-    /// </summary>
-    public static Tensor Forward(Module head, IReadOnlyList<IntermediateLayer> layers, long height, long width)
-    {
-        ArgumentNullException.ThrowIfNull(layers);
-        switch (head)
-        {
-            case LinearSegmentationHead linear:
-                return linear.Forward(layers, height, width);
-            case FcnHead fcn:
-            {
-                using var s = Scope.Enter();
-                var first = layers[0].Patches.Shape;
-                var x = layers.Count == 1 ? layers[0].Patches : DecodeHeads.ResizeConcat(layers.Select(l => l.Patches).ToArray(), first[2], first[3]);
-                return s.MoveOut(fcn.Forward(x, height, width));
-            }
-            default:
-                throw new ArgumentException($"SegmentationHeads: {head?.GetType().Name ?? "null"} is not a segmentation probe head (LinearSegmentationHead or FcnHead)");
-        }
     }
 
     /// <summary>The head's name in <c>final.json</c> and messages: <c>linear</c> or <c>fcn</c>.</summary>

@@ -13,7 +13,7 @@ namespace Reproduce.Training.Probes;
 /// <param name="FinalLoss">Mean cross-entropy of the last 10 % of the training steps.</param>
 /// <param name="Head">The trained head (owned by the caller): a <see cref="LinearSegmentationHead"/>, or an
 /// <see cref="FcnHead"/> with <see cref="ProbeOptions.Fcn"/>.</param>
-public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, Module Head);
+public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, SegmentationDecodeHead Head);
 
 /// <summary>
 /// DINOv2's linear segmentation probe on a frozen ViT (protocols.md §5.1): the patch tokens of the chosen blocks
@@ -70,7 +70,7 @@ public static class SegmentationProbe
         }
     }
 
-    private static double Train(VisionTransformer backbone, Module head, IImageDataset<SegmentationSample> train,
+    private static double Train(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> train,
         int[] blocks, int size, ProbeOptions options, Device device, Action<ProbeStep>? onStep)
     {
         var rng = new Random(options.Seed);
@@ -91,7 +91,7 @@ public static class SegmentationProbe
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
-            return F.CrossEntropy(SegmentationHeads.Forward(head, features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
+            return F.CrossEntropy(head.Forward(features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
         }, "a batch with every pixel ignored, or divergence; lower the lr", onStep);
     }
 
@@ -101,9 +101,9 @@ public static class SegmentationProbe
     /// <paramref name="size"/>, logits upsampled to the label's size. Slide mode: <paramref name="size"/>-side windows
     /// every <paramref name="slideStride"/> pixels over the image at its own size, logits averaged where windows overlap
     /// (<see cref="SlideInference"/>), then resized to the label's size if it differs. <paramref name="head"/> is a
-    /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/> (<see cref="SegmentationHeads.Forward"/>).
+    /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/>.
     /// </summary>
-    public static SegmentationResult Evaluate(VisionTransformer backbone, Module head, IImageDataset<SegmentationSample> val,
+    public static SegmentationResult Evaluate(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> val,
         IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
@@ -112,7 +112,7 @@ public static class SegmentationProbe
         ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
         {
             var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
-                (x, h, w) => SegmentationHeads.Forward(head, backbone.GetIntermediateLayers(x, blocks), h, w));
+                (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
             metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
         });
         return metric.Result();

@@ -183,7 +183,7 @@ public sealed class ClassificationData
         };
         if (modelChans != channels)
             throw new ConfigException($"model.name: '{config.Model.Name}' takes {modelChans}-channel images but {data.Dataset} has {channels} channels", "model.name");
-        if (NumClassesOf(entry) is { } n && n != classes)
+        if (ModelEvalSettings.NumClasses(entry) is { } n && n != classes)
             throw new ConfigException(
                 $"model.overrides.num_classes: '{config.Model.Name}' has {(n == 0 ? "no classifier head (num_classes 0)" : $"{n} classes")} but {data.Dataset} has {classes}; set model.overrides.num_classes={classes}",
                 "model.overrides.num_classes");
@@ -252,11 +252,4 @@ public sealed class ClassificationData
             throw new ConfigException($"model: {e.Message}", "model", inner: e);
         }
     }
-
-    private static int? NumClassesOf(ModelEntry entry) => entry.Config switch
-    {
-        VitConfig v => v.NumClasses,
-        ResNetConfig r => r.NumClasses,
-        _ => null,
-    };
 }

@@ -12,7 +12,7 @@ namespace Reproduce.Vision.Models.Heads;
 /// <c>conv_seg</c> classifier; logits are bilinearly upsampled to the label size. mmseg's defaults: 2 convs, kernel 3,
 /// concat_input on, dropout 0.1. Keys: <c>convs.N.conv.weight</c>, <c>convs.N.bn.*</c>, <c>conv_cat.*</c>, <c>conv_seg.*</c>.
 /// </summary>
-public sealed class FcnHead : Module
+public sealed class FcnHead : SegmentationDecodeHead
 {
     /// <summary>The conv-BN-ReLU stack (empty when <see cref="NumConvs"/> is 0, as newer mmseg allows).</summary>
     public Sequential Convs { get; }
@@ -68,5 +68,18 @@ public sealed class FcnHead : Module
     {
         using var s = Scope.Enter();
         return s.MoveOut(DecodeHeads.Resize(ForwardLogits(features), height, width));
+    }
+
+    /// <summary>
+    /// The same from a ViT's patch maps: one map is the input as is (mmseg <c>in_index=-1</c>); several are resized to
+    /// the first one's grid and concatenated on channels, as the linear head does (mmseg's <c>resize_concat</c>).
+    /// </summary>
+    public override Tensor Forward(IReadOnlyList<IntermediateLayer> layers, long height, long width)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        using var s = Scope.Enter();
+        var first = layers[0].Patches.Shape;
+        var x = layers.Count == 1 ? layers[0].Patches : DecodeHeads.ResizeConcat(layers.Select(l => l.Patches).ToArray(), first[2], first[3]);
+        return s.MoveOut(Forward(x, height, width));
     }
 }

@@ -11,7 +11,7 @@ namespace Reproduce.Vision.Models.Heads;
 /// Only patch tokens are used (the class token is not part of the "lin." probe). Keys: <c>bn.*</c>, <c>conv_seg.*</c>.
 /// Init as mmseg: <c>conv_seg</c> N(0, 0.01²) with zero bias, BN γ = 1, β = 0.
 /// </summary>
-public sealed class LinearSegmentationHead : Module
+public sealed class LinearSegmentationHead : SegmentationDecodeHead
 {
     /// <summary>BatchNorm over the concatenated channels (SyncBN in DINOv2; plain BN here).</summary>
     public BatchNorm2d Bn { get; }
@@ -73,6 +73,6 @@ public sealed class LinearSegmentationHead : Module
     }
 
     /// <summary>The same from a ViT's <see cref="VisionTransformer.GetIntermediateLayers(Tensor, IReadOnlyList{int}, bool)"/> output (patch maps only).</summary>
-    public Tensor Forward(IReadOnlyList<IntermediateLayer> layers, long height, long width) =>
+    public override Tensor Forward(IReadOnlyList<IntermediateLayer> layers, long height, long width) =>
         Forward(layers.Select(l => l.Patches).ToArray(), height, width);
 }
