@@ -116,10 +116,13 @@ let weightsOf (r: Cli.RunResult) (which: string) : string = Cli.weights r which
 /// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.
 type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
 
-let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone =
+/// `pretrain` with further training settings beyond the variant's model options (e.g. token labeling).
+let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (sets: string list) (seed: int) : Backbone =
     let shared = { e.Shared with Args = c.Args } // the caller's thread setting (Cli.inParallel)
-    let run = Cli.train shared (pretrainSpec e v) seed
+    let run = Cli.train shared (pretrainSpec e v |> Cli.withSets sets) seed
     { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last" }
+
+let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrainWith e c v [] seed
 
 /// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
 type Probe =
@@ -167,6 +170,10 @@ let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult
     runProbe e c p (probeSpecOf e p "random-init" None []) seed
 
 let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeSpec e p b) b.Seed
+
+/// A probe run named `name` with further settings (e.g. an FCN head trained with the backbone).
+let probeWith (e: Env) (c: Cli.Ctx) (p: Probe) (name: string) (sets: string list) (b: Backbone) : Cli.RunResult =
+    runProbe e c p ({ probeSpec e p b with Name = name } |> Cli.withSets sets) b.Seed
 
 /// `reproduce analyze` of a backbone: per-block statistics on the fashion-scenes test images.
 let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =

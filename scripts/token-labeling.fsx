@@ -177,21 +177,15 @@ let transfer =
                   Limit = Some(b.Steps * b.Batch); Batch = None }
         let objectStore = defaultArg objectLabels.Output "<token-label store>"
         let tl = Backbone.variant "tl" "token labeling" []
-        let pretrainTl (c: Cli.Ctx) seed : Backbone.Backbone =
-            let spec : Cli.Spec =
-                { Backbone.pretrainSpec env Backbone.baseline with Name = "pretrain-tl" }
-                |> Cli.withSets [ "token_label.enabled=true"; sprintf "token_label.source=%s" objectStore ]
-            let run = Cli.train { env.Shared with Args = c.Args } spec seed
-            { Variant = tl; Seed = seed; Train = run; Weights = Backbone.weightsOf run "last" }
+        let pretrainTl (c: Cli.Ctx) seed =
+            Backbone.pretrainWith env c tl [ "token_label.enabled=true"; sprintf "token_label.source=%s" objectStore ] seed
         let fcn (c: Cli.Ctx) (backbone: Backbone.Backbone) =
-            let spec : Cli.Spec =
-                { Backbone.probeSpec env Backbone.Seg backbone with Name = "fcn-" + backbone.Variant.Key }
+            Backbone.probeWith env c Backbone.Seg ("fcn-" + backbone.Variant.Key)
                 // Head at the probe's lr (1e-2), backbone at a tenth of it (mmseg's backbone lr_mult 0.1, as SETR's
                 // configs give the head 10× the backbone's lr): one lr for both collapsed both backbones to the
                 // all-background floor (7.64 mIoU at 1e-2 and at 1e-3, measured). mmseg's ViT schedule (AdamW 6e-5, 160k
                 // iterations) does not fit 100 steps.
-                |> Cli.withSets [ "probe.head=fcn"; "probe.train_backbone=true"; "probe.backbone_lr_mult=0.1" ]
-            Cli.probeSeg { env.Shared with Args = c.Args } spec backbone.Seed
+                [ "probe.head=fcn"; "probe.train_backbone=true"; "probe.backbone_lr_mult=0.1" ] backbone
         let pairs =
             [ for seed in Args.seeds args |> List.truncate 2 ->
                   fun (c: Cli.Ctx) ->

@@ -298,6 +298,12 @@ let weights (r: RunResult) (which: string) : string =
         repoPath target
 
 /// Arguments of `reproduce annotate` (the token-label store of a teacher over a dataset).
+/// Writes `text` to `path` through a temporary file and a rename, so an interrupted script leaves no half-written file.
+let private writeAtomic (path: string) (text: string) =
+    let tmp = path + ".tmp"
+    File.WriteAllText(tmp, text)
+    File.Move(tmp, path, true)
+
 type AnnotateSpec =
     { Name: string
       Model: string
@@ -332,9 +338,7 @@ let annotate (ctx: Ctx) (a: AnnotateSpec) : RunResult =
         final["images"] <- JsonValue.Create(if m.Success then int m.Groups[1].Value else -1)
         final["topk"] <- JsonValue.Create a.TopK
         final["seconds"] <- JsonValue.Create clock.Elapsed.TotalSeconds
-        let tmp = Path.Combine(dir, "final.json.tmp")
-        File.WriteAllText(tmp, final.ToJsonString())
-        File.Move(tmp, Path.Combine(dir, "final.json"), true))
+        writeAtomic (Path.Combine(dir, "final.json")) (final.ToJsonString()))
 
 let private probe (task: string) (ctx: Ctx) (s: Spec) (seed: int) : RunResult =
     let sets = [ sprintf "profile=%s" (Args.Profile.name ctx.Args.Profile); sprintf "name=%s" s.Name ] @ s.Sets
@@ -382,9 +386,7 @@ let analyze (ctx: Ctx) (a: AnalyzeSpec) : RunResult =
             match kv.Value with
             | :? JsonValue as v when v.GetValueKind() = Text.Json.JsonValueKind.Number -> final[kv.Key] <- v.DeepClone()
             | _ -> ()
-        let tmp = Path.Combine(dir, "final.json.tmp")
-        File.WriteAllText(tmp, final.ToJsonString())
-        File.Move(tmp, Path.Combine(dir, "final.json"), true))
+        writeAtomic (Path.Combine(dir, "final.json")) (final.ToJsonString()))
 
 /// `reproduce bench`: step time of a base model and its variants, measured side by side (the CLI alternates them
 /// step by step). The CLI's JSON line goes to `<run>/bench.json` (Output); final.json records `base_step_ms`,
@@ -418,10 +420,7 @@ let bench (ctx: Ctx) (b: BenchSpec) : RunResult =
         let last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries) |> Array.last |> _.Trim()
         let result = JsonNode.Parse(last).AsObject()
         let write (name: string) (node: JsonNode) =
-            let tmp = Path.Combine(dir, name + ".tmp")
-            let options = Text.Json.JsonSerializerOptions(WriteIndented = true)
-            File.WriteAllText(tmp, node.ToJsonString options)
-            File.Move(tmp, Path.Combine(dir, name), true)
+            writeAtomic (Path.Combine(dir, name)) (node.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
         write "bench.json" (result :> JsonNode)
         let number (node: JsonNode) (key: string) = node[key].GetValue<float>()
         let baseModel = result["base"]
