@@ -113,6 +113,6 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(FcnChannels is null or > 0, prefix, "fcn_channels", $"must be positive or null (got {FcnChannels})");
         ConfigCheck.Require(FcnNumConvs >= 0, prefix, "fcn_num_convs", $"must be ≥ 0 (got {FcnNumConvs})");
         ConfigCheck.Require(FcnDropout is >= 0 and < 1, prefix, "fcn_dropout", $"must be in [0, 1) (got {FcnDropout})");
-        ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000 && double.IsFinite(BackboneLrMult), prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
+        ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000, prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
     }
 }

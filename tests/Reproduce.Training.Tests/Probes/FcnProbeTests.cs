@@ -173,6 +173,17 @@ public sealed class FcnProbeTests : IDisposable
         Assert.InRange(maxChange, 0.46 * 0.01 * mult, 1.54 * 0.01 * mult);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("1e9")]
+    [InlineData("NaN")]
+    public void BackboneLrMultOutsideItsRangeIsAConfigErrorNamingTheKey(string value)
+    {
+        var e = Assert.Throws<ConfigException>(() => ProbeRun.Resolve(ProbeTask.Segmentation, null, [$"probe.backbone_lr_mult={value}"]));
+        Assert.Contains("backbone_lr_mult", e.Message);
+    }
+
     [Fact]
     public void BackboneLrMultWithoutTrainingTheBackboneIsAnError()
     {

@@ -69,7 +69,7 @@ public sealed class FashionObjects : IImageDataset<ClassificationSample>
         var rng = new Random(ImageSeed(Seed, Split, index));
         var room = SceneRenderer.SampleRoom(rng, Size, Size);
         // Roughly centred (±4 % jitter), 70–90 % of the image, at 1.2–4 m for the distance shading. (55–90 % and ±8 %
-        // cost a third of the accuracy after 200 steps of 32: 34 % vs 41 % in a PyTorch replica.)
+        // left a PyTorch ViT replica at 34 % instead of 41 % after 200 steps of 32: Probes/README.md.)
         var side = Size * (0.70 + 0.20 * rng.NextDouble());
         var cx = Size * (0.5 + 0.08 * (rng.NextDouble() - 0.5));
         var cy = Size * (0.5 + 0.08 * (rng.NextDouble() - 0.5));
