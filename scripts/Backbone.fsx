@@ -110,7 +110,7 @@ let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
 /// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
 /// have lost its checkpoints (they are gitignored, its final.json is committed): the path comes back all the same,
 /// so dependent runs keep their hashes and are found finished, and the lib re-creates the weights (repeating the
-/// run, which must reproduce its final.json) only if a run that needs them has to execute.
+/// run with its recorded thread count; Cli.recreate) only if a run that needs them has to execute.
 let weightsOf (r: Cli.RunResult) (which: string) : string = Cli.weights r which
 
 /// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.

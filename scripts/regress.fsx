@@ -46,16 +46,8 @@ let fail2 (msg: string) : 'a =
 
 // ---- the baseline file ----------------------------------------------------------------------------------
 
-/// Tolerance `--update` writes for a new baseline row. Smoke runs are deterministic for a given seed, thread count
-/// and libtorch build, but another thread count or BLAS changes reduction order and so a few of the 500 eval
-/// images: accuracies get 2.5 points (12 images), differences of two runs 4 points; registry numbers (params,
-/// GFLOPs) are exact. Other metrics (mIoU, depth errors) get 5 % of the value, at least 2.5 % of a unit.
-let toleranceFor (metric: string) (value: float) =
-    let m = metric.ToLowerInvariant()
-    if m.StartsWith "params" || m.StartsWith "gflops" then 0.005
-    elif m.Contains "δ" || m.Contains "delta" then 4.0
-    elif m.Contains "top-1" || m.Contains "top1" || m.Contains "acc" then 2.5
-    else max 0.025 (0.05 * abs value)
+/// Tolerance `--update` writes for a new baseline row: the regression band (lib/Bands.fsx).
+let toleranceFor = Bands.toleranceFor
 
 let readBaseline (path: string) : Expected list =
     let root =

@@ -94,30 +94,31 @@ let private printPlan (ctx: Cli.Ctx) =
 /// results written.
 let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
                     (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
-    if ctx.Plan then
-        printPlan ctx
-        if ctx.Missing.Count > 0 then exit 3
-        None
-    else
-        if ctx.Missing.Count > 0 then
-            eprintfn "%s: missing data: %s" ctx.Paper (String.Join("; ", ctx.Missing))
-            exit 3
-        let results =
-            { Paper = ctx.Paper
-              Profile = Args.Profile.name ctx.Args.Profile
-              Hardware = hardware ctx.Args
-              Command = ctx.Args.Command
-              Rows = rows
-              Unavailable = unavailableRows }
-        write (measuredPath ctx) results
-        // Tables (md, csv), plots (vl.json + svg) and the HTML page beside measured.json.
-        Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots
-        printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
-        for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
-        for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
-        let ran = ctx.Executed |> Seq.sumBy snd
-        printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
-        Some results
+    Cli.guard <| fun () ->
+        if ctx.Plan then
+            printPlan ctx
+            if ctx.Missing.Count > 0 then exit 3
+            None
+        else
+            if ctx.Missing.Count > 0 then
+                eprintfn "%s: missing data: %s" ctx.Paper (String.Join("; ", ctx.Missing))
+                exit 3
+            let results =
+                { Paper = ctx.Paper
+                  Profile = Args.Profile.name ctx.Args.Profile
+                  Hardware = hardware ctx.Args
+                  Command = ctx.Args.Command
+                  Rows = rows
+                  Unavailable = unavailableRows }
+            write (measuredPath ctx) results
+            // Tables (md, csv), plots (vl.json + svg) and the HTML page beside measured.json.
+            Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots
+            printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
+            for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
+            for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
+            let ran = ctx.Executed |> Seq.sumBy snd
+            printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
+            Some results
 
 /// A per-block line plot (Plots.perBlockLines) from the rows of `table` named "<series>, block N": one line per
 /// series and metric in `metrics` (the metric joins the series name when there are several), at the mean over seeds.

@@ -17,7 +17,7 @@ type ModelsArgs =
             | Show_Options -> "print every model's resolved options."
 
 type Command =
-    | [<CliPrefix(CliPrefix.None)>] Info
+    | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<Info.InfoArgs>
     | [<CliPrefix(CliPrefix.None)>] Models of ParseResults<ModelsArgs>
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<Data.DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<Score.ScoreArgs>
@@ -31,7 +31,7 @@ type Command =
     interface IArgParserTemplate with
         member c.Usage =
             match c with
-            | Info -> "print libtorch, thread and CUDA facts."
+            | Info _ -> "print libtorch, thread, CPU and CUDA facts (--json: one JSON object)."
             | Models _ -> "list the registered models with parameters, GFLOPs and resolution."
             | Data _ -> "dataset trees: `data check <dataset> --root DIR`, `data scenes`."
             | Score _ -> "score saved predictions: `score seg|depth --pred DIR --gt DIR ...` (last line: JSON)."
@@ -49,7 +49,7 @@ let main argv =
     try
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.GetAllResults() with
-        | [ Info ] -> Info.run ()
+        | [ Info a ] -> Info.run a
         | [ Models a ] ->
             Models.run
                 { Json = a.Contains Json

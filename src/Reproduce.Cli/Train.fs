@@ -19,9 +19,11 @@ type TrainArgs =
     | Threads of int
     | Seed of int64
     | Log_Every of int
+    | Check
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Check -> "only check the configuration (keys, supported combinations, the model builds) without reading data; exit 0 when accepted, 3 when refused."
             | Config _ -> "JSON config file (repeatable; later files override earlier ones)."
             | Set _ -> "override one config key, key=value (repeatable), e.g. --set optim.lr=1e-3."
             | Out _ -> "run directory (default runs/<name>-<config hash>)."
@@ -97,22 +99,40 @@ let private guarded (body: unit -> int) =
         eprintfn "error: %s" e.Message
         1
 
+/// Exit code of a configuration the trainer refuses (bad key or value, unsupported combination): deterministic, so
+/// a script may record it as the run's outcome instead of retrying it.
+[<Literal>]
+let RefusedExitCode = 3
+
 let runTrain (a: ParseResults<TrainArgs>) =
     guarded (fun () ->
         let sets =
             a.GetResults TrainArgs.Set
             @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
-        let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
-        let out = a.GetResult(TrainArgs.Out, defaultValue = Path.Combine("runs", config.RunId()))
-        printfn "train: %s on %s, run directory %s (config hash %s)" config.Model.Name config.Data.Dataset out (config.Hash().[..11])
-        let result = trainWithProgress config out (a.Contains TrainArgs.Resume) (a.GetResult(TrainArgs.Log_Every, defaultValue = 10))
-        match result.Final with
-        | null ->
-            eprintfn "error: the run stopped before finishing"
-            1
-        | final ->
-            printFinal final
-            0)
+        let refusal =
+            try
+                let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
+                Trainer.Check config
+                Ok config
+            with :? ConfigException as e -> Error e.Message
+        match refusal with
+        | Error message ->
+            eprintfn "error: %s" message
+            RefusedExitCode
+        | Ok config when a.Contains TrainArgs.Check ->
+            printfn "train --check: accepted (%s on %s, config hash %s)" config.Model.Name config.Data.Dataset (config.Hash().[..11])
+            0
+        | Ok config ->
+            let out = a.GetResult(TrainArgs.Out, defaultValue = Path.Combine("runs", config.RunId()))
+            printfn "train: %s on %s, run directory %s (config hash %s)" config.Model.Name config.Data.Dataset out (config.Hash().[..11])
+            let result = trainWithProgress config out (a.Contains TrainArgs.Resume) (a.GetResult(TrainArgs.Log_Every, defaultValue = 10))
+            match result.Final with
+            | null ->
+                eprintfn "error: the run stopped before finishing"
+                1
+            | final ->
+                printFinal final
+                0)
 
 let runEval (a: ParseResults<EvalArgs>) =
     guarded (fun () ->

@@ -76,7 +76,7 @@ public static class Annotator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var entry = ModelRegistry.Get(options.Model);
+        var entry = WithClassesOf(ModelRegistry.Get(options.Model), options.Weights);
         using var model = entry.Create();
         if (!YieldsDenseScores(model)) throw new AnnotationException(NoDenseScores($"model '{options.Model}'"));
         try
@@ -115,6 +115,32 @@ public static class Annotator
             writer?.Dispose();
         }
         return count;
+    }
+
+    /// <summary>
+    /// <paramref name="entry"/> with the class count of the classifier in <paramref name="weights"/> (<c>fc.weight</c>
+    /// of a ResNet, <c>head.weight</c> of a ViT), so a teacher trained on a subset (ImageNet-100, 4 classes) annotates
+    /// without a separate option. Unchanged when the file has no such tensor: the strict load then names what differs.
+    /// </summary>
+    public static ModelEntry WithClassesOf(ModelEntry entry, string weights)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(weights);
+        var key = entry.Config switch { ResNetConfig => "fc.weight", VitConfig => "head.weight", _ => null };
+        if (key is null) return entry;
+        SafeTensorsHeader header;
+        try
+        {
+            header = SafeTensors.ReadHeader(weights);
+        }
+        catch (Exception e) when (e is SafeTensorsException or IOException)
+        {
+            throw new AnnotationException($"annotate: cannot read the teacher weights '{weights}': {e.Message}", e);
+        }
+        if (!header.TryGetEntry(key, out var classifier) || classifier.Shape.Count != 2) return entry;
+        var classes = classifier.Shape[0];
+        return classes == ModelEvalSettings.NumClasses(entry) ? entry
+            : entry.With([new("num_classes", classes.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
     }
 
     private static int NumClasses(ModelEntry entry) =>

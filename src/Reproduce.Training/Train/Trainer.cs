@@ -62,8 +62,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(outDir);
         options ??= new TrainOptions();
-        config.Validate("");
-        CheckSupported(config);
+        Check(config);
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
         if (run.IsFinished)
         {
@@ -94,6 +93,20 @@ public static class Trainer
         return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets).Execute();
     }
 
+    /// <summary>
+    /// Everything decided by the configuration alone, before any data, weights or token labels are read: the keys'
+    /// values, the combinations the trainer supports, and that the model builds from its name and overrides. A
+    /// <see cref="ConfigException"/> here is a refusal (<c>reproduce train --check</c> reports the same one).
+    /// </summary>
+    public static void Check(RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate("");
+        CheckSupported(config);
+        using var scope = Scope.Enter();
+        using var model = CreateModel(config, ModelOverrides(config), Device.Cpu);
+    }
+
     /// <summary>The model named by the configuration, with its overrides, as a classifier.</summary>
     public static Module<Tensor, Tensor> CreateModel(RunConfig config, IReadOnlyList<KeyValuePair<string, string>> overrides, Device device)
     {
@@ -117,7 +130,9 @@ public static class Trainer
 
     /// <summary>
     /// The model overrides of the configuration, plus <c>return_dense=true</c> with token labeling and
-    /// <c>mix_token=true</c> with <c>aug.mixtoken</c>.
+    /// <c>mix_token=true</c> with <c>aug.mixtoken</c>. Without token labels a registry default of
+    /// <c>mix_token=true</c> (the LV-ViT entries) is turned off, so any registered model trains plainly from its
+    /// name: MixToken's loss needs token labels.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ModelOverrides(RunConfig config)
     {
@@ -125,6 +140,9 @@ public static class Trainer
         var list = config.Model.Overrides.ToOverrides().ToList();
         if (config.TokenLabel.Enabled) list.Add(new("return_dense", "true"));
         if (config.Aug.Mixtoken) list.Add(new("mix_token", "true"));
+        else if (!config.TokenLabel.Enabled && !config.Model.Overrides.ContainsKey("mix_token")
+                 && ModelRegistry.Contains(config.Model.Name) && ModelRegistry.Get(config.Model.Name).Config is VitConfig { MixToken: true })
+            list.Add(new("mix_token", "false"));
         return list;
     }
 
@@ -150,6 +168,8 @@ public static class Trainer
         }
         if (c.Aug.Mixtoken && !c.TokenLabel.Enabled)
             throw new ConfigException("aug.mixtoken: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source", "aug.mixtoken");
+        if (!c.TokenLabel.Enabled && c.Model.Overrides.TryGetValue("mix_token", out var mixToken) && mixToken is true)
+            throw new ConfigException("model.overrides.mix_token: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source, or model.overrides.mix_token=false", "model.overrides.mix_token");
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         if (c.AutocastBf16 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
