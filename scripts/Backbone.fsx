@@ -85,7 +85,7 @@ let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.overr
 
 /// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
 /// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
-/// DeiT's recipe — the STA/ANF paper gives none (papers.md §2.4: epochs, resolution not found).
+/// DeiT's recipe — the STA/ANF paper gives none (docs/papers/sta-anf.md §2.4: epochs, resolution not found).
 let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
     let spec = Cli.spec ("pretrain-" + v.Key) []
     if e.IsFull then

@@ -1,5 +1,5 @@
 // [CLS]/patch specialization ("Revisiting [CLS] and Patch Token Interaction in Vision Transformers", arXiv 2602.08626;
-// shared/reference/papers.md §3): separate LayerNorm (and LayerScale) parameters for the class token in every block,
+// docs/papers/specialization.md §3): separate LayerNorm (and LayerScale) parameters for the class token in every block,
 // a separate QKV projection in the first third of the blocks. The paper's claims in miniature: norm-only vs norm + QKV,
 // block-range and layer-choice ablations, low-rank (LoRA) class paths, on classification and on segmentation, dense
 // depth and sparse depth probes; the parameter overhead; the per-block [CLS]/patch cosine similarity before and after

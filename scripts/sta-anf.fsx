@@ -1,5 +1,5 @@
 // STA + ANF ("Enhancing Transformer-Based Vision Models: Addressing Feature Map Anomalies Through Novel Optimization
-// Strategies", arXiv 2509.19687; shared/reference/papers.md §2): the paper's table — baseline / + STA / + ANF /
+// Strategies", arXiv 2509.19687; docs/papers/sta-anf.md §2): the paper's table — baseline / + STA / + ANF /
 // + STA + ANF on classification, segmentation and depth — in miniature, its overhead claim, and the token-norm
 // artifact statistics the modules are meant to suppress.
 //
@@ -80,7 +80,7 @@ let refs =
           "sta-anf",
           ("sta-staanf-top1", "sta-staanf-miou", "sta-staanf-relerr", Some "sta-staanf-top1-delta", Some "sta-staanf-miou-delta", Some "sta-staanf-relerr-rel") ]
 
-let absRelNote = "rel. error = abs_rel (BTS convention); which error the paper reports is unverified (papers.md §2.4)"
+let absRelNote = "rel. error = abs_rel (BTS convention); which error the paper reports is unverified (docs/papers/sta-anf.md §2.4)"
 
 let baseRuns = results["baseline"]
 let resultRows =

@@ -1,4 +1,4 @@
-// Token Labeling / LV-ViT / MixToken ("All Tokens Matter", NeurIPS 2021; shared/reference/papers.md §1):
+// Token Labeling / LV-ViT / MixToken ("All Tokens Matter", NeurIPS 2021; docs/papers/token-labeling.md §1):
 // the paper's ablations in miniature on Fashion-MNIST, compared as Δ top-1 against a baseline trained with the
 // same seed (the paper's absolute numbers are ImageNet's and are not comparable).
 //
@@ -150,7 +150,7 @@ let mixtokenVsCutmix =
 // ---- segmentation transfer (FCN): CPU profiles ----------------------------------------------------------------
 
 let fcnFullReason =
-    "the full row needs LV-ViT-S fine-tuned with FCN on 512×512 ADE20K crops (the paper's schedule is not found, papers.md §1.8); the script wires the CPU stand-in only"
+    "the full row needs LV-ViT-S fine-tuned with FCN on 512×512 ADE20K crops (the paper's schedule is not found, docs/papers/token-labeling.md §1.8); the script wires the CPU stand-in only"
 
 let transferTable = "segmentation transfer (FCN)"
 
@@ -234,7 +234,7 @@ let modelRows =
           let note = Some(sprintf "`reproduce models --name %s` at %d px" name m.Resolution)
           let paramsRef = sprintf "tl-model-%s-%d-params" (name.Replace("_448", "").Replace("_", "-")) m.Resolution
           yield Results.constRow "model table" label "params (M)" (Some paramsRef) (float m.Params / 1e6) note
-          // GFLOPs: the paper's own FLOPs table was not found (papers.md §1.1), so there is nothing to compare with.
+          // GFLOPs: the paper's own FLOPs table was not found (docs/papers/token-labeling.md §1.1), so there is nothing to compare with.
           yield Results.constRow "model table" label "GFLOPs" None m.Gflops note ]
 
 let rows =

@@ -6,7 +6,7 @@ module Args
 open System
 open System.IO
 
-/// How much compute a script spends (DESIGN.md "Profiles"): smoke = seconds per run (tests, regression check),
+/// How much compute a script spends (docs/architecture.md "Scripts and profiles"): smoke = seconds per run (tests, regression check),
 /// quick = every table in miniature on the embedded data on 2 CPU cores, full = the papers' settings on real data.
 type Profile =
     | Smoke

@@ -62,7 +62,7 @@ let markdown (resultsRoot: string) : string =
           yield ""
           yield "## Paper reference numbers"
           yield ""
-          yield "Published numbers, each with its source tag (see `shared/reference/papers.md`):"
+          yield "Published numbers, each with its source tag (see `docs/papers.md`):"
           yield ""
           for p in papers do
               let numbers = p.Rows |> List.filter (fun r -> r.Value.IsSome) |> List.length

@@ -36,7 +36,7 @@ type PaperRow =
       /// True for properties of the architecture (parameter counts, FLOPs overhead) that any profile building
       /// the paper-sized model reproduces exactly, so an absolute comparison is meaningful at every profile.
       ProfileIndependent: bool
-      /// Source tags of shared/reference/papers.md; "derived" for numbers computed from cited ones.
+      /// Source tags of docs/papers.md (its source key); "derived" for numbers computed from cited ones.
       Source: string
       Note: string option }
 

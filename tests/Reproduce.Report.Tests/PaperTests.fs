@@ -21,7 +21,7 @@ let ``the committed reference files load and their ids are unique over all files
     for f in files do Assert.NotEmpty f.NotFound
 
 [<Fact>]
-let ``reference rows carry papers.md's numbers and sources`` () =
+let ``reference rows carry docs/papers.md's numbers and sources`` () =
     let byId = readAll paperDir |> index
     let value id = byId[id].Value
     Assert.Equal(Some 83.3, value "tl-model-lvvit-s-224-top1")

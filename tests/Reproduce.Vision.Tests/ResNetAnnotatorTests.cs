@@ -74,7 +74,7 @@ public class ResNetAnnotatorTests
         Assert.Equal(counts.GetProperty("resnet18").GetInt64(), Meta.Count(d => new ResNet(ResNetConfig.ResNet18, d)));
         Assert.Equal(2048, ResNetConfig.ResNet50.NumFeatures);
         Assert.Equal(32, ResNetConfig.ResNet50.Stride);
-        Assert.Equal(18, ResNetConfig.ResNet50.FeatureSize(576)); // Token Labeling's 18×18 maps at 576 (papers.md §1.4)
+        Assert.Equal(18, ResNetConfig.ResNet50.FeatureSize(576)); // Token Labeling's 18×18 maps at 576 (docs/papers/token-labeling.md §1.4)
         // Analytic counts (what `reproduce models` lists) agree with the built models; torchvision lists 4.09 GFLOPS for resnet50.
         Assert.Equal(25_557_032L, ResNetConfig.ResNet50.ParamCount());
         Assert.Equal(counts.GetProperty("resnet18").GetInt64(), ResNetConfig.ResNet18.ParamCount());

@@ -8,7 +8,7 @@ namespace Reproduce.Training.Analysis;
 /// <param name="OutlierSigmas">
 /// A patch token is a high-norm outlier when ‖x‖ &gt; μ + k·σ of the patch-token norms of its block (over the whole
 /// batch; σ the population standard deviation); k = 3 by default. The rule is ours: the registers paper describes the
-/// artifacts only as tokens with roughly 10× the norm of the others (papers.md §3.5), which this rule catches while
+/// artifacts only as tokens with roughly 10× the norm of the others (docs/papers/specialization.md §3.5), which this rule catches while
 /// staying scale free. <see cref="BlockTokenStats.MaxOverMedian"/> reports the ratio that the 10× description refers to.
 /// </param>
 /// <param name="HistogramBins">Number of equal-width bins of the norm histogram over [0, max norm of the block].</param>
@@ -43,11 +43,11 @@ public sealed record BlockTokenStats(int Block, double ClsPatchCosineBefore, dou
 /// <summary>
 /// Token analyses of a ViT, per block, on a batch of images:
 /// <list type="bullet">
-/// <item>the [CLS]/patch specialization paper's measure (papers.md §3.2): cos(a, b) = a·b / (‖a‖·‖b‖) between the class
+/// <item>the [CLS]/patch specialization paper's measure (docs/papers/specialization.md §3.2): cos(a, b) = a·b / (‖a‖·‖b‖) between the class
 /// token and every patch token, averaged over patches and images, on the block input and after the block's
 /// pre-attention LayerNorm LN(x) = γ ⊙ (x − E[x]) / sqrt(Var[x] + ε) + β; also the mean pairwise cosine among patch tokens
 /// (Σ_{i≠j} cos(pᵢ, pⱼ) / (P(P − 1)) per image), both before and after norm1;</item>
-/// <item>the high-norm artifacts that registers, STA and ANF target (papers.md §2, §3.5): statistics of the patch-token
+/// <item>the high-norm artifacts that registers, STA and ANF target (docs/papers/sta-anf.md §2, docs/papers/specialization.md §3.5): statistics of the patch-token
 /// L2 norms at each block's output (mean, std, median, max, share above μ + k·σ, histogram).</item>
 /// </list>
 /// Register tokens are excluded from "patch tokens"; the class token is token 0. Runs in eval mode without gradients.

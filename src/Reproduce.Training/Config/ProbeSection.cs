@@ -26,7 +26,7 @@ public enum ProbeHead
 }
 
 /// <summary>
-/// Linear probes on a frozen backbone, following DINOv2's dense evaluation (protocols.md §5): features of the
+/// Linear probes on a frozen backbone, following DINOv2's dense evaluation (docs/protocols/dense-probes.md §5): features of the
 /// chosen blocks (norm=False), optionally with the class token, a 1×1 head; segmentation scored with mmseg
 /// conventions, depth with BTS conventions.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Reproduce.Training.Config;
 
-/// <summary>How much compute a run is planned for (DESIGN.md "Profiles"). Every table row names its profile.</summary>
+/// <summary>How much compute a run is planned for (docs/architecture.md "Scripts and profiles"). Every table row names its profile.</summary>
 public enum Profile
 {
     /// <summary>Seconds per run; tests and the regression check.</summary>

@@ -5,7 +5,7 @@ using Reproduce.Vision.Models;
 namespace Reproduce.Training.Inference;
 
 /// <summary>
-/// The eval transform of a registered model (protocols.md §1.3): resize the shorter side to ⌊size / crop_pct⌋,
+/// The eval transform of a registered model (docs/protocols.md §1.3): resize the shorter side to ⌊size / crop_pct⌋,
 /// center-crop, normalise. Per family:
 /// <list type="bullet">
 /// <item>LV-ViT-T/S (<c>lvvit_t</c>, <c>lvvit_s*</c>): crop_pct 0.9, bicubic; LV-ViT-M/L: 1.0, bicubic (TokenLabeling, tlt/models/lvvit.py).</item>
@@ -15,7 +15,7 @@ namespace Reproduce.Training.Inference;
 /// <c>*_objects64</c>): their data has the model's
 /// size already, so crop_pct 1.0 (no crop); 1-channel models normalise with Fashion-MNIST's mean 0.2860 and std 0.3530.</item>
 /// <item>Everything else (ViT, DINOv2, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
-/// are not in reference/protocols.md, so this default is used rather than an invented value.</item>
+/// are not in docs/protocols.md, so this default is used rather than an invented value.</item>
 /// </list>
 /// Three-channel models normalise with the ImageNet mean and std.
 /// </summary>

@@ -23,7 +23,7 @@ public sealed record DepthProbeSettings(DepthEvalOptions Eval, double LossWeight
 public sealed record DepthProbeResult(DepthResult Metrics, double FinalLoss, LinearDepthHead Head);
 
 /// <summary>
-/// DINOv2's linear depth probe on a frozen ViT (protocols.md §5.2): for the chosen blocks (lin1: last; lin4: DINOv2's
+/// DINOv2's linear depth probe on a frozen ViT (docs/protocols/dense-probes.md §5.2): for the chosen blocks (lin1: last; lin4: DINOv2's
 /// out_index) the class token is concatenated to every patch feature, the maps are upsampled ×4 and a 1×1 conv gives 256
 /// uniform bin logits over [min, max]; depth = Σ_k p_k·b_k with p = (ReLU(l) + 0.1) normalised
 /// (<see cref="LinearDepthHead"/>). The prediction is bilinearly resized to the (resized) GT and trained with

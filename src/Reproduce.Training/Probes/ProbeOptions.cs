@@ -4,7 +4,7 @@ namespace Reproduce.Training.Probes;
 
 /// <summary>
 /// Training settings shared by the dense linear probes (<see cref="SegmentationProbe"/>, <see cref="DepthProbe"/>).
-/// Defaults follow the DINOv2-style "lin." recipe where it is known (protocols.md §5.1: AdamW lr 1e-3, wd 1e-4, linear
+/// Defaults follow the DINOv2-style "lin." recipe where it is known (docs/protocols/dense-probes.md §5.1: AdamW lr 1e-3, wd 1e-4, linear
 /// warm-up then poly power 1.0 to 0) at a step count meant for the CPU profiles; the full recipe (40k iterations, warm-up
 /// 1,500, batch 16) is a matter of overriding <see cref="Steps"/>, <see cref="WarmupSteps"/> and <see cref="BatchSize"/>.
 /// </summary>
@@ -53,7 +53,7 @@ public sealed record ProbeOptions
     /// mmseg's crop protocol instead of the whole-image resize: training takes random <see cref="InputSize"/>-side crops
     /// of each image at its own scale (<see cref="ProbeInputs.RandomCrop"/>), and evaluation slides windows of that side
     /// with <see cref="Stride"/> over the image at its own scale, averaging the overlapping outputs
-    /// (<see cref="SlideInference"/>; protocols.md §2.3). Off: mmseg's "whole" mode on the image resized to the square input.
+    /// (<see cref="SlideInference"/>; docs/protocols.md §2.3). Off: mmseg's "whole" mode on the image resized to the square input.
     /// </summary>
     public bool Slide { get; init; }
     /// <summary>

@@ -16,7 +16,7 @@ namespace Reproduce.Training.Probes;
 public sealed record SegmentationProbeResult(SegmentationResult Metrics, double FinalLoss, SegmentationDecodeHead Head);
 
 /// <summary>
-/// DINOv2's linear segmentation probe on a frozen ViT (protocols.md §5.1): the patch tokens of the chosen blocks
+/// DINOv2's linear segmentation probe on a frozen ViT (docs/protocols/dense-probes.md §5.1): the patch tokens of the chosen blocks
 /// (<see cref="VisionTransformer.GetIntermediateLayers(Tensor, IReadOnlyList{int}, bool)"/>, norm = False) feed a
 /// <see cref="LinearSegmentationHead"/> (BN + 1×1 conv), whose logits are bilinearly upsampled to the label size and
 /// trained with the pixel-mean cross-entropy L = −(1/|V|) Σ_{i∈V} log softmax(zᵢ)[yᵢ] over the pixels V whose label is

@@ -3,7 +3,7 @@ using Reproduce.Torch;
 namespace Reproduce.Training.Probes;
 
 /// <summary>
-/// DINOv2's depth loss (<c>SigLoss</c>, dinov2/eval/depth/models/losses/sigloss.py, after AdaBins / BTS; protocols.md §5.2),
+/// DINOv2's depth loss (<c>SigLoss</c>, dinov2/eval/depth/models/losses/sigloss.py, after AdaBins / BTS; docs/protocols/dense-probes.md §5.2),
 /// the scale-invariant log loss on the valid pixels (gt &gt; 0, and gt ≤ max_depth when given):
 /// <code>
 /// g = ln(p + ε) − ln(t + ε),   ε = 1e-3
@@ -12,7 +12,7 @@ namespace Reproduce.Training.Probes;
 /// with Var the unbiased variance (torch.var's default, as DINOv2 calls it). With the biased variance this is
 /// sqrt(mean(g²) − λ·mean(g)²) with λ = 0.85, BTS's form. During warm-up (DINOv2: the first 100 iterations when
 /// warm_up is on) only L = w · sqrt(0.15 · mean(g)²) is used. The weight w is 1 in the SigLoss class; DINOv2's depth decode
-/// head defaults to loss_weight 10 and the third-party NYU linear config uses 1.0 (protocols.md §5.2): we default to 1 and
+/// head defaults to loss_weight 10 and the third-party NYU linear config uses 1.0 (docs/protocols/dense-probes.md §5.2): we default to 1 and
 /// name the choice in the probe config.
 /// </summary>
 public sealed class SigLoss

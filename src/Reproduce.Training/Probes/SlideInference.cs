@@ -17,7 +17,7 @@ public readonly record struct SlideWindow(int Y1, int Y2, int X1, int X2)
 
 /// <summary>
 /// mmseg's sliding-window inference (<c>EncoderDecoder.slide_inference</c>, mmseg/models/segmentors/encoder_decoder.py;
-/// protocols.md §2.3): with crop (h_c, w_c) and stride (h_s, w_s) over an H×W image,
+/// docs/protocols.md §2.3): with crop (h_c, w_c) and stride (h_s, w_s) over an H×W image,
 /// <code>
 /// h_grids = max(H − h_c + h_s − 1, 0) // h_s + 1          (likewise w_grids)
 /// cell (i, j): y1 = i·h_s, y2 = min(y1 + h_c, H), y1 = max(y2 − h_c, 0)   (likewise x)

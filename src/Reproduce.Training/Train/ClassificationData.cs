@@ -201,7 +201,7 @@ public sealed class ClassificationData
     }
 
     /// <summary>
-    /// <paramref name="split"/> of the ImageNet class-folder tree at <c>data.root</c> (protocols.md §1.1–1.2). Class
+    /// <paramref name="split"/> of the ImageNet class-folder tree at <c>data.root</c> (docs/protocols.md §1.1–1.2). Class
     /// indices come from the <c>train</c> folder's sorted wnids for every split, so val indices match training's. Any
     /// problem of the layout scan (loose images, empty or unknown class folders, non-image files) is an error naming
     /// the paths. Evaluation splits decode JPEGs at reduced size in the DCT domain (no smaller than the eval resize).

@@ -62,7 +62,7 @@ public sealed class TokenLabelTargets(ITokenLabelSource source, string split, in
         return (scope.MoveOut(cls), scope.MoveOut(dense));
     }
     /// <summary>
-    /// TokenLabeling's <c>--ground-truth</c> class target, as its code computes it (papers.md §1.7): w·annotator + (1 − w)·GT
+    /// TokenLabeling's <c>--ground-truth</c> class target, as its code computes it (docs/papers/token-labeling.md §1.7): w·annotator + (1 − w)·GT
     /// with w = 0.5 where the annotator's argmax equals the GT label, else 0.9 (its comment says the opposite intent:
     /// more GT when the annotator is wrong; the arithmetic gives the GT 0.1 then). GT is the smoothed one-hot.
     /// </summary>

@@ -1,6 +1,6 @@
 namespace Reproduce.Vision.Models;
 
-/// <summary>What the Conv1D of <see cref="Layers.AdaptiveNoiseFilter"/> convolves over (papers.md §2.5 <c>anf_conv_axis</c>: not stated by the paper).</summary>
+/// <summary>What the Conv1D of <see cref="Layers.AdaptiveNoiseFilter"/> convolves over (docs/papers/sta-anf.md §2.5 <c>anf_conv_axis</c>: not stated by the paper).</summary>
 public enum AnfConvAxis
 {
     /// <summary>
@@ -15,7 +15,7 @@ public enum AnfConvAxis
     Channels,
 }
 
-/// <summary>The shape of the ANF gate σ(W·T + b) (papers.md §2.5 <c>anf_gate_dim</c>: not stated by the paper).</summary>
+/// <summary>The shape of the ANF gate σ(W·T + b) (docs/papers/sta-anf.md §2.5 <c>anf_gate_dim</c>: not stated by the paper).</summary>
 public enum AnfGate
 {
     /// <summary>Default: W is D→D, one gate per token and channel (the ⊙ in the formula multiplies like-shaped tensors).</summary>
@@ -27,7 +27,7 @@ public enum AnfGate
 /// <summary>
 /// Adaptive Noise Filtering ("Enhancing Transformer-Based Vision Models: Addressing Feature Map Anomalies Through
 /// Novel Optimization Strategies", Mamtani, arXiv 2509.19687): a learnable filter between transformer blocks,
-/// T̂ = LayerNorm(T + Conv1D(T) ⊙ σ(W·T + b)) (papers.md §2.2). The paper gives only this formula and the
+/// T̂ = LayerNorm(T + Conv1D(T) ⊙ σ(W·T + b)) (docs/papers/sta-anf.md §2.2). The paper gives only this formula and the
 /// placement "between transformer layers" (Block 1 → ANF → Block 2 → … → Block L); every other choice below
 /// is ours, named and documented, and logged with each result.
 /// <para>Cost (derived): a depthwise conv adds D·k + D parameters, a channel gate D² + D, the norm 2·D. On ViT-B/16
@@ -38,7 +38,7 @@ public enum AnfGate
 /// </summary>
 public sealed record AdaptiveNoiseFilterConfig
 {
-    /// <summary>Conv1D kernel size k (odd, "same" zero padding); papers.md <c>anf_kernel_size</c>, not stated: 3 chosen.</summary>
+    /// <summary>Conv1D kernel size k (odd, "same" zero padding); docs/papers/sta-anf.md §2.5 <c>anf_kernel_size</c>, not stated: 3 chosen.</summary>
     public int KernelSize { get; init; } = 3;
     /// <summary>What the convolution runs over (<c>anf_conv_axis</c>).</summary>
     public AnfConvAxis ConvAxis { get; init; } = AnfConvAxis.Sequence;

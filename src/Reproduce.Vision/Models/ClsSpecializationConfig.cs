@@ -75,7 +75,7 @@ public sealed record ClsSpecializationConfig
     public bool Norms { get; init; } = true;
     /// <summary>Separate LayerScales (ls1, ls2) in every block; no effect on a model without layer scale.</summary>
     public bool LayerScales { get; init; } = true;
-    /// <summary>Blocks with a separate QKV projection; null = the first third, ⌊depth/3⌋ blocks (the paper; one summary says "first half", papers.md §3.1).</summary>
+    /// <summary>Blocks with a separate QKV projection; null = the first third, ⌊depth/3⌋ blocks (the paper; one summary says "first half", docs/papers/specialization.md §3.1).</summary>
     public BlockRange? QkvBlocks { get; init; }
     /// <summary>Blocks with a separate attention output projection (ablation; the paper found it worse than QKV); null = the first third.</summary>
     public BlockRange? ProjBlocks { get; init; } = BlockRange.None;
@@ -83,7 +83,7 @@ public sealed record ClsSpecializationConfig
     public BlockRange? MlpBlocks { get; init; } = BlockRange.None;
     /// <summary>
     /// Low-rank variant: the class path of every specialized linear layer (QKV, proj, MLP) is the shared layer
-    /// plus a rank-r update, f_cls = f_patch + f_cls^(r) (papers.md §3.1). Null: full separate weights.
+    /// plus a rank-r update, f_cls = f_patch + f_cls^(r) (docs/papers/specialization.md §3.1). Null: full separate weights.
     /// Norms and layer scales stay full (they are vectors). The paper's ranks are not found.
     /// </summary>
     public int? LoraRank { get; init; }
@@ -92,7 +92,7 @@ public sealed record ClsSpecializationConfig
     /// <summary>
     /// Initialise every class path from the shared weights after the model's init, so the model starts as
     /// (computes the same function as) the unspecialized one. This is TidalPaladin/vit's choice; the paper's
-    /// own init is not found (papers.md §3.1). False: fresh timm init for full copies, B = 0 for LoRA.
+    /// own init is not found (docs/papers/specialization.md §3.1). False: fresh timm init for full copies, B = 0 for LoRA.
     /// </summary>
     public bool InitFromShared { get; init; } = true;
     /// <summary>

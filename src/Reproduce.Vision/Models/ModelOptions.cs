@@ -12,7 +12,7 @@ namespace Reproduce.Vision.Models;
 public sealed record OptionInfo(string Name, string Type, PropertyInfo Property);
 
 /// <summary>
-/// Configurations as data (DESIGN.md "Configs are data"): options of a configuration record are its public
+/// Configurations as data (docs/architecture.md "Configs are data"): options of a configuration record are its public
 /// init-only properties, named in snake_case (<c>DropPathRate</c> → <c>drop_path_rate</c>), overridden by
 /// name from strings (<c>--set drop_path_rate=0.1</c>), type-checked, with unknown names rejected and the
 /// valid ones listed. New options added to a record are picked up without touching this class.

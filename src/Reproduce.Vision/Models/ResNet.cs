@@ -9,8 +9,8 @@ namespace Reproduce.Vision.Models;
 /// (keys <c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, …, <c>layer4.*</c>, <c>fc</c>, so torchvision checkpoints load by
 /// name). Besides the usual global-pool classification, its classifier is applied at every spatial location of the
 /// un-pooled feature map (as a 1×1 convolution with the <c>fc</c> weights), giving the dense score maps the paper
-/// produced with NFNet-F6 (papers.md §1.4, "the final classifier is applied as a 1×1 conv on the un-pooled feature
-/// map"): score(i, j) = W·f(i, j) + b. Global average pooling commutes with that linear map, so the classification
+/// produced with NFNet-F6 (docs/papers/token-labeling.md §1.4: the final classifier "is applied as a 1×1 convolution to the feature map
+/// before pooling"): score(i, j) = W·f(i, j) + b. Global average pooling commutes with that linear map, so the classification
 /// logits equal the mean of the dense scores. Initialisation is torchvision's: Kaiming-normal (fan_out, ReLU) convs,
 /// BN γ = 1 and β = 0, PyTorch's default for <c>fc</c>.
 /// </summary>

@@ -21,7 +21,7 @@ public enum ResNetStem
 /// <summary>
 /// Hyper-parameters of the <see cref="ResNet"/> annotator: a fully convolutional ResNet ("Deep Residual Learning",
 /// He et al. 2016, laid out as torchvision's <c>resnet</c>) whose classifier can be applied at every location to give
-/// the dense score maps Token Labeling needs (the paper used NFNet-F6, papers.md §1.4; a ResNet is our stand-in).
+/// the dense score maps Token Labeling needs (the paper used NFNet-F6, docs/papers/token-labeling.md §1.4; a ResNet is our stand-in).
 /// Presets: <see cref="ResNet50"/> (torchvision's resnet50, 25,557,032 parameters), <see cref="ResNet18"/> and
 /// <see cref="Quick"/> / <see cref="QuickObjects"/>; registered as <c>resnet50</c>, <c>resnet18</c>, <c>resnet_tiny_fm28</c> and
 /// <c>resnet_tiny_objects64</c> in <see cref="ModelRegistry"/>.

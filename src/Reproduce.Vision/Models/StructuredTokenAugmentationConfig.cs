@@ -1,6 +1,6 @@
 namespace Reproduce.Vision.Models;
 
-/// <summary>What Var(xᵢ) in STA's mask is taken over (papers.md §2.5 <c>sta_var_domain</c>: ambiguous in the paper).</summary>
+/// <summary>What Var(xᵢ) in STA's mask is taken over (docs/papers/sta-anf.md §2.5 <c>sta_var_domain</c>: ambiguous in the paper).</summary>
 public enum StaVarianceDomain
 {
     /// <summary>Default: the population variance of the patch's pixels (all C·p·p values of the model's input image, i.e. after its normalisation), before embedding.</summary>
@@ -9,7 +9,7 @@ public enum StaVarianceDomain
     TokenChannels,
 }
 
-/// <summary>Where STA's noise ε lives (papers.md §2.5 <c>sta_noise_shape</c>: not stated).</summary>
+/// <summary>Where STA's noise ε lives (docs/papers/sta-anf.md §2.5 <c>sta_noise_shape</c>: not stated).</summary>
 public enum StaNoiseSpace
 {
     /// <summary>Default: ε ~ N(0, σ²) per token channel, added to the patch token (x̃ᵢ = xᵢ + α·M·εᵢ with xᵢ the token).</summary>
@@ -20,7 +20,7 @@ public enum StaNoiseSpace
 }
 
 /// <summary>
-/// Structured Token Augmentation (STA, arXiv 2509.19687, papers.md §2.1): at tokenization, in training,
+/// Structured Token Augmentation (STA, arXiv 2509.19687, docs/papers/sta-anf.md §2.1): at tokenization, in training,
 /// x̃ᵢ = xᵢ + α · M(xᵢ) · εᵢ with M(xᵢ) = 1[Var(xᵢ) &lt; τ] and εᵢ ~ N(0, σ²): low-variance (background) patches
 /// get Gaussian noise, the others are untouched. The paper gives the symbols only (τ and α "hand-tuned");
 /// every value below is our choice, documented and logged with each result. Only α·σ matters for the noise

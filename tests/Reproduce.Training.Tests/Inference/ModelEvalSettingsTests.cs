@@ -3,7 +3,7 @@ using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Tests.Inference;
 
-/// <summary>The per-family eval transforms of protocols.md §1.3 (crop_pct → resize of the shorter side, interpolation).</summary>
+/// <summary>The per-family eval transforms of docs/protocols.md §1.3 (crop_pct → resize of the shorter side, interpolation).</summary>
 public class ModelEvalSettingsTests
 {
     [Theory]

@@ -2,7 +2,7 @@ using Reproduce.Training.Probes;
 
 namespace Reproduce.Training.Tests.Probes;
 
-/// <summary>SigLoss against values worked out by hand (DINOv2's formula, protocols.md §5.2).</summary>
+/// <summary>SigLoss against values worked out by hand (DINOv2's formula, docs/protocols/dense-probes.md §5.2).</summary>
 public class SigLossTests
 {
     private const double Eps = SigLoss.Epsilon;

@@ -47,7 +47,7 @@ public sealed class ImageNetTrainingTests : IDisposable
     [Fact]
     public void EvalBatchIsTheModelsEvalTransformOfTheDecodedJpeg()
     {
-        // deit: timm's config, crop_pct 0.9 bicubic (protocols.md §1.3); at img_size 32 → resize the shorter side to 35, crop 32.
+        // deit: timm's config, crop_pct 0.9 bicubic (docs/protocols.md §1.3); at img_size 32 → resize the shorter side to 35, crop 32.
         var config = RunConfig.Load((string?)null, [.. Settings("deit_tiny_patch16_224"), "model.overrides.patch_size=8"]);
         var data = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), null);
         Assert.Equal("imagenet/val", data.Name);

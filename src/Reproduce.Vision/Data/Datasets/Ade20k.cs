@@ -4,7 +4,7 @@ using Reproduce.Torch.IO;
 namespace Reproduce.Vision.Data.Datasets;
 
 /// <summary>
-/// ADE20K SceneParsing in the devkit layout (protocols.md §2): <c>ADEChallengeData2016/images/{training,validation}/*.jpg</c>
+/// ADE20K SceneParsing in the devkit layout (docs/protocols.md §2): <c>ADEChallengeData2016/images/{training,validation}/*.jpg</c>
 /// with <c>annotations/{training,validation}/&lt;same stem&gt;.png</c>, single-channel 8-bit label maps holding
 /// 0 ("other", not evaluated) and 1..C. mmseg's <c>reduce_zero_label</c> turns them into 0..C−1 with 0 → 255
 /// (ignore). Class names come from <c>objectInfo150.txt</c> when the root has one (so a tree with fewer

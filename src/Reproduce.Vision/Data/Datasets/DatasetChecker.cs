@@ -115,7 +115,7 @@ public static partial class DatasetChecker
                 throw new ArgumentException($"unknown dataset '{dataset}' (known: {string.Join(", ", Datasets)})", nameof(dataset));
         }
         if (splits.Count == 0 && problems.Count == 0)
-            problems.Add(new DataProblem(fullRoot, $"no {dataset} split found (see protocols.md for the layout)"));
+            problems.Add(new DataProblem(fullRoot, $"no {dataset} split found (see docs/protocols.md for the layout)"));
         return new DatasetReport(dataset, fullRoot, splits, classes, notes, problems);
     }
 

@@ -10,7 +10,7 @@ namespace Reproduce.Vision.Data.Datasets;
 public sealed record DepthSplitEntry(int Line, string Image, string Depth, double Focal);
 
 /// <summary>
-/// BTS split files (protocols.md §3.1, §4): one sample per line, <c>&lt;image&gt; &lt;depth&gt; &lt;focal&gt;</c>,
+/// BTS split files (docs/protocols.md §3.1, §4): one sample per line, <c>&lt;image&gt; &lt;depth&gt; &lt;focal&gt;</c>,
 /// whitespace-separated. A depth field of <c>None</c> marks a frame without ground truth (KITTI's Eigen test
 /// list has 45 of them); such lines are counted, not used. Extra trailing columns (as in AdaBins' test list)
 /// are ignored. Malformed lines become problems with their line numbers.

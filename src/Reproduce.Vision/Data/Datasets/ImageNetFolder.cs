@@ -5,7 +5,7 @@ namespace Reproduce.Vision.Data.Datasets;
 
 /// <summary>
 /// ImageNet in the class-folder layout torchvision's <c>ImageFolder</c>, timm, DeiT and LV-ViT read
-/// (protocols.md §1.1–1.2): <c>ROOT/train/&lt;wnid&gt;/*.JPEG</c> and <c>ROOT/val/&lt;wnid&gt;/*.JPEG</c>.
+/// (docs/protocols.md §1.1–1.2): <c>ROOT/train/&lt;wnid&gt;/*.JPEG</c> and <c>ROOT/val/&lt;wnid&gt;/*.JPEG</c>.
 /// Class indices follow the sub-folder names sorted by code point (n01440764 → 0); samples are listed
 /// class by class with file names sorted the same way. Images decode to RGB (gray and CMYK JPEGs are
 /// converted, PNG files named .JPEG are recognised by their signature), as PIL's <c>convert("RGB")</c>.
@@ -41,7 +41,7 @@ public sealed class ImageNetFolder : IImageDataset<ClassificationSample>
         var loose = Directory.GetFiles(SplitDir).Order(StringComparer.Ordinal).ToList();
         foreach (var f in loose)
             _problems.Add(new DataProblem(f, IsImage(f)
-                ? "image outside a class folder (val images must first be moved into per-wnid folders, protocols.md §1.1)"
+                ? "image outside a class folder (val images must first be moved into per-wnid folders, docs/protocols.md §1.1)"
                 : "unexpected file in the split folder"));
 
         foreach (var folder in folders)

@@ -1,7 +1,7 @@
 namespace Reproduce.Vision.Data.Datasets;
 
 /// <summary>
-/// KITTI depth (Eigen split, protocols.md §4): split lines <c>&lt;date&gt;/&lt;drive&gt;_sync/image_02/data/&lt;frame&gt;.png
+/// KITTI depth (Eigen split, docs/protocols.md §4): split lines <c>&lt;date&gt;/&lt;drive&gt;_sync/image_02/data/&lt;frame&gt;.png
 /// &lt;drive&gt;_sync/proj_depth/groundtruth/image_02/&lt;frame&gt;.png &lt;focal&gt;</c> (depth <c>None</c>: no ground
 /// truth); depth is uint16 with metres = value / 256 and 0 = invalid. The standard root is BTS's
 /// <c>kitti_dataset/</c>: the raw date folders, <c>data_depth_annotated/</c> (whose files are looked up
@@ -23,7 +23,7 @@ public static class KittiDepth
     public static CropWindow KbCrop(int height, int width, int cropHeight = KbHeight, int cropWidth = KbWidth) =>
         new(height - cropHeight, (int)Math.Floor((width - cropWidth) / 2.0), cropHeight, cropWidth);
 
-    /// <summary>The Garg crop rows/columns of an H×W ground truth (protocols.md §4).</summary>
+    /// <summary>The Garg crop rows/columns of an H×W ground truth (docs/protocols.md §4).</summary>
     public static CropWindow GargCrop(int height, int width)
     {
         int top = (int)(0.40810811 * height), bottom = (int)(0.99189189 * height);

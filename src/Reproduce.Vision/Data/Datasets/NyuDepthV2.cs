@@ -1,7 +1,7 @@
 namespace Reproduce.Vision.Data.Datasets;
 
 /// <summary>
-/// NYU Depth v2 in the BTS layout (protocols.md §3.1): split lines <c>/&lt;scene&gt;/rgb_XXXXX.jpg
+/// NYU Depth v2 in the BTS layout (docs/protocols.md §3.1): split lines <c>/&lt;scene&gt;/rgb_XXXXX.jpg
 /// /&lt;scene&gt;/sync_depth_XXXXX.png &lt;focal&gt;</c>; depth is uint16 millimetres (metres = value / 1000,
 /// 0 = missing). The standard root holds <c>sync/</c> (train), <c>official_splits/test/</c> (the 654 Eigen
 /// test frames) and the BTS lists in <c>train_test_inputs/</c>.

@@ -4,7 +4,7 @@ using Reproduce.Torch.IO;
 namespace Reproduce.Vision.Data.TokenLabels;
 
 /// <summary>
-/// Reads the label maps released with TokenLabeling (papers.md §1.4): one <c>torch.save</c> file per
+/// Reads the label maps released with TokenLabeling (docs/papers/token-labeling.md §1.4): one <c>torch.save</c> file per
 /// training image at <c>&lt;root&gt;/&lt;wnid&gt;/&lt;image stem&gt;.pt</c> holding a half tensor
 /// [2, k, H, W] (plane 0: raw top-k scores, plane 1: their class indices; k = 5, H = W = 18 for the
 /// NFNet-F6 annotator at 576 px). Files are decoded by libtorch's unpickler through the native layer.

@@ -15,7 +15,7 @@ public enum TrainOrder
 }
 
 /// <summary>
-/// The ImageNet training pipeline of timm / LV-ViT (papers.md §1.3, §1.5) on a uint8 sample:
+/// The ImageNet training pipeline of timm / LV-ViT (docs/papers/token-labeling.md §1.3, §1.5) on a uint8 sample:
 /// geometric and colour augmentation, then Normalize and RandomErasing on the float image.
 /// LV-ViT defaults: RandomResizedCrop 224 (scale 0.08–1, ratio 3/4–4/3, random interpolation), hflip 0.5,
 /// <c>rand-m9-mstd0.5-inc1</c>, random erasing 0.25 in pixel mode, ImageNet mean/std.

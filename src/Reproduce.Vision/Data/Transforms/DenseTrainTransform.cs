@@ -3,7 +3,7 @@ using Reproduce.Torch;
 namespace Reproduce.Vision.Data.Transforms;
 
 /// <summary>
-/// The mmsegmentation training pipeline used for ADE20K (protocols.md §2.2) and, with depth maps, for
+/// The mmsegmentation training pipeline used for ADE20K (docs/protocols.md §2.2) and, with depth maps, for
 /// the depth probes: random rescale keeping the aspect ratio (base scale × r, r ~ U(ratio range));
 /// random crop, re-drawn up to 10 times while one class covers ≥ <see cref="CatMaxRatio"/> of the
 /// labelled pixels; horizontal flip; photometric distortion; normalisation; padding to the crop size

@@ -3,7 +3,7 @@ using Reproduce.Torch;
 namespace Reproduce.Vision.Data.Transforms;
 
 /// <summary>
-/// timm's transforms_imagenet_eval in center mode (timm/data/transforms_factory.py; protocols.md §1.3):
+/// timm's transforms_imagenet_eval in center mode (timm/data/transforms_factory.py; docs/protocols.md §1.3):
 /// resize the shorter side to ⌊size / crop_pct⌋ keeping the aspect ratio, center-crop size×size,
 /// ToTensor, Normalize. Examples: crop_pct 0.875 @224 → 256 → 224; 0.9 → 248 → 224; 1.0 → 224.
 /// Interpolation and crop_pct come from the model's config (LV-ViT-T/S: bicubic 0.9; M/L: bicubic 1.0;

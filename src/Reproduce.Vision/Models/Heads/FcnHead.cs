@@ -7,7 +7,7 @@ namespace Reproduce.Vision.Models.Heads;
 /// <summary>
 /// mmseg's <c>FCNHead</c> ("Fully Convolutional Networks", Long et al. 2015; mmseg/models/decode_heads/fcn_head.py),
 /// for Token Labeling's "LV-ViT-S + FCN" ADE20K row (46.1 → 47.2 mIoU; that row's config, schedule and input layer are
-/// not found, papers.md §1.8, protocols.md §6): <c>convs</c> = <see cref="NumConvs"/> conv-BN-ReLU modules (k×k, "same"
+/// not found, docs/papers/token-labeling.md §1.8, docs/protocols.md §6): <c>convs</c> = <see cref="NumConvs"/> conv-BN-ReLU modules (k×k, "same"
 /// padding), optionally <c>conv_cat</c> over [input, convs output] (<c>concat_input</c>), then Dropout2d and the 1×1
 /// <c>conv_seg</c> classifier; logits are bilinearly upsampled to the label size. mmseg's defaults: 2 convs, kernel 3,
 /// concat_input on, dropout 0.1. Keys: <c>convs.N.conv.weight</c>, <c>convs.N.bn.*</c>, <c>conv_cat.*</c>, <c>conv_seg.*</c>.

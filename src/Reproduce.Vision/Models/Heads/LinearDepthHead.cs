@@ -5,7 +5,7 @@ namespace Reproduce.Vision.Models.Heads;
 
 /// <summary>
 /// DINOv2's linear depth probe (<c>BNHead</c> with <c>classify=True</c>, dinov2/hub/depth/decode_heads.py and
-/// dinov2/hub/depthers.py; protocols.md §5.2). For each chosen block, the class token is broadcast over the patch grid
+/// dinov2/hub/depthers.py; docs/protocols/dense-probes.md §5.2). For each chosen block, the class token is broadcast over the patch grid
 /// and concatenated to the patch map (2·D channels: patches first, then the class token); every map is bilinearly
 /// resized to <see cref="Upsample"/>× the first map's size (align_corners = false) and the maps are concatenated; a 1×1
 /// conv <c>conv_depth</c> gives <see cref="NumBins"/> logits per location; with the "linear" normalisation

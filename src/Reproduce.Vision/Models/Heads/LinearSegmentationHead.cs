@@ -5,7 +5,7 @@ namespace Reproduce.Vision.Models.Heads;
 
 /// <summary>
 /// DINOv2's linear segmentation probe (<c>BNHead</c>, dinov2/eval/segmentation/models/decode_heads/linear_head.py;
-/// protocols.md §5.1): the patch-token maps of the chosen blocks are resized (bilinear) to the first map's size and
+/// docs/protocols/dense-probes.md §5.1): the patch-token maps of the chosen blocks are resized (bilinear) to the first map's size and
 /// concatenated on channels, then <c>logits = conv_seg(Dropout2d(BN(x)))</c> with a 1×1 <c>conv_seg</c>, and bilinearly
 /// upsampled to the input size. "lin1" reads the last block, "lin4" the last four (<see cref="ProbeLayerIndices.Segmentation"/>).
 /// Only patch tokens are used (the class token is not part of the "lin." probe). Keys: <c>bn.*</c>, <c>conv_seg.*</c>.
@@ -23,7 +23,7 @@ public sealed class LinearSegmentationHead : SegmentationDecodeHead
     public int NumClasses { get; }
     /// <summary>
     /// Dropout2d before <c>conv_seg</c> (mmseg's <c>dropout_ratio</c>; its default is 0.1, DINOv2-style linear configs use 0,
-    /// protocols.md §5.1: default 0).
+    /// docs/protocols/dense-probes.md §5.1: default 0).
     /// </summary>
     public double DropoutRatio { get; }
 

@@ -9,12 +9,12 @@ public enum ProbeLayers
     Lin4,
 }
 
-/// <summary>Block indices (0-based) for <see cref="ProbeLayers"/>, per task (protocols.md §5).</summary>
+/// <summary>Block indices (0-based) for <see cref="ProbeLayers"/>, per task (docs/protocols/dense-probes.md §5).</summary>
 public static class ProbeLayerIndices
 {
     /// <summary>
     /// Segmentation: lin1 = [depth−1]; lin4 = the last four blocks (the "+ms" boosted probe concatenates "the patch tokens
-    /// of the 4 last layers"; third-party DINOv2 configs output blocks [8, 9, 10, 11] of ViT-B, protocols.md §5.1).
+    /// of the 4 last layers"; third-party DINOv2 configs output blocks [8, 9, 10, 11] of ViT-B, docs/protocols/dense-probes.md §5.1).
     /// </summary>
     public static int[] Segmentation(ProbeLayers layers, int depth) => layers switch
     {

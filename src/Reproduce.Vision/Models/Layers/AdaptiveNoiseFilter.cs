@@ -5,7 +5,7 @@ using Reproduce.Torch.Nn;
 namespace Reproduce.Vision.Models.Layers;
 
 /// <summary>
-/// Adaptive Noise Filtering (ANF, arXiv 2509.19687, papers.md §2.2), one filter between two transformer blocks:
+/// Adaptive Noise Filtering (ANF, arXiv 2509.19687, docs/papers/sta-anf.md §2.2), one filter between two transformer blocks:
 /// <c>T̂ = LayerNorm(T + Conv1D(T) ⊙ σ(W·T + b))</c>, σ the logistic sigmoid (not STA's noise σ). The convolution
 /// extracts local features, the gate decides per token (and channel) how much of them to add, the LayerNorm
 /// stabilises. Conv axis, kernel size, gate shape and init are <see cref="AdaptiveNoiseFilterConfig"/> choices.

@@ -12,7 +12,7 @@ namespace Reproduce.Vision.Models.Layers;
 /// <item><b>full</b> (rank null): separate W_cls, b_cls (keys <c>weight</c>, <c>bias</c>, shaped as the shared layer's);</item>
 /// <item><b>low rank</b> (LoRA, rank r): f_cls(x) = f_patch(x) + (α/r)·B·A·x with A [r, in] and B [out, r]
 /// (keys <c>lora_a</c>, <c>lora_b</c>), the paper's f_cls = f_patch + f_cls^(r). The paper gives neither the
-/// ranks nor a scale (not found in papers.md); α defaults to r, i.e. no scaling, as the formula is written.
+/// ranks nor a scale (not found, docs/papers/specialization.md §3.1); α defaults to r, i.e. no scaling, as the formula is written.
 /// A is initialised as LoRA does (Kaiming-uniform, a = √5) and B = 0, so a fresh update is zero.</item>
 /// </list>
 /// The shared layer runs over all N tokens and the first k rows of its output are then replaced (full) or

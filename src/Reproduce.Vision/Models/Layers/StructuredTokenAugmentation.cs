@@ -4,7 +4,7 @@ using Reproduce.Torch.Nn;
 namespace Reproduce.Vision.Models.Layers;
 
 /// <summary>
-/// Structured Token Augmentation (STA, arXiv 2509.19687, papers.md §2.1), applied to the patch tokens right
+/// Structured Token Augmentation (STA, arXiv 2509.19687, docs/papers/sta-anf.md §2.1), applied to the patch tokens right
 /// after patch embedding (before the class token and position embeddings):
 /// <c>x̃ᵢ = xᵢ + α · M(xᵢ) · εᵢ</c>, <c>M(xᵢ) = 1[Var(xᵢ) &lt; τ]</c>, <c>εᵢ ~ N(0, σ²)</c>.
 /// Active in training mode only (unless <see cref="StructuredTokenAugmentationConfig.ApplyInEval"/>); it has no
