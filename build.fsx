@@ -1,7 +1,8 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
 // Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
 // deps also installs the Node renderer of the report's plots (tools/vega-render); test and reproduce need it too.
-// test = unit tests, then the smoke regression check (scripts/regress.fsx); reproduce = every paper script at the
+// test = unit tests, the smoke regression check (scripts/regress.fsx), then the main command over the committed quick
+// results (it must execute nothing and change nothing); reproduce = every paper script at the
 // quick profile (scripts/reproduce.fsx; extra arguments are passed on, e.g. `-- --seeds 1`).
 open System
 open System.Diagnostics
@@ -145,6 +146,31 @@ let regress () =
     let code = runIn root [] "dotnet" "fsi scripts/regress.fsx --profile smoke"
     if code <> 0 then fail "smoke regression check failed (exit %d): see the table above; scripts/regress.fsx --update rewrites the baseline after an intended change" code
 
+/// The main command over the committed quick results, as a fresh clone sees them (gitignored artifacts absent): it
+/// must execute no run and leave results/ as committed. Fails the build with what differed.
+let mainCommandOverCommitted () =
+    let psi = ProcessStartInfo("dotnet", "fsi scripts/reproduce.fsx --profile quick", WorkingDirectory = root, UseShellExecute = false,
+                               RedirectStandardOutput = true)
+    use p = Process.Start psi
+    let executed = ResizeArray<int>()
+    let mutable line = p.StandardOutput.ReadLine()
+    while not (isNull line) do
+        printfn "%s" line
+        let m = Text.RegularExpressions.Regex.Match(line, @"^(\d+) runs executed")
+        if m.Success then executed.Add(int m.Groups[1].Value)
+        line <- p.StandardOutput.ReadLine()
+    p.WaitForExit()
+    if p.ExitCode <> 0 then fail "the main command (scripts/reproduce.fsx --profile quick) exited with %d over the committed results" p.ExitCode
+    if executed.Count = 0 then fail "the main command printed no 'N runs executed' line"
+    let ran = Seq.sum executed
+    if ran > 0 then fail "the main command executed %d runs over the committed quick results (expected 0): commit the results of the runs it made" ran
+    if Directory.Exists(Path.Combine(root, ".git")) then
+        let code, status = capture "git" (sprintf "-C \"%s\" status --porcelain -- results" root)
+        if code <> 0 then fail "git status failed (exit %d)" code
+        if status.Trim() <> "" then
+            fail "the main command changed results/ over the committed results (re-run it and commit what it writes):\n%s" status
+    log "main command over the committed quick results: 0 runs executed, results/ unchanged"
+
 let cli (args: string) =
     run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
 
@@ -172,6 +198,8 @@ let target (name: string) (rest: string list) =
         test ()
         log "smoke regression check"
         regress ()
+        log "main command over the committed quick results"
+        mainCommandOverCommitted ()
     | "bench" ->
         ensurePackages (basePackages @ testPackages)
         native ()

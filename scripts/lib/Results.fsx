@@ -103,11 +103,14 @@ let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Un
             if ctx.Missing.Count > 0 then
                 eprintfn "%s: missing data: %s" ctx.Paper (String.Join("; ", ctx.Missing))
                 exit 3
+            // Hardware and command say where the numbers were measured: when this session ran nothing, they stay those
+            // of the session that did (so re-reading committed results on another machine changes no file).
+            let earlier = if ctx.Executed.Count = 0 && File.Exists(measuredPath ctx) then Some(read (measuredPath ctx)) else None
             let results =
                 { Paper = ctx.Paper
                   Profile = Args.Profile.name ctx.Args.Profile
-                  Hardware = hardware ctx.Args
-                  Command = ctx.Args.Command
+                  Hardware = earlier |> Option.map (fun e -> e.Hardware) |> Option.defaultWith (fun () -> hardware ctx.Args)
+                  Command = earlier |> Option.map (fun e -> e.Command) |> Option.defaultValue ctx.Args.Command
                   Rows = rows
                   Unavailable = unavailableRows }
             write (measuredPath ctx) results

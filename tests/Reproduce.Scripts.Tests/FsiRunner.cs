@@ -15,9 +15,13 @@ internal static class FsiRunner
     public static readonly string RepoRoot = typeof(FsiRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "RepoRoot").Value!;
 
-    public static FsiResult Run(string script, params string[] args)
+    public static FsiResult Run(string script, params string[] args) => RunWith(script, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Run"/>, with extra environment variables.</summary>
+    public static FsiResult RunWith(string script, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoRoot };
+        foreach (var (key, value) in environment) psi.Environment[key] = value;
         psi.ArgumentList.Add("fsi");
         psi.ArgumentList.Add(Path.Combine(RepoRoot, script));
         foreach (var a in args) psi.ArgumentList.Add(a);

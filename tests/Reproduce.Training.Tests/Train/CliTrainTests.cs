@@ -90,9 +90,37 @@ public class CliTrainTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Run(TrainArgs(dir["run"], "--set", set));
-        Assert.NotEqual(0, code);
+        Assert.Equal(3, code); // a refusal: deterministic, so scripts record it instead of retrying
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir["run"]));
+    }
+
+    [Fact]
+    public void CheckAcceptsOrRefusesWithoutReadingDataOrWritingTheRun()
+    {
+        using var dir = new TempDir();
+        // Accepted: exit 0, nothing written; the token-label store named is never opened (it does not exist).
+        var ok = Run(TrainArgs(dir["run"], "--check"));
+        Assert.True(ok.Code == 0, ok.Err);
+        Assert.Contains("accepted", ok.Out, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir["run"]));
+
+        // Token labels with CutMix: the trainer's refusal, the same with and without --check (exit 3, no directory).
+        string[] tlCutmix = ["--set", "model.name=lvvit_tiny_fm28", "--set", "token_label.enabled=true", "--set", $"token_label.source={dir["absent-store"]}",
+            "--set", "aug.cutmix=1.0"];
+        foreach (var extra in new[] { tlCutmix.Append("--check").ToArray(), tlCutmix })
+        {
+            var refused = Run(TrainArgs(dir["run"], extra));
+            Assert.True(refused.Code == 3, refused.Err);
+            Assert.Contains("error: aug.mixup / aug.cutmix: with token labeling use MixToken instead", refused.Err, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(dir["run"]));
+        }
+
+        // MixToken asked for without token labels names the keys to set.
+        var mix = Run(TrainArgs(dir["run"], "--set", "model.name=lvvit_tiny_fm28", "--set", "model.overrides.mix_token=true", "--check"));
+        Assert.True(mix.Code == 3, mix.Err);
+        Assert.Contains("model.overrides.mix_token", mix.Err, StringComparison.Ordinal);
+        Assert.Contains("token_label.enabled=true and token_label.source", mix.Err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -84,6 +84,19 @@ public sealed class ImageNetTrainingTests : IDisposable
     }
 
     [Fact]
+    public void LvVitTrainsPlainlyFromItsNameWithoutTokenLabels()
+    {
+        // lvvit_s has mix_token and the aux head on in the registry (TokenLabeling's defaults); without token labels
+        // the trainer turns MixToken off and trains the prediction (class + 0.5 · max aux logits). Shrunk for speed.
+        var train = CliRunner.Run(["train", "--out", _dir["lvvit"], .. Settings("lvvit_s").SelectMany(s => new[] { "--set", s })]);
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        var final = JsonNode.Parse(File.ReadAllText(_dir["lvvit/final.json"]))!;
+        Assert.Equal("lvvit_s", final["model"]!.GetValue<string>());
+        Assert.Equal(2, final["steps"]!.GetValue<int>());
+        Assert.True(double.IsFinite(final["train_loss"]!.GetValue<double>()));
+    }
+
+    [Fact]
     public void TrainThenEvalThroughTheCliScoresTheValSplit()
     {
         var train = CliRunner.Run(["train", "--out", _dir["run"], .. Settings().SelectMany(s => new[] { "--set", s })]);
