@@ -105,7 +105,10 @@ let writeBaseline (path: string) (profile: string) (kept: Expected list) (measur
                 rows.Add o
     let root = JsonObject()
     root["profile"] <- JsonValue.Create profile
-    root["note"] <- JsonValue.Create "Expected smoke-profile metrics (mean over seeds) with tolerances; written by `dotnet fsi scripts/regress.fsx --update`, checked by `dotnet fsi scripts/regress.fsx`."
+    root["note"] <-
+        JsonValue.Create(
+            sprintf "Expected %s-profile metrics (mean over seeds) with tolerances; written by `dotnet fsi scripts/regress.fsx --profile %s --update`, checked by `dotnet fsi scripts/regress.fsx --profile %s`."
+                profile profile profile)
     root["rows"] <- rows
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath path)) |> ignore
     let tmp = path + ".tmp"
