@@ -12,10 +12,10 @@ let paperDir (resultsRoot: string) (measured: Measured.PaperResults) =
     Path.Combine(resultsRoot, measured.Profile, measured.Paper)
 
 /// Names of the plots every paper gets; extra plots may not reuse them.
-let builtInPlots = [ "mean-std"; "paper-vs-reproduced" ]
+let builtInPlots = [ "mean-std"; "paper-vs-reproduced"; "model-table" ]
 
-/// The plots of one comparison: per-row mean ± std, paper vs reproduced for the comparable rows (each only when
-/// it has data), then the script's extra plots in the given order.
+/// The plots of one comparison: per-row mean ± std, paper vs reproduced for the comparable rows, parameter counts
+/// and GFLOPs (each only when it has data), then the script's extra plots in the given order.
 let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (string * JsonObject) list =
     let profile = c.Results.Profile
     for name, _ in extraPlots do
@@ -27,7 +27,8 @@ let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (st
     |> Option.iter (fun (name, _) -> failwithf "plot name '%s' is given twice" name)
     let builtIn =
         [ "mean-std", Plots.meanStdBars (sprintf "%s: reproduced, mean ± std over seeds (profile %s)" c.Results.Paper profile) c.Rows
-          "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows ]
+          "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows
+          "model-table", Plots.modelTable (sprintf "%s: parameters and GFLOPs, paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
         |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
     builtIn @ extraPlots
 

@@ -16,7 +16,8 @@ let private resultsRoot (dir: TempDir) =
 let private measured =
     results "quick"
         [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "tl-ablation-mixtoken-vs-cutmix-in-labels")
-          mrow "model" "LV-ViT-T <tiny>" "top-1 %" [ 71.5 ] (Some "tl-model-lvvit-t-224-top1") ]
+          mrow "model" "LV-ViT-T <tiny>" "top-1 %" [ 71.5 ] (Some "tl-model-lvvit-t-224-top1")
+          mrow "model table" "LV-ViT-T @224" "params (M)" [ 8.53472 ] (Some "tl-model-lvvit-t-224-params") ]
         [ { Table = "model"; Row = "LV-ViT-L @512"; Metric = "top-1 %"; Reason = "needs ImageNet-1k: full profile" } ]
 
 [<Fact>]
@@ -28,7 +29,7 @@ let ``writePaper writes the tables, the plots and a self-contained page`` () =
     let out = Path.Combine(root, "quick", "token-labeling")
     for name in [ "measured.json"; "table.md"; "table.csv"; "index.html" ] do
         Assert.True(File.Exists(Path.Combine(out, name)), name)
-    for plot in [ "mean-std"; "paper-vs-reproduced"; "cosine-per-block" ] do
+    for plot in [ "mean-std"; "paper-vs-reproduced"; "model-table"; "cosine-per-block" ] do
         Assert.True(File.Exists(Path.Combine(out, plot + ".vl.json")), plot)
         Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(out, plot + ".svg")))
     Assert.Equal(measured, Measured.read (Path.Combine(out, "measured.json")))
@@ -73,10 +74,19 @@ let ``plot names and folder names from scripts are checked`` () =
     use dir = new TempDir()
     let root = resultsRoot dir
     let spec () = Plots.perBlockLines "a" "y" [ "s", [ 0, 1.0 ] ]
-    assertContains "reserved" (throwsMessage (fun () -> Report.writePaper root measured [ "mean-std", spec () ]))
+    for name in Report.builtInPlots do
+        assertContains "reserved" (throwsMessage (fun () -> Report.writePaper root measured [ name, spec () ]))
     assertContains "given twice" (throwsMessage (fun () -> Report.writePaper root measured [ "a", spec (); "a", spec () ]))
     assertContains "not a plain file name" (throwsMessage (fun () -> Report.writePaper root measured [ "../up", spec () ]))
     assertContains "profile '../quick'" (throwsMessage (fun () -> Report.writePaper root { measured with Profile = "../quick" } []))
+
+[<Fact>]
+let ``the model table is built in, and only made when there are params or GFLOPs rows`` () =
+    Assert.Contains("model-table", Report.builtInPlots)
+    let names m = Report.plots (Compare.join "x" (Paper.readAll paperDir) m) [] |> List.map fst
+    Assert.Equal<string list>([ "mean-std"; "paper-vs-reproduced"; "model-table" ], names measured)
+    let trainedOnly = { measured with Rows = measured.Rows |> List.filter (fun r -> r.Metric <> "params (M)") }
+    Assert.Equal<string list>([ "mean-std"; "paper-vs-reproduced" ], names trainedOnly)
 
 [<Fact>]
 let ``a page without bundles still shows the table and the rendered SVG`` () =

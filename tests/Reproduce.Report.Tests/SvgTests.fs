@@ -27,6 +27,49 @@ let ``a small spec renders to an SVG with its marks and labels`` () =
     assertContains "aria-roledescription=\"line mark\"" svg
     Assert.False(File.Exists(output + ".tmp"))
 
+/// Renders a spec through the real renderer and returns the SVG text.
+let private renderSvg (spec: System.Text.Json.Nodes.JsonObject) =
+    use dir = new TempDir()
+    let input = Path.Combine(dir.Path, "p.vl.json")
+    let output = Path.Combine(dir.Path, "p.svg")
+    File.WriteAllText(input, Plots.toJson spec)
+    Svg.render input output
+    File.ReadAllText output
+
+[<Fact>]
+let ``long row labels and series names render whole, not cut with an ellipsis`` () =
+    let label = "segmentation transfer (FCN): ViT + FCN, without token labeling → with token labeling, 64 px"
+    let c = Compare.join "x" (Paper.readAll paperDir) (results "quick" [ mrow "segmentation transfer (FCN)" "ViT + FCN, without token labeling → with token labeling, 64 px" "Δ mIoU" [ 0.1; 0.3 ] None ] [])
+    let bars = renderSvg (Plots.meanStdBars "t" c.Rows)
+    assertContains label bars
+    Assert.DoesNotContain("…", bars)
+    let series = "norm (LN, all blocks) — cos([CLS], patch) after the pre-attention LayerNorm of every block"
+    let lines = renderSvg (Plots.perBlockLines "t" "y" [ series, [ 0, 0.5; 1, 0.4 ] ])
+    assertContains "norm (LN, all blocks)" lines
+    assertContains "cos([CLS], patch) after the pre-attention LayerNorm of every block" lines
+    Assert.DoesNotContain("…", lines)
+
+[<Fact>]
+let ``paper vs reproduced renders an error rule on the reproduced bar`` () =
+    let c =
+        Compare.join "x" (Paper.readAll paperDir)
+            (results "quick" [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "tl-ablation-mixtoken-vs-cutmix-in-labels") ] [])
+    let svg = renderSvg (Plots.paperVsReproduced "t" c.Rows)
+    assertContains "aria-roledescription=\"rule mark\"" svg
+    Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(svg, "aria-roledescription=\"bar\""))
+
+[<Fact>]
+let ``variant — measure lines render dashed, with one merged measure legend`` () =
+    let svg =
+        renderSvg (
+            Plots.perBlockLines "t" "y"
+                [ "A — before", [ 0, 0.5; 1, 0.4 ]; "A — after", [ 0, 0.5; 1, 0.3 ]; "B — before", [ 0, 0.2; 1, 0.1 ] ]
+        )
+    assertContains "stroke-dasharray=\"4,2\"" svg
+    // strokeDash, shape, width and opacity share one legend titled "measure"; colour has its own.
+    Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(svg, ">measure<"))
+    Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(svg, ">variant<"))
+
 [<Fact>]
 let ``many specs render in one call, and a bad one is named in the error`` () =
     use dir = new TempDir()
