@@ -51,11 +51,10 @@ let private rowLabel (r: ComparisonRow) = sprintf "%s: %s" r.Measured.Table r.Me
 let private labelY () =
     field "label" "nominal" (nullTitle @ [ "sort", (null: JsonNode | null); "axis", node (obj [ ("labelLimit", i 0) ]) ])
 
-/// Parameter counts and FLOPs are constants of an architecture, not outcomes of training: in the Δ and mean panels
-/// they would only stretch the axes, so they get their own plot (modelTable).
+/// Parameter counts and FLOPs, and a method's overhead in them (Δ% params), are constants of an architecture, not
+/// outcomes of training: in the Δ and mean panels they would only stretch the axes, so they get their own plot.
 let isArchitectureMetric (metric: string) =
-    let m = metric.TrimStart()
-    m.StartsWith("params", StringComparison.OrdinalIgnoreCase) || m.StartsWith("GFLOPs", StringComparison.OrdinalIgnoreCase)
+    metric.Contains("params", StringComparison.OrdinalIgnoreCase) || metric.Contains("FLOPs", StringComparison.OrdinalIgnoreCase)
 
 /// A datum for a row's reproduced mean with its ±1 std extent (lo, hi). lo = hi = mean without a std: a
 /// zero-length rule draws nothing, and every panel keeps a finite lo/hi extent (a panel of one-seed rows would

@@ -28,7 +28,7 @@ let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (st
     let builtIn =
         [ "mean-std", Plots.meanStdBars (sprintf "%s: reproduced, mean ± std over seeds (profile %s)" c.Results.Paper profile) c.Rows
           "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows
-          "model-table", Plots.modelTable (sprintf "%s: parameters and GFLOPs, paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
+          "model-table", Plots.modelTable (sprintf "%s: parameters and FLOPs (and their overheads), paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
         |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
     builtIn @ extraPlots
 
