@@ -137,10 +137,10 @@ let tests =
 
         testCase "CSV fields are quoted exactly when RFC 4180 requires it" <| fun () ->
             Expect.equal (csvField "plain") "plain" "csvField \"plain\""
-            Expect.equal (csvField "a,b") ("\"a,b\"") "csvField \"a,b\""
-            Expect.equal (csvField "say \"hi\"") ("\"say \"\"hi\"\"\"") "csvField \"say \\\"hi\\\"\""
-            Expect.equal (csvField "two\nlines") ("\"two\nlines\"") "csvField \"two\\nlines\""
-            Expect.equal (csvField "cr\rhere") ("\"cr\rhere\"") "csvField \"cr\\rhere\""
+            Expect.equal (csvField "a,b") "\"a,b\"" "csvField \"a,b\""
+            Expect.equal (csvField "say \"hi\"") "\"say \"\"hi\"\"\"" "csvField \"say \\\"hi\\\"\""
+            Expect.equal (csvField "two\nlines") "\"two\nlines\"" "csvField \"two\\nlines\""
+            Expect.equal (csvField "cr\rhere") "\"cr\rhere\"" "csvField \"cr\\rhere\""
             Expect.equal (csvField "") "" "csvField \"\""
 
         testCase "Markdown cells escape pipes and newlines" <| fun () ->
