@@ -17,9 +17,9 @@ let tests =
     testList "PaperTests" [
         testCase "the committed reference files load and their ids are unique over all files" <| fun () ->
             let files = readAll paperDir
-            Expect.equal (files |> List.map _.Paper |> List.sort) ([ "related"; "sta-anf"; "specialization"; "token-labeling" ] |> List.sort) "files |> List.map _.Paper |> List.sort"
+            Expect.equal (files |> List.map _.Paper |> List.sort) ([ "related"; "sta-anf"; "specialization"; "token-labeling" ] |> List.sort) "the papers with reference files"
             let ids = files |> List.collect _.Rows |> List.map _.Id
-            Expect.equal ((List.distinct ids).Length) ids.Length "(List.distinct ids).Length"
+            Expect.equal ((List.distinct ids).Length) ids.Length "ids are unique over all files"
             for f in files do Expect.isNonEmpty f.NotFound "f.NotFound is not empty"
 
         testCase "reference rows carry docs/papers.md's numbers and sources" <| fun () ->

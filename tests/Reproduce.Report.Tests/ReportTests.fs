@@ -33,11 +33,11 @@ let tests =
                 Expect.isTrue (File.Exists(Path.Combine(out, name))) name
             for plot in [ "mean-std"; "paper-vs-reproduced"; "model-table"; "cosine-per-block" ] do
                 Expect.isTrue (File.Exists(Path.Combine(out, plot + ".vl.json"))) plot
-                Expect.stringStarts (File.ReadAllText(Path.Combine(out, plot + ".svg"))) "<svg" "File.ReadAllText(Path.Combine(out, plot + \".svg\"))"
-            Expect.equal (Measured.read (Path.Combine(out, "measured.json"))) measured "Measured.read (Path.Combine(out, \"measured.json\"))"
+                Expect.stringStarts (File.ReadAllText(Path.Combine(out, plot + ".svg"))) "<svg" (plot + ".svg")
+            Expect.equal (Measured.read (Path.Combine(out, "measured.json"))) measured "measured.json"
             let c = Compare.join "x" (Paper.readAll (Path.Combine(root, "paper"))) measured
-            Expect.equal (File.ReadAllText(Path.Combine(out, "table.md"))) (Compare.markdown c) "File.ReadAllText(Path.Combine(out, \"table.md\"))"
-            Expect.equal (File.ReadAllText(Path.Combine(out, "table.csv"))) (Compare.csv c) "File.ReadAllText(Path.Combine(out, \"table.csv\"))"
+            Expect.equal (File.ReadAllText(Path.Combine(out, "table.md"))) (Compare.markdown c) "table.md"
+            Expect.equal (File.ReadAllText(Path.Combine(out, "table.csv"))) (Compare.csv c) "table.csv"
             let html = File.ReadAllText(Path.Combine(out, "index.html"))
             // Self-contained: the bundles are inline, nothing is fetched.
             assertNotContains "<script src" html
@@ -45,7 +45,7 @@ let tests =
             assertContains "vegaEmbed('#plot-0'" html
             assertContains "LV-ViT-T &lt;tiny&gt;" html
             assertContains "needs ImageNet-1k: full profile" html
-            Expect.isEmpty (Directory.GetFiles(out, "*.tmp")) "Directory.GetFiles(out, \"*.tmp\") is empty"
+            Expect.isEmpty (Directory.GetFiles(out, "*.tmp")) "no *.tmp file left in the output folder"
 
         testCase "writeIndex lists every profile and paper with its heading and table" <| fun () ->
             use dir = new TempDir()
@@ -115,6 +115,6 @@ let tests =
                 |> Array.filter (fun l -> l.StartsWith "#load")
                 |> Array.collect (fun l -> System.Text.RegularExpressions.Regex.Matches(l, "\"([^\"]+)\"") |> Seq.map (fun m -> m.Groups[1].Value) |> Array.ofSeq)
                 |> List.ofArray
-            Expect.isNonEmpty compiled "compiled is not empty"
-            Expect.equal loaded compiled "loaded"
+            Expect.isNonEmpty compiled "the project's Compile items"
+            Expect.equal loaded compiled "Report.fsx's #load list"
     ]
