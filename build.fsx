@@ -1,7 +1,8 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
 // Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
 // deps also installs the Node renderer of the report's plots (tools/vega-render); test and reproduce need it too.
-// test = unit tests, the smoke regression check (scripts/regress.fsx), then the main command over the committed quick
+// test = the formatting check (C#: dotnet format, F#: Fantomas), unit tests (C#: xunit under `dotnet test`; F#: Expecto
+// executables), the smoke regression check (scripts/regress.fsx), then the main command over the committed quick
 // results (it must execute nothing and change nothing); reproduce = every paper script at the
 // quick profile (scripts/reproduce.fsx; extra arguments are passed on, e.g. `-- --seeds 1`).
 open System
@@ -117,28 +118,73 @@ let build () =
     log "dotnet build (Release)"
     run "dotnet" "build Reproduce.sln -c Release -nologo -v q"
 
-/// Runs `dotnet test`, echoing its output, and ends with one plain `N passed, N failed` line summed
-/// over the test assemblies (the line CI reads).
-let test () =
-    let psi = ProcessStartInfo("dotnet", "test Reproduce.sln -c Release --no-build -nologo", WorkingDirectory = root,
-                               UseShellExecute = false, RedirectStandardOutput = true)
+/// The F# test projects (under tests/): Expecto executables. `dotnet test` skips them (IsTestProject=false; the
+/// Expecto adapter for `dotnet test` is not served by the package registry), so test () runs each built one.
+let expectoProjects = [ "Reproduce.Report.Tests" ]
+
+/// Runs a process in the repository root, echoing its stdout line by line and handing each line to `onLine`;
+/// returns the exit code.
+let streamLines (file: string) (args: string) (onLine: string -> unit) =
+    let psi = ProcessStartInfo(file, args, WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
     use p = Process.Start psi
-    let mutable passed, failed, skipped = 0, 0, 0
-    let count (line: string) (key: string) =
-        let m = Text.RegularExpressions.Regex.Match(line, key + @":\s+(\d+)")
-        if m.Success then int m.Groups[1].Value else 0
     let mutable line = p.StandardOutput.ReadLine()
     while not (isNull line) do
         printfn "%s" line
-        if line.Contains " - Failed:" then
-            passed <- passed + count line "Passed"
-            failed <- failed + count line "Failed"
-            skipped <- skipped + count line "Skipped"
+        onLine line
         line <- p.StandardOutput.ReadLine()
     p.WaitForExit()
-    printfn "%d passed, %d failed, %d skipped" passed failed skipped
-    if p.ExitCode <> 0 then fail "dotnet test exited with %d" p.ExitCode
-    if passed = 0 then fail "no test ran"
+    p.ExitCode
+
+/// Runs `dotnet test` (the C# xunit projects), then each Expecto project, echoing their output, and ends with one
+/// plain `N passed, N failed, N skipped` line summed over all of them (the line CI reads). Expecto's ignored tests
+/// count as skipped, its errored ones as failed.
+let test () =
+    let passed, failed, skipped = ref 0, ref 0, ref 0
+    let count (line: string) (key: string) =
+        let m = Text.RegularExpressions.Regex.Match(line, key + @":\s+(\d+)")
+        if m.Success then int m.Groups[1].Value else 0
+    let vstest =
+        streamLines "dotnet" "test Reproduce.sln -c Release --no-build -nologo" (fun line ->
+            if line.Contains " - Failed:" then
+                passed.Value <- passed.Value + count line "Passed"
+                failed.Value <- failed.Value + count line "Failed"
+                skipped.Value <- skipped.Value + count line "Skipped")
+    let expectoProblems = ResizeArray<string>()
+    for project in expectoProjects do
+        log "Expecto: tests/%s" project
+        let dll = Path.Combine(root, "tests", project, "bin", "Release", "net10.0", project + ".dll")
+        let summarized = ref false
+        let code =
+            streamLines "dotnet" (sprintf "\"%s\" --summary --colours 0 --no-spinner" dll) (fun line ->
+                // Expecto's closing line: "EXPECTO! 52 tests run in … – 52 passed, 0 ignored, 0 failed, 0 errored. Success!"
+                let m = Text.RegularExpressions.Regex.Match(line, @"(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
+                if m.Success then
+                    summarized.Value <- true
+                    passed.Value <- passed.Value + int m.Groups[1].Value
+                    skipped.Value <- skipped.Value + int m.Groups[2].Value
+                    failed.Value <- failed.Value + int m.Groups[3].Value + int m.Groups[4].Value)
+        if code <> 0 then expectoProblems.Add(sprintf "tests/%s exited with %d" project code)
+        elif not summarized.Value then expectoProblems.Add(sprintf "tests/%s printed no Expecto summary" project)
+    printfn "%d passed, %d failed, %d skipped" passed.Value failed.Value skipped.Value
+    if vstest <> 0 then fail "dotnet test exited with %d" vstest
+    if expectoProblems.Count > 0 then fail "Expecto: %s" (String.Join("; ", expectoProblems))
+    if passed.Value = 0 then fail "no test ran"
+
+/// The F# sources Fantomas checks.
+let fsharpSources = "src tests scripts build.fsx"
+
+/// The formatting check, run first by the test target: C# whitespace and layout per .editorconfig (`dotnet format
+/// whitespace` in folder mode: no MSBuild load, seconds; the style preferences there are silent, so this is what the
+/// full `dotnet format` would change too), and F# per .editorconfig's Fantomas section (`fantomas --check`, the local
+/// tool pinned in .config/dotnet-tools.json). Fails with the one command that reformats both.
+let formatCheck () =
+    if runIn root [] "dotnet" "tool restore" <> 0 then fail "`dotnet tool restore` failed (.config/dotnet-tools.json)"
+    let cs = runIn root [] "dotnet" "format whitespace . --folder --verify-no-changes -v q"
+    let fs = runIn root [] "dotnet" ("fantomas --check " + fsharpSources)
+    if cs <> 0 || fs <> 0 then
+        let which = [ if cs <> 0 then "C#"; if fs <> 0 then "F#" ] |> String.concat " and "
+        fail "formatting check failed (%s, files listed above): reformat with `dotnet format whitespace . --folder && dotnet fantomas %s`, then commit" which fsharpSources
+    log "formatting: C# and F# sources are formatted"
 
 /// The smoke-profile accuracy regression check (scripts/regress.fsx): every paper script at the smoke profile into a
 /// temporary results root, compared with results/baselines/smoke.json; fails the build when a metric leaves its band.
@@ -190,11 +236,13 @@ let target (name: string) (rest: string list) =
         native ()
         build ()
     | "test" ->
+        log "formatting check"
+        formatCheck ()
         ensurePackages (basePackages @ testPackages)
         vegaRender ()
         native ()
         build ()
-        log "dotnet test"
+        log "dotnet test, then the Expecto projects"
         test ()
         log "smoke regression check"
         regress ()

@@ -1,7 +1,7 @@
 module Reproduce.Report.Tests.MeasuredTests
 
 open System.IO
-open Xunit
+open Expecto
 open Reproduce.Report
 open Reproduce.Report.Measured
 open Reproduce.Report.Tests.TestUtil
@@ -14,29 +14,29 @@ let private sample =
           mrow "model" "LV-ViT-T" "top-1 %" [ 71.5 ] None ]
         [ { Table = "model"; Row = "LV-ViT-L"; Metric = "top-1 %"; Reason = "needs ImageNet-1k" } ]
 
-[<Fact>]
-let ``measured.json round-trips through write and read`` () =
-    use dir = new TempDir()
-    let path = Path.Combine(dir.Path, "quick", "token-labeling", "measured.json")
-    write path sample
-    Assert.Equal(sample, read path)
-    Assert.False(File.Exists(path + ".tmp"))
+[<Tests>]
+let tests =
+    testList "MeasuredTests" [
+        testCase "measured.json round-trips through write and read" <| fun () ->
+            use dir = new TempDir()
+            let path = Path.Combine(dir.Path, "quick", "token-labeling", "measured.json")
+            write path sample
+            Expect.equal (read path) sample "read path"
+            Expect.isFalse (File.Exists(path + ".tmp")) "File.Exists(path + \".tmp\")"
 
-[<Fact>]
-let ``toJson uses the snake_case keys of the contract`` () =
-    let text = toJson sample
-    for key in [ "\"paper\""; "\"profile\""; "\"hardware\""; "\"command\""; "\"rows\""; "\"paper_ref\""; "\"unavailable\""; "\"reason\"" ] do
-        assertContains key text
+        testCase "toJson uses the snake_case keys of the contract" <| fun () ->
+            let text = toJson sample
+            for key in [ "\"paper\""; "\"profile\""; "\"hardware\""; "\"command\""; "\"rows\""; "\"paper_ref\""; "\"unavailable\""; "\"reason\"" ] do
+                assertContains key text
 
-[<Fact>]
-let ``a missing key is reported with the file and the key`` () =
-    let text = (toJson sample).Replace("\"hardware\"", "\"hw\"")
-    let m = throwsMessage (fun () -> ofJson "results/quick/x/measured.json" text |> ignore)
-    assertContains "results/quick/x/measured.json" m
-    assertContains "'hardware'" m
+        testCase "a missing key is reported with the file and the key" <| fun () ->
+            let text = (toJson sample).Replace("\"hardware\"", "\"hw\"")
+            let m = throwsMessage (fun () -> ofJson "results/quick/x/measured.json" text |> ignore)
+            assertContains "results/quick/x/measured.json" m
+            assertContains "'hardware'" m
 
-[<Fact>]
-let ``a value of the wrong type and invalid JSON are reported with the file`` () =
-    let text = (toJson sample).Replace("0.25", "\"a quarter\"")
-    assertContains "'values'" (throwsMessage (fun () -> ofJson "m.json" text |> ignore))
-    assertContains "bad.json: invalid JSON" (throwsMessage (fun () -> ofJson "bad.json" "{\"paper\": " |> ignore))
+        testCase "a value of the wrong type and invalid JSON are reported with the file" <| fun () ->
+            let text = (toJson sample).Replace("0.25", "\"a quarter\"")
+            assertContains "'values'" (throwsMessage (fun () -> ofJson "m.json" text |> ignore))
+            assertContains "bad.json: invalid JSON" (throwsMessage (fun () -> ofJson "bad.json" "{\"paper\": " |> ignore))
+    ]

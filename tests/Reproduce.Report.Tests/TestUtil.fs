@@ -3,7 +3,7 @@ module Reproduce.Report.Tests.TestUtil
 
 open System
 open System.IO
-open Xunit
+open Expecto
 open Reproduce.Report.Measured
 
 /// The repository root (this file lives in tests/Reproduce.Report.Tests).
@@ -28,12 +28,18 @@ type TempDir() =
         member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
 
 /// Asserts that `f` throws and returns the message, so tests can check that it names the file and the key.
-let throwsMessage (f: unit -> unit) : string =
-    let e = Assert.ThrowsAny<exn>(Action f)
-    e.Message
+let throwsMessage (f: unit -> unit) : string = Expect.throwsC f _.Message
 
 let assertContains (expected: string) (actual: string) =
-    Assert.True(actual.Contains expected, sprintf "expected to find %A in:\n%s" expected actual)
+    Expect.isTrue (actual.Contains expected) (sprintf "expected to find %A in:\n%s" expected actual)
+
+let assertNotContains (unexpected: string) (actual: string) =
+    Expect.isFalse (actual.Contains unexpected) (sprintf "expected not to find %A in:\n%s" unexpected actual)
+
+/// Equal when both round to the same value at `digits` decimal places (what xunit's `Assert.Equal(e, a, digits)`
+/// checked before the move to Expecto).
+let equalRounded (digits: int) (actual: float) (expected: float) (message: string) =
+    Expect.equal (Math.Round(actual, digits)) (Math.Round(expected, digits)) (sprintf "%s (to %d decimal places)" message digits)
 
 /// A measured row with the fields tests do not care about filled in.
 let mrow table row metric values paperRef : MeasuredRow =
