@@ -252,9 +252,9 @@ public static class Trainer
             var warmupFactor = o.Lr > 0 ? o.WarmupLr / o.Lr : 1.0;
             return o.Schedule switch
             {
-                ScheduleKind.Cosine => new WarmupCosine(total, lrMin: o.MinLr, warmupT: warmup, warmupLrInit: o.WarmupLr),
-                ScheduleKind.Poly => new Poly(total, o.PolyPower, o.MinLr, warmup, warmupFactor),
-                ScheduleKind.Constant => new Poly(total, power: 0, minLr: 0, warmupSteps: warmup, warmupStartFactor: warmupFactor),
+                ScheduleKind.Cosine => new CosineSchedule(total, minLr: o.MinLr, warmupSteps: warmup, warmupStartLr: o.WarmupLr),
+                ScheduleKind.Poly => new PolySchedule(total, o.PolyPower, o.MinLr, warmup, warmupFactor),
+                ScheduleKind.Constant => new PolySchedule(total, power: 0, minLr: 0, warmupSteps: warmup, warmupStartFactor: warmupFactor),
                 _ => throw new ConfigException($"optim.schedule: unknown schedule {o.Schedule}", "optim.schedule"),
             };
         }
