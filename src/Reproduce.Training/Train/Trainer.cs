@@ -149,7 +149,7 @@ public static class Trainer
     private static Optimizer CreateOptimizer(OptimSection o, Module model)
     {
         var groups = o.LayerDecay is { } layerDecay
-            ? LayerDecayGroups.Create(model, o.WeightDecay, layerDecay, o.NoWeightDecay ?? ParamGroups.VitNoWeightDecay)
+            ? LayerDecayGroups.Create(model, o.WeightDecay, layerDecay, o.NoWeightDecay ?? model.NoWeightDecay())
             : ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
         return o.Optimizer switch
         {

@@ -288,6 +288,14 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         return s.MoveOut(ModuleCalls.MaybeDropout(x, Config.DropRate, Training));
     }
 
+    /// <summary>
+    /// timm's <c>VisionTransformer.no_weight_decay()</c>. TokenLabeling's LV-ViT returns <c>{pos_embed, cls_token}</c>,
+    /// the same set for the parameters it has.
+    /// </summary>
+    public override IReadOnlyCollection<string> NoWeightDecay() => TimmNoWeightDecay;
+
+    private static readonly string[] TimmNoWeightDecay = ["pos_embed", "cls_token", "reg_token", "dist_token"];
+
     /// <summary>Images [B,C,H,W] → logits [B, classes] (the prediction; see <see cref="ForwardHead"/>).</summary>
     /// <exception cref="InvalidOperationException">In training mode with <see cref="VitConfig.MixToken"/>: that
     /// training forward is <see cref="ForwardTokenLabeling"/>.</exception>
