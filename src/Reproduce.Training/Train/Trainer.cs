@@ -187,7 +187,7 @@ public static class Trainer
         TokenLabelTargets? tokenLabels)
     {
         private readonly CheckpointStore _store = run.OpenCheckpoints();
-        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop, Workers = 0 };
+        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop };
         private readonly Mixup? _mixup = config.Aug.Mixup > 0 || config.Aug.Cutmix > 0
             ? new Mixup(train.NumClasses)
             {
@@ -283,7 +283,7 @@ public static class Trainer
             using var scope = Scope.Enter();
             var idx = batch.Select(s => s.Index).ToArray();
             var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, k))).ToArray();
-            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx));
+            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx), config.Data.Workers);
             var x = images.To(device);
             var y = labels.To(device);
             Tensor loss;
