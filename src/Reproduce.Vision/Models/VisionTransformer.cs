@@ -54,11 +54,11 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
     /// <summary>Class path of the final <see cref="Norm"/> (<c>norm_cls</c>), or null (<see cref="VitConfig.Specialization"/>).</summary>
     public SpecializedLayerNorm? NormCls { get; }
 
-    /// <summary>Builds the model and applies timm's initialisation (seed with <see cref="Torch.Torch.ManualSeed"/>).</summary>
-    /// <param name="config">The configuration (validated here).</param>
-    /// <param name="device">Device for the parameters.</param>
-    /// <param name="initWeights">False skips <see cref="InitWeights"/> (timm's <c>weight_init='skip'</c>), leaving
-    /// PyTorch's layer defaults, for models whose weights are loaded right after.</param>
+    /// <summary>
+    /// Builds the model (validating <paramref name="config"/>) and applies timm's initialisation (seed with
+    /// <see cref="Torch.Torch.ManualSeed"/>); <paramref name="initWeights"/> false skips it (timm's
+    /// <c>weight_init='skip'</c>) for models whose weights are loaded right after.
+    /// </summary>
     public VisionTransformer(VitConfig config, Device? device = null, bool initWeights = true)
     {
         config.Validate();
