@@ -32,7 +32,7 @@ type AnnotateArgs =
 
 /// Runs the command; bad input prints `error: …` and returns 1 (no store written).
 let run (a: ParseResults<AnnotateArgs>) =
-    try
+    Errors.guarded (fun () ->
         let options =
             AnnotateOptions(
                 a.GetResult Model, a.GetResult Weights, a.GetResult Data, a.TryGetResult Root |> Option.toObj,
@@ -40,11 +40,4 @@ let run (a: ParseResults<AnnotateArgs>) =
                 a.TryGetResult Limit |> Option.toNullable, a.GetResult(Batch, 64))
         let n = Annotator.Run(options, fun d t -> if d = t || d % 1000 < options.BatchSize then eprintfn "annotated %d/%d" d t)
         printfn "wrote top-%d score maps of %d images to %s" options.TopK n options.Output
-        0
-    with
-    | :? AnnotationException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        1
+        0)

@@ -54,7 +54,7 @@ let private line (name: string) (m: BenchModelResult) =
 
 /// Runs the command; bad input prints `error: …` and returns 1.
 let run (a: ParseResults<BenchArgs>) =
-    try
+    Errors.guarded (fun () ->
         let json = a.Contains Json
         let options =
             BenchOptions(
@@ -78,11 +78,4 @@ let run (a: ParseResults<BenchArgs>) =
             for v in r.Variants do
                 line (sprintf "%s + %s" baseName v.Sets) v
         printfn "%s" (r.ToJson())
-        0
-    with
-    | :? ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? Reproduce.Torch.TorchException as e ->
-        eprintfn "error: %s" e.Message
-        1
+        0)

@@ -22,7 +22,7 @@ type InferArgs =
 
 /// Runs the command; bad input prints `error: …` naming the file, key or shape and returns 1 (nothing written).
 let run (a: ParseResults<InferArgs>) =
-    try
+    Errors.guarded (fun () ->
         let out = a.GetResult Out
         match a.TryGetResult Images, a.TryGetResult Tensor with
         | Some _, Some _
@@ -37,11 +37,4 @@ let run (a: ParseResults<InferArgs>) =
                 let shape = ModelInference.RunTensor(model, file, out)
                 printfn "wrote logits [%s] to %s" (shape |> Array.map string |> String.concat ", ") out
             | None, None -> ()
-            0
-    with
-    | :? InferenceException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        1
+            0)

@@ -27,7 +27,7 @@ let private table (entries: ModelEntry list) showOptions =
 
 /// Prints the listing; returns the exit code (2 for an unknown model or a bad override, with the reason).
 let run (o: Options) =
-    try
+    Errors.guardedWith Errors.UsageExitCode (fun () ->
         let overrides = o.Sets |> List.map ModelOptions.ParseAssignment
         let entries =
             (if o.Names.IsEmpty then List.ofSeq ModelRegistry.All else o.Names |> List.map ModelRegistry.Get)
@@ -36,7 +36,4 @@ let run (o: Options) =
             printfn "%s" (ModelRegistry.SummariesJson(entries |> Seq.map (fun e -> e.Summary())))
         else
             table entries o.ShowOptions
-        0
-    with :? ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        2
+        0)

@@ -58,23 +58,6 @@ type AnalyzeArgs =
             | Analyze_Sigmas _ -> "outlier rule k: norm > mean + k·std (default 3)."
             | Analyze_Out _ -> "output JSON file."
 
-let private guarded (f: unit -> int) =
-    try
-        f ()
-    with
-    | :? ConfigException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.IO.IOException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? UnauthorizedAccessException as e ->
-        eprintfn "error: %s" e.Message
-        1
-
 /// Runs the probe with a progress bar on a terminal, or plain lines (ProbeRun's own, every ⌈steps/20⌉-th step) when
 /// the output is redirected — as `reproduce train` does.
 let private runWithProgress (config: RunConfig) (out: string) =
@@ -85,7 +68,7 @@ let private runWithProgress (config: RunConfig) (out: string) =
             ProbeRun.Run(config, out, Action<string>(message), Action<ProbeProgress>(onProgress)))
 
 let private runProbe (task: ProbeTask) (a: ParseResults<ProbeArgs>) =
-    guarded (fun () ->
+    Errors.guarded (fun () ->
         let sets =
             [ yield! a.TryGetResult Probe_Model |> Option.map (sprintf "model.name=%s") |> Option.toList
               yield! a.TryGetResult Probe_Weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
@@ -109,7 +92,7 @@ let run (a: ParseResults<ProbeCommand>) =
 
 /// `reproduce analyze ...`
 let analyze (a: ParseResults<AnalyzeArgs>) =
-    guarded (fun () ->
+    Errors.guarded (fun () ->
         let overrides =
             a.GetResults Analyze_Set
             |> List.map (fun s -> ConfigLoader.ParseAssignment s)

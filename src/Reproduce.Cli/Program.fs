@@ -1,4 +1,5 @@
-/// The `reproduce` command: one entry point for every task (later issues add commands).
+/// The `reproduce` command: one entry point for every task; each command's module parses its own arguments, and
+/// user errors come out through Errors (`error: <message>`, exit code 1, 2 or 3).
 module Reproduce.Cli.Program
 
 open Argu
@@ -71,13 +72,5 @@ let main argv =
     with
     | :? ArguParseException as e ->
         eprintfn "%s" e.Message
-        (if e.ErrorCode = ErrorCode.HelpText then 0 else 2)
-    | :? Reproduce.Torch.TorchException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.IO.FileNotFoundException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.IO.InvalidDataException as e ->
-        eprintfn "error: %s" e.Message
-        1
+        (if e.ErrorCode = ErrorCode.HelpText then 0 else Errors.UsageExitCode)
+    | e when Errors.isUserError e -> Errors.fail Errors.FailedExitCode e.Message

@@ -62,14 +62,7 @@ let private runDepth (a: ParseResults<DepthArgs>) =
 
 /// Runs `score seg` or `score depth`; bad input prints `error: …` naming the file and returns 1.
 let run (a: ParseResults<ScoreArgs>) =
-    try
+    Errors.guarded (fun () ->
         match a.GetSubCommand() with
         | Seg s -> runSeg s
-        | Depth d -> runDepth d
-    with
-    | :? ScoringException as e ->
-        eprintfn "error: %s" e.Message
-        1
-    | :? System.ArgumentException as e ->
-        eprintfn "error: %s" e.Message
-        1
+        | Depth d -> runDepth d)

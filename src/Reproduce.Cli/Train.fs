@@ -81,31 +81,8 @@ let private trainWithProgress (config: RunConfig) (out: string) (resume: bool) (
         let onProgress (p: TrainProgressInfo) = report p.Step p.TotalSteps (progressText p)
         Trainer.Run(config, out, TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(message))))
 
-/// Runs `body`, turning the errors a user can cause (config, data, checkpoints, I/O, divergence) into
-/// "error: ..." on stderr and exit code 1.
-let private guarded (body: unit -> int) =
-    try
-        body ()
-    with
-    | :? ConfigException
-    | :? IOException
-    | :? UnauthorizedAccessException
-    | :? InvalidDataException
-    | :? InvalidOperationException
-    | :? ArgumentException
-    | :? TrainingDivergedException
-    | :? Reproduce.Training.Checkpoints.CheckpointException
-    | :? Reproduce.Torch.TorchException as e ->
-        eprintfn "error: %s" e.Message
-        1
-
-/// Exit code of a configuration the trainer refuses (bad key or value, unsupported combination): deterministic, so
-/// a script may record it as the run's outcome instead of retrying it.
-[<Literal>]
-let RefusedExitCode = 3
-
 let runTrain (a: ParseResults<TrainArgs>) =
-    guarded (fun () ->
+    Errors.guarded (fun () ->
         let sets =
             a.GetResults TrainArgs.Set
             @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
@@ -116,9 +93,7 @@ let runTrain (a: ParseResults<TrainArgs>) =
                 Ok config
             with :? ConfigException as e -> Error e.Message
         match refusal with
-        | Error message ->
-            eprintfn "error: %s" message
-            RefusedExitCode
+        | Error message -> Errors.fail Errors.RefusedExitCode message
         | Ok config when a.Contains TrainArgs.Check ->
             printfn "train --check: accepted (%s on %s, config hash %s)" config.Model.Name config.Data.Dataset (config.Hash().[..11])
             0
@@ -127,15 +102,13 @@ let runTrain (a: ParseResults<TrainArgs>) =
             printfn "train: %s on %s, run directory %s (config hash %s)" config.Model.Name config.Data.Dataset out (config.Hash().[..11])
             let result = trainWithProgress config out (a.Contains TrainArgs.Resume) (a.GetResult(TrainArgs.Log_Every, defaultValue = 10))
             match result.Final with
-            | null ->
-                eprintfn "error: the run stopped before finishing"
-                1
+            | null -> Errors.fail Errors.FailedExitCode "the run stopped before finishing"
             | final ->
                 printFinal final
                 0)
 
 let runEval (a: ParseResults<EvalArgs>) =
-    guarded (fun () ->
+    Errors.guarded (fun () ->
         let from = a.GetResult EvalArgs.From
         let baseConfig = Path.Combine(from, "config.json")
         if not (File.Exists baseConfig) then

@@ -160,7 +160,7 @@ public class OptimClipEmaGroupTests
         Assert.Equal(spec.GetProperty("params").EnumerateArray().Select(p => p.GetProperty("name").GetString()), model.NamedParameters().Select(x => x.Name));
 
         var patterns = c.GetProperty("no_weight_decay").EnumerateArray().Select(x => x.GetString()!).ToArray();
-        var groups = ParamGroups.WeightDecayExclusion(model, c.GetProperty("weight_decay").GetDouble(), name == "vit" ? null : patterns);
+        var groups = ParamGroups.WeightDecayExclusion(model, c.GetProperty("weight_decay").GetDouble(), patterns);
         var expected = c.GetProperty("groups");
         Assert.Equal(expected.GetArrayLength(), groups.Count);
         for (var g = 0; g < groups.Count; g++)

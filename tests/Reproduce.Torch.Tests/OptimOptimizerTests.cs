@@ -197,7 +197,7 @@ public class OptimOptimizerTests
                 foreach (var o in opts)
                 {
                     o.Step();
-                    new WarmupCosine(100, 1e-6, 10, 1e-7).Apply(o, k);
+                    new CosineSchedule(100, 1e-6, 10, 1e-7).Apply(o, k);
                 }
             Assert.Equal(live, Tensor.LiveCount);
             Assert.Equal(native, Tensor.NativeLiveCount);

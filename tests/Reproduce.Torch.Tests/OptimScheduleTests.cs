@@ -7,11 +7,11 @@ namespace Reproduce.Torch.Tests;
 [Collection(SerialCollection.Name)]
 public class OptimScheduleTests
 {
-    private static WarmupCosine Cosine(JsonElement c)
+    private static CosineSchedule Cosine(JsonElement c)
     {
         double D(string k, double d) => c.TryGetProperty(k, out var v) ? v.GetDouble() : d;
         long L(string k, long d) => c.TryGetProperty(k, out var v) ? v.GetInt64() : d;
-        return new WarmupCosine(L("t_initial", 0), D("lr_min", 0), L("warmup_t", 0), D("warmup_lr_init", 0),
+        return new CosineSchedule(L("t_initial", 0), D("lr_min", 0), L("warmup_t", 0), D("warmup_lr_init", 0),
             c.TryGetProperty("warmup_prefix", out var wp) && wp.GetBoolean(), D("cycle_mul", 1), D("cycle_decay", 1),
             (int)L("cycle_limit", 1), D("k_decay", 1));
     }
@@ -21,7 +21,7 @@ public class OptimScheduleTests
     [InlineData("warmup_prefix")]
     [InlineData("plain")]
     [InlineData("restarts")]
-    public void WarmupCosineMatchesTimm(string name)
+    public void CosineScheduleMatchesTimm(string name)
     {
         var c = Named("cosine", name);
         var schedule = Cosine(c);
@@ -36,10 +36,10 @@ public class OptimScheduleTests
     [InlineData("warmup")]
     [InlineData("power")]
     [InlineData("warmup_third")]
-    public void PolyMatchesMmengine(string name)
+    public void PolyScheduleMatchesMmengine(string name)
     {
         var c = Named("poly", name);
-        var schedule = new Poly(c.GetProperty("total_steps").GetInt64(), c.GetProperty("power").GetDouble(), c.GetProperty("min_lr").GetDouble(),
+        var schedule = new PolySchedule(c.GetProperty("total_steps").GetInt64(), c.GetProperty("power").GetDouble(), c.GetProperty("min_lr").GetDouble(),
             c.GetProperty("warmup_steps").GetInt64(), c.GetProperty("warmup_start_factor").GetDouble());
         var baseLr = c.GetProperty("base_lr").GetDouble();
         var lrs = Doubles(c.GetProperty("lrs"));
@@ -69,11 +69,11 @@ public class OptimScheduleTests
             }
             // the base stays put, so applying is idempotent
             Assert.Equal((1e-3, 2e-3), (opt.Groups[0].InitialLr, opt.Groups[1].InitialLr));
-            var poly = new Poly(100, warmupSteps: 0);
+            var poly = new PolySchedule(100, warmupSteps: 0);
             poly.Apply(opt, 99);
             Assert.Equal(0.0, opt.Groups[1].Lr);
-            Assert.Throws<ArgumentOutOfRangeException>(() => new Poly(10, warmupSteps: 9));
-            Assert.Throws<ArgumentOutOfRangeException>(() => new WarmupCosine(0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new PolySchedule(10, warmupSteps: 9));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new CosineSchedule(0));
         }
         finally
         {

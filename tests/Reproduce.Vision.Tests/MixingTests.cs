@@ -1,5 +1,6 @@
 using Reproduce.Vision.Models.Layers;
 using Reproduce.Vision.Data.Mixing;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Vision.Tests;
 

@@ -1,4 +1,5 @@
 using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Vision.Tests;
 

@@ -89,6 +89,14 @@ public abstract class Module : IDisposable
     /// <summary>All parameters.</summary>
     public IEnumerable<Parameter> Parameters() => NamedParameters().Select(x => x.Parameter);
 
+    /// <summary>
+    /// Names (or fnmatch patterns) of parameters that must not get weight decay beyond the 1-d/bias rule of
+    /// <see cref="Optim.ParamGroups.WeightDecayExclusion"/>, as timm's <c>model.no_weight_decay()</c>: a model
+    /// declares its own, so the optimizer needs no list of architecture names. None by default, as timm for a
+    /// model without the method.
+    /// </summary>
+    public virtual IReadOnlyCollection<string> NoWeightDecay() => [];
+
     /// <summary>Buffers with dotted names (persistent and not).</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool persistentOnly = false)
     {

@@ -8,12 +8,6 @@ namespace Reproduce.Torch.Optim;
 public static class ParamGroups
 {
     /// <summary>
-    /// The names timm's <c>VisionTransformer.no_weight_decay()</c> returns: <c>pos_embed</c>, <c>cls_token</c>,
-    /// <c>reg_token</c>, <c>dist_token</c> (parameters of the model itself, so exact top-level names).
-    /// </summary>
-    public static IReadOnlyList<string> VitNoWeightDecay { get; } = ["pos_embed", "cls_token", "reg_token", "dist_token"];
-
-    /// <summary>
     /// Splits the trainable parameters of <paramref name="model"/> into a no-decay group (weight decay 0) and a
     /// decay group (<paramref name="weightDecay"/>), as timm's <c>param_groups_weight_decay</c>: a parameter
     /// goes to the no-decay group when it has at most one dimension (biases, norm scales), its name ends in
@@ -25,14 +19,13 @@ public static class ParamGroups
     /// <param name="model">The model whose named parameters are grouped.</param>
     /// <param name="weightDecay">Weight decay of the decay group.</param>
     /// <param name="noWeightDecay">
-    /// Names or patterns excluded from decay (timm passes the model's <c>no_weight_decay()</c> set). Null means
-    /// <see cref="VitNoWeightDecay"/>, which is what timm passes for a VisionTransformer; pass an empty list for
-    /// timm's bare function default.
+    /// Null means the model's own <see cref="Module.NoWeightDecay"/>, which is what timm's <c>create_optimizer</c>
+    /// passes; pass an empty list for timm's bare function default.
     /// </param>
     public static List<ParamGroup> WeightDecayExclusion(Module model, double weightDecay, IEnumerable<string>? noWeightDecay = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var patterns = (noWeightDecay ?? VitNoWeightDecay).Select(FnmatchRegex).ToArray();
+        var patterns = (noWeightDecay ?? model.NoWeightDecay()).Select(FnmatchRegex).ToArray();
         var decay = new List<Parameter>();
         var noDecay = new List<Parameter>();
         foreach (var (name, p) in model.NamedParameters())

@@ -8,7 +8,7 @@ using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Data.TokenLabels;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
-using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Training.Annotation;
 

@@ -23,7 +23,7 @@ public sealed class CheckpointStore
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFile = "manifest.json";
 
-    /// <summary>Test hook (this thread only): called with a stage name — <c>tensors</c>, <c>meta</c>, <c>renamed</c> — during <see cref="Save"/>.</summary>
+    /// <summary>Test hook (this thread only): called with a stage name — <c>tensors</c>, <c>meta</c>, <c>renamed</c>, <c>manifest</c> — during <see cref="Save"/>.</summary>
     [ThreadStatic] internal static Action<string>? FaultPoint;
 
     /// <summary>A store in <paramref name="directory"/> (created on the first save).</summary>
@@ -103,6 +103,7 @@ public sealed class CheckpointStore
             System.IO.Directory.Move(tmp, final);
             FaultPoint?.Invoke("renamed");
             var after = before.Add(new CheckpointEntry(name, progress.Step, progress.Epoch, progress.Metric), KeepTopK);
+            FaultPoint?.Invoke("manifest");
             AtomicFile.WriteAllText(ManifestPath, after.ToJson());
             committed = true;
             Prune(after);

@@ -95,15 +95,9 @@ public static class DepthProbe
     public static DepthResult Evaluate(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> val,
         IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null, int? slideStride = null)
     {
-        ArgumentNullException.ThrowIfNull(backbone);
         var metric = new DepthMetric(evalOptions);
-        var device = backbone.Parameters().First().Device;
-        ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
-        {
-            var prediction = ProbeInputs.Predict(sample.Image, sample.Depth.Size(0), sample.Depth.Size(1), size, slideStride, device,
-                (x, h, w) => head.Predict(backbone.GetIntermediateLayers(x, blocks), h, w));
-            metric.Update(prediction.Squeeze(0).Squeeze(0), sample.Depth);
-        });
+        ProbeInputs.EvaluateEach(backbone, head, val, blocks, size, slideStride, maxImages, sample => (sample.Image, sample.Depth),
+            (features, h, w) => head.Predict(features, h, w), (prediction, depth) => metric.Update(prediction.Squeeze(0).Squeeze(0), depth));
         return metric.Result();
     }
 }

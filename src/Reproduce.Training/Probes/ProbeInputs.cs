@@ -75,17 +75,23 @@ public static class ProbeInputs
     }
 
     /// <summary>
-    /// Runs <paramref name="score"/> on the first min(count, <paramref name="maxImages"/>) samples of <paramref name="val"/>,
-    /// one scope per sample (mmseg/BTS evaluate at batch 1), with the backbone and head in eval mode and no autograd;
-    /// the head's training mode is restored afterwards.
+    /// The evaluation loop both probes share: for the first min(count, <paramref name="maxImages"/>) samples of
+    /// <paramref name="val"/>, one scope per sample (mmseg/BTS evaluate at batch 1), with the backbone and head in eval
+    /// mode and no autograd, <paramref name="forward"/> of the features of <paramref name="blocks"/> at the target's size
+    /// (<see cref="Predict"/>: whole or slide inference), handed to <paramref name="update"/> with the target. The head's
+    /// training mode is restored afterwards.
     /// </summary>
-    public static void ForEachEvalSample<TSample>(VisionTransformer backbone, Module head, IImageDataset<TSample> val, int? maxImages,
-        Action<TSample> score) where TSample : IDisposable
+    public static void EvaluateEach<TSample>(VisionTransformer backbone, Module head, IImageDataset<TSample> val, IReadOnlyList<int> blocks,
+        int size, int? slideStride, int? maxImages, Func<TSample, (Tensor Image, Tensor Target)> pair,
+        Func<IntermediateLayer[], long, long, Tensor> forward, Action<Tensor, Tensor> update) where TSample : IDisposable
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(val);
-        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(pair);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(update);
+        var device = backbone.Parameters().First().Device;
         var wasTraining = head.Training;
         head.Eval();
         backbone.Eval();
@@ -97,7 +103,10 @@ public static class ProbeInputs
             {
                 using var s = Scope.Enter();
                 using var sample = val.Load(i);
-                score(sample);
+                var (image, target) = pair(sample);
+                var output = Predict(image, target.Size(0), target.Size(1), size, slideStride, device,
+                    (x, h, w) => forward(backbone.GetIntermediateLayers(x, blocks), h, w));
+                update(output, target);
             }
         }
         finally

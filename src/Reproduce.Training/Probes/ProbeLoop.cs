@@ -8,13 +8,13 @@ internal static class ProbeLoop
 {
     /// <summary>
     /// Runs <see cref="ProbeOptions.Steps"/> steps of <paramref name="optimizer"/> on <paramref name="lossAt"/> (called
-    /// inside a per-step scope) under <see cref="Poly"/>; a non-finite loss throws naming <paramref name="probe"/>,
+    /// inside a per-step scope) under <see cref="PolySchedule"/>; a non-finite loss throws naming <paramref name="probe"/>,
     /// the step and <paramref name="hint"/>. Returns the mean loss over the last tenth of the steps.
     /// </summary>
     public static double Run(string probe, ProbeOptions options, Optimizer optimizer, Func<int, Tensor> lossAt, string hint,
         Action<ProbeStep>? onStep)
     {
-        var schedule = new Poly(options.Steps, options.PolyPower, 0, options.WarmupSteps);
+        var schedule = new PolySchedule(options.Steps, options.PolyPower, 0, options.WarmupSteps);
         var tail = Math.Max(1, options.Steps / 10);
         var tailLosses = new List<double>();
         for (var step = 0; step < options.Steps; step++)

@@ -106,15 +106,9 @@ public static class SegmentationProbe
     public static SegmentationResult Evaluate(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> val,
         IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
     {
-        ArgumentNullException.ThrowIfNull(backbone);
         var metric = new SegmentationMetric(numClasses, SegmentationSample.IgnoreIndex);
-        var device = backbone.Parameters().First().Device;
-        ProbeInputs.ForEachEvalSample(backbone, head, val, maxImages, sample =>
-        {
-            var logits = ProbeInputs.Predict(sample.Image, sample.Label.Size(0), sample.Label.Size(1), size, slideStride, device,
-                (x, h, w) => head.Forward(backbone.GetIntermediateLayers(x, blocks), h, w));
-            metric.Update(logits.Argmax(1).Squeeze(0), sample.Label);
-        });
+        ProbeInputs.EvaluateEach(backbone, head, val, blocks, size, slideStride, maxImages, sample => (sample.Image, sample.Label),
+            (features, h, w) => head.Forward(features, h, w), (logits, label) => metric.Update(logits.Argmax(1).Squeeze(0), label));
         return metric.Result();
     }
 }

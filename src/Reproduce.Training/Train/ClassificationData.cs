@@ -92,10 +92,11 @@ public sealed class ClassificationData
     /// <summary>
     /// The augmented images and labels at <paramref name="indices"/>, sample k drawn from <paramref name="rngs"/>[k], and
     /// the token-label maps (<paramref name="maps"/>[k] belongs to sample k) with the view the augmentation selected.
-    /// Without <see cref="Augmentation"/>: <see cref="Batch"/>, maps unchanged.
+    /// Without <see cref="Augmentation"/>: <see cref="Batch"/>, maps unchanged. Up to <paramref name="workers"/> threads
+    /// (<c>data.workers</c>) decode the samples; the batch is the same for any number.
     /// </summary>
     public (Tensor Images, Tensor Labels, IReadOnlyList<TokenLabelMap>? Maps) TrainBatch(ReadOnlySpan<int> indices, IReadOnlyList<Random> rngs,
-        IReadOnlyList<TokenLabelMap>? maps = null)
+        IReadOnlyList<TokenLabelMap>? maps = null, int workers = 0)
     {
         ArgumentNullException.ThrowIfNull(rngs);
         if (rngs.Count != indices.Length || maps is not null && maps.Count != indices.Length)
@@ -110,15 +111,53 @@ public sealed class ClassificationData
         var images = new Tensor[indices.Length];
         var labels = new long[indices.Length];
         var outMaps = maps is null ? null : new TokenLabelMap[indices.Length];
+        var raws = RawBatch(indices.ToArray(), workers);
         for (var k = 0; k < indices.Length; k++)
         {
-            var (raw, label) = Raw(indices[k]);
+            var (raw, label) = raws[k];
             var sample = Augmentation.Apply(new TransformSample(raw) { Label = label, TokenLabel = maps?[k] }, rngs[k]);
             images[k] = sample.Image;
             labels[k] = label;
             if (outMaps is not null) outMaps[k] = sample.TokenLabel!;
         }
         return (Tensor.Stack(images), Tensor.From<long>(labels, [indices.Length]), outMaps);
+    }
+
+    /// <summary>
+    /// The samples at <paramref name="indices"/> before any transform, decoded by up to <paramref name="workers"/> threads.
+    /// Decoding draws no random numbers (the augmentation, which does, runs afterwards on the caller's thread), so the
+    /// threads change only the time. A thread's tensors leave its scope and are re-owned by the caller's scope.
+    /// </summary>
+    private (Tensor Image, long Label)[] RawBatch(int[] indices, int workers)
+    {
+        var raws = new (Tensor Image, long Label)[indices.Length];
+        if (workers <= 1 || indices.Length < 2)
+        {
+            for (var k = 0; k < indices.Length; k++) raws[k] = Raw(indices[k]);
+            return raws;
+        }
+        var decoded = new (Tensor? Image, long Label)[indices.Length];
+        try
+        {
+            Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
+            {
+                using var scope = Scope.Enter();
+                var (image, label) = Raw(indices[k]);
+                decoded[k] = (image.DetachFromScope(), label);
+            });
+            for (var k = 0; k < indices.Length; k++) raws[k] = (decoded[k].Image!.Alias(), decoded[k].Label);
+            return raws;
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The caller sees the reader's own exception, as with one thread.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        finally
+        {
+            foreach (var (image, _) in decoded) image?.Dispose();
+        }
     }
 
     /// <summary>Sample <paramref name="index"/> before any transform: uint8 [C,H,W] and its label.</summary>

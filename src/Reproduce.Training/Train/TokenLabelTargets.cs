@@ -2,7 +2,7 @@ using Reproduce.Torch;
 using Reproduce.Training.Config;
 using Reproduce.Vision.Data.Mixing;
 using Reproduce.Vision.Data.TokenLabels;
-using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Training.Train;
 

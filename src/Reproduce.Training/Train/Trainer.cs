@@ -149,7 +149,7 @@ public static class Trainer
     private static Optimizer CreateOptimizer(OptimSection o, Module model)
     {
         var groups = o.LayerDecay is { } layerDecay
-            ? LayerDecayGroups.Create(model, o.WeightDecay, layerDecay, o.NoWeightDecay ?? ParamGroups.VitNoWeightDecay)
+            ? LayerDecayGroups.Create(model, o.WeightDecay, layerDecay, o.NoWeightDecay ?? model.NoWeightDecay())
             : ParamGroups.WeightDecayExclusion(model, o.WeightDecay, o.NoWeightDecay);
         return o.Optimizer switch
         {
@@ -187,7 +187,7 @@ public static class Trainer
         TokenLabelTargets? tokenLabels)
     {
         private readonly CheckpointStore _store = run.OpenCheckpoints();
-        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop, Workers = 0 };
+        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop };
         private readonly Mixup? _mixup = config.Aug.Mixup > 0 || config.Aug.Cutmix > 0
             ? new Mixup(train.NumClasses)
             {
@@ -252,9 +252,9 @@ public static class Trainer
             var warmupFactor = o.Lr > 0 ? o.WarmupLr / o.Lr : 1.0;
             return o.Schedule switch
             {
-                ScheduleKind.Cosine => new WarmupCosine(total, lrMin: o.MinLr, warmupT: warmup, warmupLrInit: o.WarmupLr),
-                ScheduleKind.Poly => new Poly(total, o.PolyPower, o.MinLr, warmup, warmupFactor),
-                ScheduleKind.Constant => new Poly(total, power: 0, minLr: 0, warmupSteps: warmup, warmupStartFactor: warmupFactor),
+                ScheduleKind.Cosine => new CosineSchedule(total, minLr: o.MinLr, warmupSteps: warmup, warmupStartLr: o.WarmupLr),
+                ScheduleKind.Poly => new PolySchedule(total, o.PolyPower, o.MinLr, warmup, warmupFactor),
+                ScheduleKind.Constant => new PolySchedule(total, power: 0, minLr: 0, warmupSteps: warmup, warmupStartFactor: warmupFactor),
                 _ => throw new ConfigException($"optim.schedule: unknown schedule {o.Schedule}", "optim.schedule"),
             };
         }
@@ -283,7 +283,7 @@ public static class Trainer
             using var scope = Scope.Enter();
             var idx = batch.Select(s => s.Index).ToArray();
             var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, k))).ToArray();
-            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx));
+            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx), config.Data.Workers);
             var x = images.To(device);
             var y = labels.To(device);
             Tensor loss;

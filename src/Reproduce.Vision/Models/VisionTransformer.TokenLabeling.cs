@@ -1,6 +1,7 @@
 using Reproduce.Torch;
 using Reproduce.Torch.Nn;
 using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Vision.Models;
 

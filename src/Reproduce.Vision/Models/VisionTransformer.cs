@@ -54,11 +54,11 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
     /// <summary>Class path of the final <see cref="Norm"/> (<c>norm_cls</c>), or null (<see cref="VitConfig.Specialization"/>).</summary>
     public SpecializedLayerNorm? NormCls { get; }
 
-    /// <summary>Builds the model and applies timm's initialisation (seed with <see cref="Torch.Torch.ManualSeed"/>).</summary>
-    /// <param name="config">The configuration (validated here).</param>
-    /// <param name="device">Device for the parameters.</param>
-    /// <param name="initWeights">False skips <see cref="InitWeights"/> (timm's <c>weight_init='skip'</c>), leaving
-    /// PyTorch's layer defaults, for models whose weights are loaded right after.</param>
+    /// <summary>
+    /// Builds the model (validating <paramref name="config"/>) and applies timm's initialisation (seed with
+    /// <see cref="Torch.Torch.ManualSeed"/>); <paramref name="initWeights"/> false skips it (timm's
+    /// <c>weight_init='skip'</c>) for models whose weights are loaded right after.
+    /// </summary>
     public VisionTransformer(VitConfig config, Device? device = null, bool initWeights = true)
     {
         config.Validate();
@@ -287,6 +287,14 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         var x = FcNorm.Call(Pool(tokens));
         return s.MoveOut(ModuleCalls.MaybeDropout(x, Config.DropRate, Training));
     }
+
+    /// <summary>
+    /// timm's <c>VisionTransformer.no_weight_decay()</c>. TokenLabeling's LV-ViT returns <c>{pos_embed, cls_token}</c>,
+    /// the same set for the parameters it has.
+    /// </summary>
+    public override IReadOnlyCollection<string> NoWeightDecay() => TimmNoWeightDecay;
+
+    private static readonly string[] TimmNoWeightDecay = ["pos_embed", "cls_token", "reg_token", "dist_token"];
 
     /// <summary>Images [B,C,H,W] → logits [B, classes] (the prediction; see <see cref="ForwardHead"/>).</summary>
     /// <exception cref="InvalidOperationException">In training mode with <see cref="VitConfig.MixToken"/>: that

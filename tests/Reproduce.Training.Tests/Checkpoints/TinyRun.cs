@@ -22,7 +22,7 @@ internal sealed class TinyRun : IDisposable
     public AdamW Optimizer { get; }
     public ModelEma Ema { get; }
     public Generator Augment { get; }
-    public WarmupCosine Schedule { get; } = new(tInitial: 12, lrMin: 1e-5, warmupT: 3, warmupLrInit: 1e-6);
+    public CosineSchedule Schedule { get; } = new(cycleSteps: 12, minLr: 1e-5, warmupSteps: 3, warmupStartLr: 1e-6);
     public long Step { get; private set; }
     public long Epoch { get; private set; }
     public long Position { get; private set; }

@@ -67,8 +67,7 @@ public class RunDirectoryTests
     public void FinishWritesFlatFinalJsonAndMarksTheRunFinished()
     {
         using var dir = new TempDir();
-        var store = new RunStore(dir.Path);
-        var run = store.OpenOrCreate(Config());
+        var run = RunDirectory.OpenOrCreate(dir.Path, Config());
         Assert.Null(run.ReadFinal());
         var e = Assert.Throws<ArgumentException>(() => run.Finish(new JsonObject { ["nested"] = new JsonObject { ["a"] = 1 } }));
         Assert.Contains("'nested'", e.Message);
@@ -79,55 +78,6 @@ public class RunDirectoryTests
         Assert.Equal(41.5, final["mIoU"]!.GetValue<double>());
         Assert.Null(final["silog"]);
         Assert.Equal(3, final["per_class_iou"]!.AsArray().Count);
-        Assert.Equal(RunStatus.Finished, store.List().Single().Status);
-    }
-
-    [Fact]
-    public void AFailedWriteLeavesThePreviousFileIntactAndNoTemporaryFiles()
-    {
-        using var dir = new TempDir();
-        var run = RunDirectory.OpenOrCreate(dir.Path, Config());
-        run.Finish(new JsonObject { ["top1"] = 70.0 });
-        var before = File.ReadAllBytes(run.FinalPath);
-        AtomicFile.BeforeRename = _ => throw new IOException("disk full (injected)");
-        try
-        {
-            Assert.Throws<IOException>(() => run.Finish(new JsonObject { ["top1"] = 80.0 }));
-        }
-        finally
-        {
-            AtomicFile.BeforeRename = null;
-        }
-        Assert.Equal(before, File.ReadAllBytes(run.FinalPath));
-        Assert.Equal(70.0, run.ReadFinal()!["top1"]!.GetValue<double>());
-        Assert.DoesNotContain(Directory.EnumerateFiles(run.Path), f => Path.GetFileName(f).EndsWith(".tmp", StringComparison.Ordinal));
-
-        var missing = Path.Combine(dir.Path, "no", "such", "dir", "x.json");
-        var e = Assert.Throws<IOException>(() => AtomicFile.WriteAllText(missing, "x"));
-        Assert.Contains("does not exist", e.Message);
-    }
-
-    [Fact]
-    public void StoreListsAndFindsRunsByHash()
-    {
-        using var dir = new TempDir();
-        var store = new RunStore(dir.Path);
-        var a = store.OpenOrCreate(Config("seed=1"));
-        var b = store.OpenOrCreate(Config("seed=2"));
-        Directory.CreateDirectory(Path.Combine(dir.Path, "not-a-run"));
-        var broken = Path.Combine(dir.Path, "broken-000000000000");
-        Directory.CreateDirectory(broken);
-        File.WriteAllText(Path.Combine(broken, RunDirectory.ConfigFile), "{ \"removed_key\": 1 }", Encoding.UTF8);
-
-        var list = store.List();
-        Assert.Equal(3, list.Count);
-        Assert.Contains("unknown key 'removed_key'", list.Single(r => r.Path == broken).Problem);
-        Assert.Equal(a.Path, store.Find(a.Hash[..8])!.Path);
-        Assert.Equal(b.Path, store.Find(b.Id)!.Path);
-        Assert.Equal(b.Path, store.Find(Config("seed=2"))!.Path);
-        Assert.Null(store.Find(Config("seed=3")));
-        Assert.Null(store.Find("ffffffffffff"));
-        Assert.Throws<ArgumentException>(() => store.Find("abc"));
-        Assert.Equal(store.PathFor(Config("seed=1")), a.Path);
+        Assert.Equal(RunStatus.Finished, RunDirectory.Open(run.Path).Status);
     }
 }

@@ -3,7 +3,7 @@ using Reproduce.Training.Config;
 using Reproduce.Training.Train;
 using Reproduce.Vision.Data.Mixing;
 using Reproduce.Vision.Data.TokenLabels;
-using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Training.Tests.Train;
 

@@ -17,7 +17,7 @@ public sealed class FineTuningTests
     {
         // depth 2 → timm layers: stem 0, blocks.0 → 1, blocks.1 → 2, norm → 3, head → 4; lr_scale = 0.5^(4 − layer).
         using var vit = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "2"), new("embed_dim", "16"), new("num_heads", "2")]);
-        var groups = LayerDecayGroups.Create(vit, 0.05, 0.5, ParamGroups.VitNoWeightDecay);
+        var groups = LayerDecayGroups.Create(vit, 0.05, 0.5, vit.NoWeightDecay());
         var byName = groups.ToDictionary(g => g.Name!);
         var names = vit.NamedParameters().ToDictionary(p => p.Parameter, p => p.Name);
         string[] Keys(string group) => byName[group].Parameters.Select(p => names[p]).Order(StringComparer.Ordinal).ToArray();

@@ -62,6 +62,9 @@ public sealed class TrainAugmentationTests
         var (a, ya, _) = data.TrainBatch(idx, Rngs(4, 1));
         var (b, _, _) = data.TrainBatch(idx, Rngs(4, 1));
         var (c, _, _) = data.TrainBatch(idx, Rngs(4, 2));
+        var (threaded, yt, _) = data.TrainBatch(idx, Rngs(4, 1), workers: 2);   // data.workers decode; the batch stays the same
+        Assert.True(a.Equal(threaded), "data.workers=2 gave a different batch than 0");
+        Assert.True(ya.Equal(yt));
         var (plain, yp) = data.Batch(idx);
         long side = rgb ? 64 : 28, chans = rgb ? 3 : 1;
         Assert.Equal([4L, chans, side, side], a.Shape);
@@ -99,12 +102,17 @@ public sealed class TrainAugmentationTests
     }
 
     [Fact]
-    public void InterruptedRunWithRandAugmentAndErasingResumesExactly()
+    public void InterruptedRunWithRandAugmentAndErasingResumesExactlyAndWorkersChangeNothing()
     {
         using var dir = new TempDir();
         var config = TrainerTests.Config("aug.randaugment=rand-m9-mstd0.5-inc1", "aug.random_erasing=0.25", "data.train_limit=96");
         var options = new TrainOptions { LogEvery = 1 };
-        var reference = Trainer.Run(config, dir["ref"], options);
+        var reference = Trainer.Run(config, dir["ref"], options);   // data.workers=2, the default: two decoding threads
+        // data.workers changes the time only: decoding on the training thread gives the same run
+        var serial = Trainer.Run(TrainerTests.Config("aug.randaugment=rand-m9-mstd0.5-inc1", "aug.random_erasing=0.25", "data.train_limit=96", "data.workers=0"),
+            dir["serial"], options);
+        Assert.Equal(reference.Final!.ToJsonString(), serial.Final!.ToJsonString());
+        Assert.Equal(File.ReadAllText(Path.Combine(dir["ref"], RunDirectory.MetricsFile)), File.ReadAllText(Path.Combine(dir["serial"], RunDirectory.MetricsFile)));
         var first = Trainer.Run(config, dir["run"], options with { StopAfterStep = 5 });
         Assert.Null(first.Final);
         Torch.Torch.ManualSeed(12345);

@@ -133,30 +133,7 @@ public sealed class Ade20k : IImageDataset<SegmentationSample>
     public DataProblem? Check(int index, bool decode = true)
     {
         var (imagePath, labelPath) = _samples[index];
-        var current = imagePath;
-        try
-        {
-            if (decode)
-            {
-                using var scope = Scope.Enter();
-                Load(index).Dispose();
-                return null;
-            }
-            var image = ImageCodec.ReadInfo(imagePath);
-            current = labelPath;
-            var label = ImageCodec.ReadInfo(labelPath);
-            if (label.Format != ImageFormat.Png || label.Channels != 1 || label.BitDepth != 8)
-                return new DataProblem(labelPath, $"annotation must be a single-channel 8-bit PNG, got {label.Format} with {label.Channels} channel(s) of {label.BitDepth} bits");
-            if (label.Height != image.Height || label.Width != image.Width)
-                return new DataProblem(labelPath, $"annotation is {label.Height}×{label.Width} but its image {imagePath} is {image.Height}×{image.Width}");
-            return null;
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            var path = e.Message.StartsWith(labelPath, StringComparison.Ordinal) ? labelPath
-                : e.Message.StartsWith(imagePath, StringComparison.Ordinal) ? imagePath : current;
-            return DataProblem.FromException(path, e);
-        }
+        return PairedFileCheck.Run(imagePath, labelPath, "annotation", 8, decode, () => Load(index).Dispose());
     }
 
     private static string Describe(Tensor raw) =>

@@ -102,35 +102,13 @@ public sealed class DepthDataset : IImageDataset<DepthSample>
     public DataProblem? Check(int index, bool decode = true)
     {
         var (imagePath, depthPath, _, _) = _samples[index];
-        var current = imagePath;
-        try
+        return PairedFileCheck.Run(imagePath, depthPath, "depth", 16, decode, () => Load(index).Dispose(), image =>
         {
-            if (decode)
-            {
-                using var scope = Scope.Enter();
-                Load(index).Dispose();
-                return null;
-            }
-            var image = ImageCodec.ReadInfo(imagePath);
-            current = depthPath;
-            var depth = ImageCodec.ReadInfo(depthPath);
-            if (depth.Format != ImageFormat.Png || depth.Channels != 1 || depth.BitDepth != 16)
-                return new DataProblem(depthPath, $"depth must be a single-channel 16-bit PNG, got {depth.Format} with {depth.Channels} channel(s) of {depth.BitDepth} bits");
-            if (depth.Height != image.Height || depth.Width != image.Width)
-                return new DataProblem(depthPath, $"depth is {depth.Height}×{depth.Width} but its image {imagePath} is {image.Height}×{image.Width}");
-            if (Convention.Crop is { } crop)
-            {
-                var c = crop(image.Height, image.Width);
-                if (c.Top < 0 || c.Left < 0 || c.Top + c.Height > image.Height || c.Left + c.Width > image.Width)
-                    return new DataProblem(imagePath, $"image is {image.Height}×{image.Width}, smaller than the {c.Height}×{c.Width} {Convention.Name} crop");
-            }
-            return null;
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            var path = e.Message.StartsWith(depthPath, StringComparison.Ordinal) ? depthPath
-                : e.Message.StartsWith(imagePath, StringComparison.Ordinal) ? imagePath : current;
-            return DataProblem.FromException(path, e);
-        }
+            if (Convention.Crop is not { } crop) return null;
+            var c = crop(image.Height, image.Width);
+            return c.Top < 0 || c.Left < 0 || c.Top + c.Height > image.Height || c.Left + c.Width > image.Width
+                ? new DataProblem(imagePath, $"image is {image.Height}×{image.Width}, smaller than the {c.Height}×{c.Width} {Convention.Name} crop")
+                : null;
+        });
     }
 }

@@ -1,11 +1,11 @@
 using Reproduce.Torch;
-using Reproduce.Vision.Models.Layers;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Vision.Data.Mixing;
 
 /// <summary>
 /// The label side of MixToken (docs/papers/token-labeling.md §1.6; TL-lvvit, TL-loss). The model pastes the tokens inside
-/// a <see cref="MixTokenBox"/> (sampled by <see cref="MixToken"/>) from sample B−1−i into sample i after patch embedding. Then:
+/// a <see cref="MixTokenBox"/> (sampled by the model's <c>MixToken</c> layer) from sample B−1−i into sample i after patch embedding. Then:
 /// <list type="bullet">
 /// <item>the class-token target is mixed by area: λ·yᵢ + (1 − λ)·y_{B−1−i}, λ = 1 − |box|/N;</item>
 /// <item>each patch token keeps the target of the image it came from: inside the box sample i's

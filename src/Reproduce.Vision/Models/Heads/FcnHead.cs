@@ -10,7 +10,7 @@ namespace Reproduce.Vision.Models.Heads;
 /// not found, docs/papers/token-labeling.md §1.8, docs/protocols.md §6): <c>convs</c> = <see cref="NumConvs"/> conv-BN-ReLU modules (k×k, "same"
 /// padding), optionally <c>conv_cat</c> over [input, convs output] (<c>concat_input</c>), then Dropout2d and the 1×1
 /// <c>conv_seg</c> classifier; logits are bilinearly upsampled to the label size. mmseg's defaults: 2 convs, kernel 3,
-/// concat_input on, dropout 0.1. Keys: <c>convs.N.conv.weight</c>, <c>convs.N.bn.*</c>, <c>conv_cat.*</c>, <c>conv_seg.*</c>.
+/// concat_input on, dropout 0.1.
 /// </summary>
 public sealed class FcnHead : SegmentationDecodeHead
 {

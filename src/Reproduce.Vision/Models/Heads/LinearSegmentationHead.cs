@@ -8,7 +8,7 @@ namespace Reproduce.Vision.Models.Heads;
 /// docs/protocols/dense-probes.md §5.1): the patch-token maps of the chosen blocks are resized (bilinear) to the first map's size and
 /// concatenated on channels, then <c>logits = conv_seg(Dropout2d(BN(x)))</c> with a 1×1 <c>conv_seg</c>, and bilinearly
 /// upsampled to the input size. "lin1" reads the last block, "lin4" the last four (<see cref="ProbeLayerIndices.Segmentation"/>).
-/// Only patch tokens are used (the class token is not part of the "lin." probe). Keys: <c>bn.*</c>, <c>conv_seg.*</c>.
+/// Only patch tokens are used (the class token is not part of the "lin." probe).
 /// Init as mmseg: <c>conv_seg</c> N(0, 0.01²) with zero bias, BN γ = 1, β = 0.
 /// </summary>
 public sealed class LinearSegmentationHead : SegmentationDecodeHead

@@ -9,7 +9,6 @@ namespace Reproduce.Vision.Models.Layers;
 /// <c>T̂ = LayerNorm(T + Conv1D(T) ⊙ σ(W·T + b))</c>, σ the logistic sigmoid (not STA's noise σ). The convolution
 /// extracts local features, the gate decides per token (and channel) how much of them to add, the LayerNorm
 /// stabilises. Conv axis, kernel size, gate shape and init are <see cref="AdaptiveNoiseFilterConfig"/> choices.
-/// Keys: <c>conv.{weight,bias}</c>, <c>gate.{weight,bias}</c>, <c>norm.{weight,bias}</c>.
 /// </summary>
 public sealed class AdaptiveNoiseFilter : Module<Tensor, Tensor>
 {

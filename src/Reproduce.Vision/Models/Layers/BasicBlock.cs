@@ -6,7 +6,7 @@ namespace Reproduce.Vision.Models.Layers;
 /// <summary>
 /// torchvision's <c>BasicBlock</c> (ResNet-18/34): y = ReLU(bn2(conv2(ReLU(bn1(conv1(x))))) + shortcut(x)), both
 /// convolutions 3×3 without bias, the first one strided; the shortcut is <c>downsample</c> (1×1 strided conv + BN)
-/// when the shape changes, else the identity. Keys: <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>downsample.{0,1}</c>.
+/// when the shape changes, else the identity.
 /// </summary>
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {

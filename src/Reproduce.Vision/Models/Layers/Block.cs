@@ -35,19 +35,11 @@ public sealed partial class Block : Module<Tensor, Tensor>
     /// <summary>Residual branch divisor (LV-ViT <c>skip_lam</c>; 1 for ViT).</summary>
     public double SkipLam { get; }
 
-    /// <summary>Creates the block (timm argument names in parentheses).</summary>
-    /// <param name="dim">Token width.</param>
-    /// <param name="numHeads">Attention heads.</param>
-    /// <param name="mlpRatio">MLP hidden width / <paramref name="dim"/> (<c>mlp_ratio</c>).</param>
-    /// <param name="qkvBias">Bias on the qkv projection.</param>
-    /// <param name="projDrop">Dropout after both output projections.</param>
-    /// <param name="attnDrop">Dropout on attention probabilities.</param>
-    /// <param name="initValues">Layer-scale init (<c>init_values</c>); null: no layer scale.</param>
-    /// <param name="dropPath">Stochastic depth rate.</param>
-    /// <param name="normEps">LayerNorm epsilon.</param>
-    /// <param name="device">Device for the parameters.</param>
-    /// <param name="skipLam">Residual branch divisor (LV-ViT <c>skip_lam</c>).</param>
-    /// <param name="specialization">[CLS]/patch specialization of this block (arXiv 2602.08626), or null for timm's plain block.</param>
+    /// <summary>
+    /// Creates the block from timm's <c>Block</c> arguments; <paramref name="initValues"/> null means no layer scale,
+    /// <paramref name="skipLam"/> is LV-ViT's residual divisor (1 for ViT), and <paramref name="specialization"/> is the
+    /// [CLS]/patch specialization of this block (arXiv 2602.08626; null for timm's plain block).
+    /// </summary>
     public Block(int dim, int numHeads, double mlpRatio = 4, bool qkvBias = false, double projDrop = 0, double attnDrop = 0,
         double? initValues = null, double dropPath = 0, double normEps = 1e-6, Device? device = null, double skipLam = 1.0,
         BlockSpecialization? specialization = null)

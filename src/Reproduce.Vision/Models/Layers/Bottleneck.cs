@@ -7,7 +7,7 @@ namespace Reproduce.Vision.Models.Layers;
 /// torchvision's <c>Bottleneck</c> (ResNet-50/101/152, "ResNet v1.5": the stride sits on the 3×3 convolution):
 /// y = ReLU(bn3(conv3(ReLU(bn2(conv2(ReLU(bn1(conv1(x)))))))) + shortcut(x)), conv1 1×1 → width, conv2 3×3 (strided),
 /// conv3 1×1 → 4·planes, no conv biases; the shortcut is <c>downsample</c> (1×1 strided conv + BN) when the shape
-/// changes. Keys: <c>conv1..3</c>, <c>bn1..3</c>, <c>downsample.{0,1}</c>.
+/// changes.
 /// </summary>
 public sealed class Bottleneck : Module<Tensor, Tensor>
 {

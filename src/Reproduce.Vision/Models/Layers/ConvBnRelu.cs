@@ -5,7 +5,7 @@ namespace Reproduce.Vision.Models.Layers;
 
 /// <summary>
 /// mmcv's <c>ConvModule</c> with a BN norm and ReLU, order conv → norm → act: y = ReLU(BN(conv(x))), the conv without
-/// bias (mmcv's <c>bias='auto'</c> drops it before a norm). Keys <c>conv.weight</c>, <c>bn.*</c>. Init as mmcv: the conv
+/// bias (mmcv's <c>bias='auto'</c> drops it before a norm). Init as mmcv: the conv
 /// Kaiming-normal (fan_out, ReLU), BN γ = 1, β = 0.
 /// </summary>
 public sealed class ConvBnRelu : Module<Tensor, Tensor>

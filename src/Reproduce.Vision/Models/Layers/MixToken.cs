@@ -1,4 +1,5 @@
 using Reproduce.Torch;
+using Reproduce.Vision.Tokens;
 
 namespace Reproduce.Vision.Models.Layers;
 

@@ -5,7 +5,6 @@ namespace Reproduce.Vision.Models.Layers;
 
 /// <summary>
 /// The transformer feed-forward block (timm's <c>Mlp</c>): fc1 → GELU (exact, erf) → dropout → fc2 → dropout.
-/// Keys: <c>fc1.*</c>, <c>fc2.*</c>.
 /// </summary>
 public sealed class Mlp : Module<Tensor, Tensor>
 {

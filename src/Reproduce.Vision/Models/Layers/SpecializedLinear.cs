@@ -36,12 +36,10 @@ public sealed class SpecializedLinear : Module
     /// <summary>Leading tokens on the class path.</summary>
     public int ClsTokens { get; }
 
-    /// <summary>Creates the class path of <paramref name="shared"/>: full copies when <paramref name="rank"/> is null, else LoRA of that rank.</summary>
-    /// <param name="shared">The patch-path layer (read for its shape only).</param>
-    /// <param name="clsTokens">Leading tokens on the class path.</param>
-    /// <param name="rank">LoRA rank r, or null for a full separate weight.</param>
-    /// <param name="loraAlpha">LoRA α (scale α/r); null → α = r.</param>
-    /// <param name="device">Device for the parameters.</param>
+    /// <summary>
+    /// Creates the class path of <paramref name="shared"/> (read for its shape only): full copies when
+    /// <paramref name="rank"/> is null, else LoRA of that rank with scale α/r (<paramref name="loraAlpha"/> null: α = r).
+    /// </summary>
     public SpecializedLinear(Linear shared, int clsTokens = 1, int? rank = null, double? loraAlpha = null, Device? device = null)
     {
         if (clsTokens < 1) throw new ArgumentException($"SpecializedLinear: {clsTokens} class-path tokens (need ≥ 1)");

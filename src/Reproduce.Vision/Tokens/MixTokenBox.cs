@@ -1,4 +1,7 @@
-namespace Reproduce.Vision.Models.Layers;
+namespace Reproduce.Vision.Tokens;
+
+// Shared by the model (Models.Layers.MixToken cuts and applies the box) and the data side (Data.Mixing builds the
+// targets from it), which must not depend on each other.
 
 /// <summary>
 /// The box MixToken cut from the token grid ("All Tokens Matter" §3.2): rows [<see cref="Top"/>,

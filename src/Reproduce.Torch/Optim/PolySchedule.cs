@@ -11,33 +11,30 @@ namespace Reproduce.Torch.Optim;
 /// These are the closed forms of mmengine's chained updates (its recursive factors telescope to them), so
 /// the lr reaches lr_min at the last step t = N − 1 and stays there.
 /// </summary>
-public sealed class Poly : LrSchedule
+public sealed class PolySchedule : LrSchedule
 {
-    /// <summary>Creates the schedule.</summary>
+    /// <summary>Creates the schedule (steps = optimizer updates, as <see cref="CosineSchedule"/>).</summary>
     /// <param name="totalSteps">N: the end (exclusive) of the decay, usually the number of iterations.</param>
-    /// <param name="power">Exponent of the polynomial (mmengine default 1.0).</param>
-    /// <param name="minLr">lr_min (mmengine's eta_min), reached at step N − 1.</param>
-    /// <param name="warmupSteps">W: iterations of linear warmup before the decay begins (0 for none).</param>
-    /// <param name="warmupStartFactor">s: fraction of the base lr at step 0 of the warmup (mmseg's ViT configs use 1e-6).</param>
-    public Poly(long totalSteps, double power = 1.0, double minLr = 0, long warmupSteps = 0, double warmupStartFactor = 1e-6)
+    /// <param name="power">mmengine's default is 1.0.</param>
+    /// <param name="minLr">mmengine's eta_min, reached at step N − 1.</param>
+    /// <param name="warmupSteps">W (0 for none).</param>
+    /// <param name="warmupStartFactor">s: a fraction of the base lr, as mmengine's LinearLR (mmseg's ViT configs use 1e-6).</param>
+    public PolySchedule(long totalSteps, double power = 1.0, double minLr = 0, long warmupSteps = 0, double warmupStartFactor = 1e-6)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         if (totalSteps - warmupSteps < 2)
-            throw new ArgumentOutOfRangeException(nameof(totalSteps), $"Poly: the decay needs at least 2 steps after the warmup (total {totalSteps}, warmup {warmupSteps})");
-        if (warmupStartFactor is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(warmupStartFactor), "Poly: the warmup start factor must lie in [0, 1]");
+            throw new ArgumentOutOfRangeException(nameof(totalSteps), $"PolySchedule: the decay needs at least 2 steps after the warmup (total {totalSteps}, warmup {warmupSteps})");
+        if (warmupStartFactor is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(warmupStartFactor), "PolySchedule: the warmup start factor must lie in [0, 1]");
         (TotalSteps, Power, MinLr, WarmupSteps, WarmupStartFactor) = (totalSteps, power, minLr, warmupSteps, warmupStartFactor);
     }
 
-    /// <summary>N, the end of the decay.</summary>
+#pragma warning disable CS1591 // the constructor's parameters document these
     public long TotalSteps { get; }
-    /// <summary>Polynomial exponent.</summary>
     public double Power { get; }
-    /// <summary>Final lr.</summary>
     public double MinLr { get; }
-    /// <summary>W, the warmup length.</summary>
     public long WarmupSteps { get; }
-    /// <summary>s, the warmup's starting fraction of the base lr.</summary>
     public double WarmupStartFactor { get; }
+#pragma warning restore CS1591
 
     /// <inheritdoc/>
     public override double LrAt(double baseLr, long step)
