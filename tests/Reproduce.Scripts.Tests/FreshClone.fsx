@@ -1,4 +1,5 @@
-// A paper script in miniature for FreshCloneTests.cs: an annotator, its token-label store, and a row the engine refuses
+// A paper script in miniature for FreshCloneTests.cs: an annotator (its weights via `reproduce weights`), its token-label
+// store, and a row the engine refuses
 // (token labels with CutMix) that needs that store, the shape of token-labeling.fsx that failed on a fresh clone.
 // With FRESH_CLONE_FAIL=1 it also runs a configuration that fails for a reason other than a refusal.
 //
