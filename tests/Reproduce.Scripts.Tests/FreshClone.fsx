@@ -1,6 +1,6 @@
 // A paper script in miniature for FreshCloneTests.cs: an annotator (its weights via `reproduce weights`), its token-label
-// store, and a row the engine refuses
-// (token labels with CutMix) that needs that store, the shape of token-labeling.fsx that failed on a fresh clone.
+// store, and a row the engine refuses (token labels with CutMix) that needs that store, the shape of
+// token-labeling.fsx that failed on a fresh clone.
 // With FRESH_CLONE_FAIL=1 it also runs a configuration that fails for a reason other than a refusal.
 //
 //   dotnet fsi tests/Reproduce.Scripts.Tests/FreshClone.fsx --profile smoke --results DIR
