@@ -26,7 +26,7 @@ open System
 open System.Text.Json.Nodes
 
 /// Run lengths and data sizes of one CPU profile (the full profile uses the papers' settings, see `pretrainConfig`).
-/// Fixed before any result was seen; each script's header states the wall time they cost.
+/// Fixed before any result was seen; scripts/README.md ("Run times") gives the wall time they cost.
 type Budget =
     { /// Pretraining: optimizer updates, warmup, batch, and the evaluation images (first N of the test split).
       Steps: int
