@@ -57,6 +57,7 @@ public static class WeightsExport
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         try
         {
+            using var scope = Scope.Enter();
             SafeTensors.Save(target, state);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
