@@ -35,7 +35,9 @@ let run (o: Options) =
         if o.Json then
             // One line, and nothing else on stdout: callers parse the output (the last line) as JSON.
             let json = ModelRegistry.SummariesJson(entries |> Seq.map (fun e -> e.Summary()))
-            printfn "%s" (Text.Json.Nodes.JsonNode.Parse(json).ToJsonString())
+            match Text.Json.Nodes.JsonNode.Parse json with
+            | null -> printfn "[]"
+            | node -> printfn "%s" (node.ToJsonString())
         else
             table entries o.ShowOptions
         0
