@@ -25,8 +25,8 @@ module Backbone
 open System
 open System.Text.Json.Nodes
 
-/// Run lengths and data sizes of one CPU profile (the full profile uses the papers' settings, see `pretrainSpec`).
-/// Fixed before any result was seen; each script's header states the wall time they cost.
+/// Run lengths and data sizes of one CPU profile (the full profile uses the papers' settings, see `pretrainConfig`).
+/// Fixed before any result was seen; scripts/README.md ("Run times") gives the wall time they cost.
 type Budget =
     { /// Pretraining: optimizer updates, warmup, batch, and the evaluation images (first N of the test split).
       Steps: int
@@ -86,26 +86,26 @@ let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.overr
 /// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
 /// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
 /// DeiT's recipe — the STA/ANF paper gives none (docs/papers/sta-anf.md §2.4: epochs, resolution not found).
-let pretrainSpec (e: Env) (v: Variant) : Cli.Spec =
-    let spec = Cli.spec ("pretrain-" + v.Key) []
+let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
+    let config = Cli.runConfig ("pretrain-" + v.Key) []
     if e.IsFull then
-        spec
-        |> Cli.withSets
+        config
+        |> Cli.withOverrides
             [ "model.name=vit_base_patch16_224"; "model.overrides.num_classes=1000"; "data.dataset=imagenet"
               sprintf "data.root=%s" (root e DataRoots.ImageNet); "data.batch_size=128"; "optim.lr=0.0005"
               "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"; "optim.min_lr=1e-5"
               "aug.label_smoothing=0.1"; "aug.mixup=0.8"; "aug.cutmix=1.0"; "aug.randaugment=rand-m9-mstd0.5-inc1"
               "aug.random_erasing=0.25"; "model.overrides.drop_path_rate=0.1"; "device=cuda" ]
-        |> Cli.withSets (modelSets v)
+        |> Cli.withOverrides (modelSets v)
     else
         let b = e.Budget
-        spec
+        config
         |> Cli.withConfig "configs/fashion-objects-vit-tiny.json"
-        |> Cli.withSets
+        |> Cli.withOverrides
             [ sprintf "optim.steps=%d" b.Steps; sprintf "optim.warmup_steps=%d" b.Warmup; sprintf "data.batch_size=%d" b.Batch
               sprintf "data.train_limit=%d" (b.Steps * b.Batch); sprintf "data.eval_limit=%d" b.EvalLimit
               "checkpoint.every_steps=0" ]
-        |> Cli.withSets (modelSets v)
+        |> Cli.withOverrides (modelSets v)
 
 /// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
 /// have lost its checkpoints (they are gitignored, its final.json is committed): the path comes back all the same,
@@ -117,9 +117,9 @@ let weightsOf (r: Cli.RunResult) (which: string) : string = Cli.weights r which
 type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
 
 /// `pretrain` with further training settings beyond the variant's model options (e.g. token labeling).
-let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (sets: string list) (seed: int) : Backbone =
+let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (overrides: string list) (seed: int) : Backbone =
     let shared = { e.Shared with Args = c.Args } // the caller's thread setting (Cli.inParallel)
-    let run = Cli.train shared (pretrainSpec e v |> Cli.withSets sets) seed
+    let run = Cli.train shared (pretrainConfig e v |> Cli.withOverrides overrides) seed
     { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last" }
 
 let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrainWith e c v [] seed
@@ -138,7 +138,7 @@ let probeName =
 
 /// The probe of a backbone: the frozen pretrained variant (same model options, so ANF filters and class-path
 /// parameters load), the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget on CPU profiles.
-let private probeSpecOf (e: Env) (p: Probe) (key: string) (weights: string option) (options: string list) : Cli.Spec =
+let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string option) (options: string list) : Cli.RunConfigArgs =
     let data =
         match p, e.IsFull with
         | Seg, false -> [ "data.dataset=fashion-scenes" ]
@@ -152,28 +152,28 @@ let private probeSpecOf (e: Env) (p: Probe) (key: string) (weights: string optio
         else
             [ sprintf "optim.steps=%d" e.Budget.ProbeSteps; sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
               sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
-    let weightSets = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
-    Cli.spec (sprintf "%s-%s" (probeName p) key) []
-    |> Cli.withSets ([ sprintf "model.name=%s" (model e) ] @ weightSets @ (options |> List.map (sprintf "model.overrides.%s")) @ data @ size)
+    let weightOverrides = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
+    Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
+    |> Cli.withOverrides ([ sprintf "model.name=%s" (model e) ] @ weightOverrides @ (options |> List.map (sprintf "model.overrides.%s")) @ data @ size)
 
-let probeSpec (e: Env) (p: Probe) (b: Backbone) : Cli.Spec = probeSpecOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
+let probeConfig (e: Env) (p: Probe) (b: Backbone) : Cli.RunConfigArgs = probeConfigOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
 
-let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (spec: Cli.Spec) (seed: int) =
+let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (config: Cli.RunConfigArgs) (seed: int) =
     let shared = { e.Shared with Args = c.Args }
     match p with
-    | Seg -> Cli.probeSeg shared spec seed
-    | Depth | SparseDepth -> Cli.probeDepth shared spec seed
+    | Seg -> Cli.probeSeg shared config seed
+    | Depth | SparseDepth -> Cli.probeDepth shared config seed
 
 /// The same probe on the baseline model with no pretraining (its initialisation drawn from `seed`): the reference
 /// that tells what pretraining gives the probes at this budget.
 let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult =
-    runProbe e c p (probeSpecOf e p "random-init" None []) seed
+    runProbe e c p (probeConfigOf e p "random-init" None []) seed
 
-let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeSpec e p b) b.Seed
+let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeConfig e p b) b.Seed
 
 /// A probe run named `name` with further settings (e.g. an FCN head trained with the backbone).
-let probeWith (e: Env) (c: Cli.Ctx) (p: Probe) (name: string) (sets: string list) (b: Backbone) : Cli.RunResult =
-    runProbe e c p ({ probeSpec e p b with Name = name } |> Cli.withSets sets) b.Seed
+let probeWith (e: Env) (c: Cli.Ctx) (p: Probe) (name: string) (overrides: string list) (b: Backbone) : Cli.RunResult =
+    runProbe e c p ({ probeConfig e p b with Name = name } |> Cli.withOverrides overrides) b.Seed
 
 /// `reproduce analyze` of a backbone: per-block statistics on the fashion-scenes test images.
 let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
@@ -182,7 +182,7 @@ let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
         { Name = sprintf "analyze-%s-s%d" b.Variant.Key b.Seed
           Model = model e
           Weights = Some b.Weights
-          Sets = b.Variant.Options
+          Overrides = b.Variant.Options
           Images = e.Budget.AnalyzeImages
           Root = None
           OutlierSigmas = None }

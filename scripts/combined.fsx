@@ -15,15 +15,10 @@
 //                   → top-1 on fashion-objects, segmentation mIoU and depth abs_rel on fashion-scenes. All but the last
 //                   are the runs of sta-anf.fsx and specialization.fsx (results/<profile>/backbones).
 // Options are the other scripts' (registry defaults, `specialization=norm+qkv`); nothing was chosen for this table.
-// Budget, measured 2026-11-21 on the 2-core machine while shared (load 5–13): quick with 1 seed (`--seeds 1`, what
-// results/quick/combined holds), after sta-anf.fsx and specialization.fsx but with token-labeling.fsx's runs not
-// reusable (the trainer had just changed configs/fashion-mnist-vit-tiny.json, so annotator, annotation, baseline and
-// TL ran here): 10 runs, 199 CPU-s (171 s wall shared; the annotator alone 75 s) → about 1.7 min on 2 quiet cores.
-// After token-labeling.fsx (annotator, baseline and TL reused) one seed needs ≈ 70 CPU-s, two seeds ≈ 140 CPU-s →
-// about 1.2 min quiet. Smoke (1 seed, after the other two smoke scripts, as regress.fsx runs them): about 45 CPU-s
-// (the three smoke scripts together: 167 CPU-s, 152 s wall at load 5–8) → about 25 s on 2 quiet cores.
+// Seeds: 2 at quick (Args.parse below), what results/quick/combined holds. Wall times: scripts/README.md ("Run times").
 // Quick scenes pretraining is short (scripts/Backbone.fsx: ~24 % top-1): the dense rows measure early training.
-// Full profile: prints the dense plan (ImageNet, ADE20K, NYUv2); the token-labeling half is unavailable there.
+// Full profile: prints the dense plan (ImageNet, ADE20K, NYUv2); the classification half is not wired there (it
+// would need token-labeling.fsx's full annotator and token-label store on ImageNet-1k), so its row is unavailable.
 #load "Backbone.fsx"
 
 open System
@@ -58,7 +53,7 @@ let tlSteps, tlWarmup, tlBatch, tlTrainLimit, tlEvalLimit, annotatorSteps =
 let tlCtx = Cli.context args "token-labeling"
 let tlRecipe (model: string) =
     Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
-    >> Cli.withSets
+    >> Cli.withOverrides
         [ sprintf "model.name=%s" model; sprintf "optim.steps=%d" tlSteps; sprintf "optim.warmup_steps=%d" tlWarmup
           sprintf "data.batch_size=%d" tlBatch; sprintf "data.train_limit=%d" tlTrainLimit
           sprintf "data.eval_limit=%d" tlEvalLimit; "checkpoint.every_steps=0" ]
@@ -67,8 +62,8 @@ let tokenLabelStore () =
     let shared = { tlCtx with Planned = ctx.Planned; Executed = ctx.Executed }
     let annotator =
         Cli.train shared
-            (Cli.spec "annotator" [] |> tlRecipe "resnet_tiny_fm28"
-             |> Cli.withSets [ sprintf "optim.steps=%d" annotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ])
+            (Cli.runConfig "annotator" [] |> tlRecipe "resnet_tiny_fm28"
+             |> Cli.withOverrides [ sprintf "optim.steps=%d" annotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ])
             0
     let labels =
         Cli.annotate shared
@@ -91,11 +86,11 @@ let classification =
     else
         let store = tokenLabelStore ()
         let runs =
-            [ for name, runCtx, sets in classificationGrid store do
+            [ for name, runCtx, overrides in classificationGrid store do
                   for seed in seeds ->
                       fun (c: Cli.Ctx) ->
                           let runCtx = { runCtx with Args = c.Args; Planned = ctx.Planned; Executed = ctx.Executed }
-                          name, Cli.train runCtx (Cli.spec name [] |> tlRecipe "vit_tiny_fm28" |> Cli.withSets sets) seed ]
+                          name, Cli.train runCtx (Cli.runConfig name [] |> tlRecipe "vit_tiny_fm28" |> Cli.withOverrides overrides) seed ]
             |> Cli.inParallel ctx
             |> List.groupBy fst
             |> List.map (fun (name, rs) -> name, rs |> List.map snd)
@@ -166,6 +161,6 @@ let unavailableRows =
           "not wired yet: the scenes backbone can now be trained with token labels (token-labeling.fsx's FCN transfer row labels fashion-objects with resnet_tiny_objects64), but this table's dense half predates that and adding its TL and all-four pretrainings (~1.5 min) would push the quick profile past 20 minutes"
       if isFull then
           Results.unavailable classificationTable "TL + STA + ANF + spec" "top-1 %"
-              "needs token-labeling.fsx's ImageNet annotator pipeline and ImageNet training, which the classification trainer does not do yet" ]
+              "not wired at the full profile: it needs token-labeling.fsx's full pipeline first (ResNet-50 annotator trained on ImageNet-1k, its token-label store, on a GPU), then the four ImageNet trainings of this grid" ]
 
 Results.finish ctx (classificationRows @ denseRows) unavailableRows |> ignore

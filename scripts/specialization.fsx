@@ -19,11 +19,8 @@
 // against the baseline of the same seed, and the parameter overhead, which the registry gives exactly for the
 // paper's DINOv2 ViT-B/14 and ViT-L/14. Our top-1 is the supervised pretraining's, not a linear probe on a
 // self-supervised backbone (the paper's "linear acc").
-// Budget (scripts/Backbone.fsx budgets; 2 single-threaded runs at a time), measured 2026-11-21 on the 2-core machine
-// while shared (load 12–25): quick with 1 seed (`--seeds 1`, what results/quick/specialization holds: the shared
-// machine left no time for the second seed before the deadline), 20 runs + 7 shared with sta-anf.fsx, 208 CPU-s
-// (315 s wall shared); the default 2 seeds, alone, ≈ 2 × (208 + 40) CPU-s → about 4 min on 2 quiet cores. Smoke
-// (1 seed, 10-step runs; baseline shared with sta-anf.fsx), 72 CPU-s (210 s wall shared) → about 40 s quiet.
+// Seeds: 2 at quick (Args.parse below), what results/quick/specialization holds; run lengths: scripts/Backbone.fsx.
+// Wall times: scripts/README.md ("Run times").
 // Quick pretraining is short (scripts/Backbone.fsx: ~24 % top-1): read the quick rows with that in mind.
 // Full profile: prints the ImageNet / ADE20K / NYUv2 / KITTI plan and which dataset roots are missing.
 #load "Backbone.fsx"

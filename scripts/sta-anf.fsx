@@ -17,12 +17,10 @@
 // STA and ANF use the registry defaults (src/Reproduce.Vision/Models: τ 0.01 on normalised pixels, α 1, σ 0.1;
 // ANF k 3 over the token sequence, per-channel gate, after every block but the last): the paper gives no values,
 // and none was changed after seeing a result.
-// Budget (quick: 2 seeds, pretraining 100 steps of 32 on 3,200 fashion-objects images, top-1 on the first 1,000 test
-// images; probes 100 steps on 800 scenes, scored on the first 200; analysis of 32 images; 2 single-threaded runs at a
-// time), measured 2026-11-21 on the 2-core machine while shared (load 12–18): quick, 32 runs, 273 CPU-s (577 s wall
-// shared) → about 2.5 min on 2 quiet cores; smoke (1 seed, 10-step runs), 16 runs, 47 CPU-s (157 s wall shared) →
-// about 25 s quiet (timings before the random-init probes and the bench run were added: 4 probes ≈ 36 CPU-s, bench
-// ≈ 40 s). Quick pretraining is short (scripts/Backbone.fsx): read the quick rows with that in mind.
+// Run lengths (scripts/Backbone.fsx budgets; quick: 2 seeds, pretraining 100 steps of 32 on 3,200 fashion-objects
+// images, top-1 on the first 1,000 test images; probes 100 steps on 800 scenes, scored on the first 200; analysis of 32
+// images). Wall times: scripts/README.md ("Run times"). Quick pretraining is short (scripts/Backbone.fsx): read the
+// quick rows with that in mind.
 // Full profile: prints the ImageNet / ADE20K / NYUv2 plan and which dataset roots are missing.
 #load "Backbone.fsx"
 
@@ -130,17 +128,17 @@ let registryRows =
 /// all of them alike; Δ% = 100 · (median step time of the variant / median of the plain model − 1). One run (not per
 /// seed): timings are not seeded results. CPU profiles: the quick backbone at 1 thread; full: ViT-B/16 on the GPU.
 let stepTimeRun =
-    let quickish steps warmup rounds : Cli.BenchSpec =
-        { Name = "bench-step-time"; Model = Backbone.model env; Sets = [ "num_classes=10" ]
+    let quickish steps warmup rounds : Cli.BenchArgs =
+        { Name = "bench-step-time"; Model = Backbone.model env; Overrides = [ "num_classes=10" ]
           Variants = [ sta.Options; anf.Options; staAnf.Options ]; Batch = 32; Steps = steps; Warmup = warmup
           Rounds = rounds; Threads = 1; Device = "cpu" }
-    let spec =
+    let benchArgs =
         match args.Profile with
         | Args.Smoke -> { quickish 2 1 1 with Batch = 8 }
         | Args.Quick -> quickish 10 2 3
         | Args.Full ->
-            { quickish 20 5 3 with Model = "vit_base_patch16_224"; Sets = []; Batch = 64; Device = "cuda" }
-    Cli.bench ctx spec
+            { quickish 20 5 3 with Model = "vit_base_patch16_224"; Overrides = []; Batch = 64; Device = "cuda" }
+    Cli.bench ctx benchArgs
 
 let stepTimeRows =
     let note =

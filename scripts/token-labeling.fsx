@@ -11,20 +11,18 @@
 //               (token_label.dense_weight=0, class target = GT mixed by area, aux logits out of the prediction)
 //               | token labeling | TL + MixToken, each as Δ top-1 vs the baseline of its seed.
 //   other ViTs  vit_tiny_fm28 (DeiT-style) baseline vs token labeling (Δ), beside the LV-ViT Δ.
-//   aug         RandAugment + random erasing + Mixup + CutMix vs the same without Mixup: tried; while the trainer
-//               refuses RandAugment / random erasing the rows are unavailable with the trainer's own message.
+//   aug         RandAugment + random erasing + Mixup + CutMix vs the same without Mixup (Cli.attempt: a
+//               configuration the engine refused would make the rows unavailable with the engine's own message).
+//   TL + CutMix token labels with CutMix (ReLabel-style), tried the same way: the engine refuses the combination
+//               (LV-ViT uses MixToken instead), so that row is unavailable with its message.
 //   seg (FCN)   CPU profiles: the scenes backbone (vit_tiny_scenes64, scripts/Backbone.fsx) pretrained on
 //               fashion-objects without and with token labels (annotator resnet_tiny_objects64, 8×8 maps), then
 //               fine-tuned with mmseg's FCN head on fashion-scenes (`probe.head=fcn`, `probe.train_backbone=true`);
 //               Δ mIoU per seed (2 seeds). The "without" backbone is Backbone.fsx's baseline (shared with sta-anf).
 //               Full: unavailable, see `fcnFullReason`.
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
-// Budget (quick, 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first 2,000 test
-// images, two single-threaded runs at a time), measured 2026-11-21 on the 2-core machine while shared (load 10–20):
-// 635 CPU-seconds in all (annotator 200 steps + annotate 6,400 images + 21 training runs), i.e. about 5.3 minutes
-// of wall time on 2 quiet cores (CPU seconds / 2; 25 minutes under that load). The same grid at smoke (30 steps of
-// 32, eval 500): 93 CPU-seconds, about 50 s quiet. A 100-step run costs about 0.19 CPU-s per step (1 thread, batch
-// 64) plus about 5 s of start-up, data loading and evaluation.
+// Run lengths: `budget` below (quick: 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
+// 2,000 test images). Wall times: scripts/README.md ("Run times").
 // Full profile: prints the ImageNet / ADE20K plan and which dataset roots are missing (lib/DataRoots.fsx).
 #load "Backbone.fsx"
 
@@ -55,33 +53,33 @@ let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$"
 
 /// The training recipe shared by every run. CPU profiles: configs/fashion-mnist-vit-tiny.json (AdamW 1e-3,
 /// warmup + cosine, label smoothing 0.1, no Mixup/CutMix) cut to the budget. Full: §1.3 (LV-ViT-S on ImageNet).
-let recipe (model: string) : Cli.Spec -> Cli.Spec =
+let recipe (model: string) : Cli.RunConfigArgs -> Cli.RunConfigArgs =
     if isFull then
-        Cli.withSets
+        Cli.withOverrides
             [ sprintf "model.name=%s" model; "data.dataset=imagenet"; sprintf "data.root=%s" (root DataRoots.ImageNet)
               "data.batch_size=128"; "optim.lr=0.0016"; "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"
               "optim.warmup_lr=1e-6"; "optim.min_lr=1e-5"; "optim.ema=true"; "optim.ema_decay=0.99992"
               "aug.label_smoothing=0.1"; "aug.mixup=0"; "aug.cutmix=0"
               "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "device=cuda" ]
-        >> Cli.withSets (if model.StartsWith "resnet" then [] else [ "model.overrides.drop_path_rate=0.1" ])
+        >> Cli.withOverrides (if model.StartsWith "resnet" then [] else [ "model.overrides.drop_path_rate=0.1" ])
     else
         Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
-        >> Cli.withSets
+        >> Cli.withOverrides
             [ sprintf "model.name=%s" model; sprintf "optim.steps=%d" budget.Steps; sprintf "optim.warmup_steps=%d" budget.Warmup
               sprintf "data.batch_size=%d" budget.Batch; sprintf "data.train_limit=%d" budget.TrainLimit
               sprintf "data.eval_limit=%d" budget.EvalLimit; "checkpoint.every_steps=0" ]
 
-let train (name: string) (model: string) (sets: string list) (c: Cli.Ctx) (seed: int) =
-    Cli.train c (Cli.spec name [] |> recipe model |> Cli.withSets sets) seed
+let train (name: string) (model: string) (overrides: string list) (c: Cli.Ctx) (seed: int) =
+    Cli.train c (Cli.runConfig name [] |> recipe model |> Cli.withOverrides overrides) seed
 
 // ---- annotator: trained once, annotates once ---------------------------------------------------------------
 
 let annotatorModel = if isFull then "resnet50" else "resnet_tiny_fm28"
 let annotator =
     Cli.train ctx
-        (Cli.spec "annotator" []
+        (Cli.runConfig "annotator" []
          |> recipe annotatorModel
-         |> Cli.withSets (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
+         |> Cli.withOverrides (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
         0
 let labels =
     Cli.annotate ctx
@@ -117,16 +115,16 @@ let grid =
 
 let seeds = Args.seeds args
 let runs =
-    [ for name, model, sets in grid do
-          for seed in seeds -> fun (c: Cli.Ctx) -> (name, seed), train name model sets c seed ]
+    [ for name, model, overrides in grid do
+          for seed in seeds -> fun (c: Cli.Ctx) -> (name, seed), train name model overrides c seed ]
     |> Cli.inParallel ctx
     |> List.groupBy (fst >> fst)
     |> List.map (fun (name, rs) -> name, rs |> List.map snd)
     |> Map.ofList
 
 /// Runs the engine may refuse: Error carries the trainer's message.
-let tryGrid (name: string) (model: string) (sets: string list) =
-    Cli.attempt (fun () -> seeds |> List.map (fun seed -> train name model sets ctx seed))
+let tryGrid (name: string) (model: string) (overrides: string list) =
+    Cli.attempt (fun () -> seeds |> List.map (fun seed -> train name model overrides ctx seed))
 
 // The quick recipe turns train-time augmentation off (aug.no_aug in configs/fashion-mnist-vit-tiny.json): switch it
 // back on, with timm's defaults for crop/flip/jitter, for the rows that ablate it.
@@ -164,9 +162,9 @@ let transfer =
         let annotatorSteps = if args.Profile = Args.Smoke then 10 else 100
         let objectsAnnotator =
             Cli.train ctx
-                (Cli.spec "objects-annotator" []
+                (Cli.runConfig "objects-annotator" []
                  |> Cli.withConfig "configs/fashion-objects-annotator.json"
-                 |> Cli.withSets
+                 |> Cli.withOverrides
                      [ sprintf "optim.steps=%d" annotatorSteps; sprintf "optim.warmup_steps=%d" (annotatorSteps / 10)
                        sprintf "data.eval_limit=%d" b.EvalLimit; "checkpoint.every_steps=0" ])
                 0
@@ -253,7 +251,8 @@ let rows =
 let unavailableRows =
     (if isFull then [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] else [])
     @ [ Results.unavailable "model table" "LV-ViT-T/S/M/L ImageNet top-1" "top-1 %"
-          (if isFull then "the classification trainer does not train on ImageNet yet" else "needs ImageNet-1k: full profile") ]
+          (if isFull then "the full plan trains LV-ViT-S only (the ablation grid on ImageNet-1k, on a GPU: the `TL + MixToken` top-1 row); LV-ViT-T, -M and -L are not in it"
+           else "needs ImageNet-1k: full profile") ]
     @ snd tlCutmixRows @ snd augRows
 
 Results.finish ctx rows unavailableRows |> ignore

@@ -37,7 +37,7 @@ type Args =
       /// CPU threads for every CLI run (passed as REPRODUCE_THREADS, so it does not enter the run's config hash);
       /// None = the library default (every core).
       Threads: int option
-      /// Runs executed at once by Cli.parallel (default: one per core, each on cores/jobs threads): the quick models
+      /// Runs executed at once by Cli.inParallel (default: one per core, each on cores/jobs threads): the quick models
       /// are too small to use two threads well, so two single-threaded runs finish sooner than two in a row.
       Jobs: int
       /// JSON file naming the real dataset roots (see DataRoots.fsx); None = `<repo>/data-roots.json` if present.

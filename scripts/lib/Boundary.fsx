@@ -1,6 +1,6 @@
 /// How a paper script fails: one `error: …` line saying what failed and what to do, exit code 1, never a stack
-/// trace. Every entry point of Cli.fsx runs inside a boundary; the outermost one reports, inner ones (a parallel
-/// group's pieces, `Cli.attempt`) let the exception through to it.
+/// trace. Every entry point of the Cli library (Cli.fsx and the files it loads) runs inside a boundary; the
+/// outermost one reports, inner ones (a parallel group's pieces, `Cli.attempt`) let the exception through to it.
 module Boundary
 
 open System.Threading

@@ -30,7 +30,7 @@ type AnnotateArgs =
             | Limit _ -> "annotate only the first N images."
             | Batch _ -> "images per forward (default 64)."
 
-/// Runs the command; bad input prints `error: …` and returns 1 (no store written).
+/// Runs the command; the last stdout line is {"images": N, "topk": K, "store": FILE}. Bad input prints `error: …` and returns 1 (no store written).
 let run (a: ParseResults<AnnotateArgs>) =
     Errors.guarded (fun () ->
         let options =
@@ -40,4 +40,9 @@ let run (a: ParseResults<AnnotateArgs>) =
                 a.TryGetResult Limit |> Option.toNullable, a.GetResult(Batch, 64))
         let n = Annotator.Run(options, fun d t -> if d = t || d % 1000 < options.BatchSize then eprintfn "annotated %d/%d" d t)
         printfn "wrote top-%d score maps of %d images to %s" options.TopK n options.Output
+        let result = System.Text.Json.Nodes.JsonObject()
+        result["images"] <- System.Text.Json.Nodes.JsonValue.Create n
+        result["topk"] <- System.Text.Json.Nodes.JsonValue.Create options.TopK
+        result["store"] <- System.Text.Json.Nodes.JsonValue.Create options.Output
+        printfn "%s" (result.ToJsonString())
         0)

@@ -1,6 +1,6 @@
 /// `reproduce models`: the model registry (Reproduce.Vision.Models.ModelRegistry) — every model of the three
 /// papers with its parameter count, analytic forward GFLOPs (1 multiply-accumulate = 1 FLOP, as the papers'
-/// tables) and default resolution; `--json` prints the same as a JSON array.
+/// tables) and default resolution; `--json` prints only the same as a JSON array, on one line.
 module Reproduce.Cli.Models
 
 open System
@@ -33,7 +33,11 @@ let run (o: Options) =
             (if o.Names.IsEmpty then List.ofSeq ModelRegistry.All else o.Names |> List.map ModelRegistry.Get)
             |> List.map (fun e -> if overrides.IsEmpty then e else e.With overrides)
         if o.Json then
-            printfn "%s" (ModelRegistry.SummariesJson(entries |> Seq.map (fun e -> e.Summary())))
+            // One line, and nothing else on stdout: callers parse the output (the last line) as JSON.
+            let json = ModelRegistry.SummariesJson(entries |> Seq.map (fun e -> e.Summary()))
+            match Text.Json.Nodes.JsonNode.Parse json with
+            | null -> printfn "[]"
+            | node -> printfn "%s" (node.ToJsonString())
         else
             table entries o.ShowOptions
         0)

@@ -12,7 +12,7 @@ type ModelsArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Json -> "print a JSON array of {name, params, gflops, resolution}."
+            | Json -> "print only a JSON array of {name, params, gflops, resolution}, on one line."
             | Name _ -> "list only this registered model (repeatable)."
             | Override _ -> "override an option, key=value (e.g. drop_path_rate=0.1; repeatable)."
             | Show_Options -> "print every model's resolved options."
@@ -29,6 +29,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Probe of ParseResults<Probe.ProbeCommand>
     | [<CliPrefix(CliPrefix.None)>] Analyze of ParseResults<Probe.AnalyzeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<Bench.BenchArgs>
+    | [<CliPrefix(CliPrefix.None)>] Weights of ParseResults<Weights.WeightsArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -43,6 +44,7 @@ type Command =
             | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
             | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
             | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta=on,anf=on\"), side by side (last line: JSON)."
+            | Weights _ -> "the plain model weights of a training run's checkpoint: `weights --from RUN_DIR --checkpoint best|last [--ema] --out FILE.safetensors` (last line: JSON)."
 
 [<EntryPoint>]
 let main argv =
@@ -66,6 +68,7 @@ let main argv =
         | [ Probe a ] -> Probe.run a
         | [ Analyze a ] -> Probe.analyze a
         | [ Bench a ] -> Bench.run a
+        | [ Weights a ] -> Weights.run a
         | _ ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -1,5 +1,6 @@
-// A paper script in miniature for FreshCloneTests.cs: an annotator, its token-label store, and a row the engine refuses
-// (token labels with CutMix) that needs that store, the shape of token-labeling.fsx that failed on a fresh clone.
+// A paper script in miniature for FreshCloneTests.cs: an annotator (its weights via `reproduce weights`), its token-label
+// store, and a row the engine refuses (token labels with CutMix) that needs that store, the shape of
+// token-labeling.fsx that failed on a fresh clone.
 // With FRESH_CLONE_FAIL=1 it also runs a configuration that fails for a reason other than a refusal.
 //
 //   dotnet fsi tests/Reproduce.Scripts.Tests/FreshClone.fsx --profile smoke --results DIR
@@ -8,9 +9,9 @@
 let args = Args.parse "FreshClone.fsx" (fun _ -> 1)
 let ctx = Cli.context args "fresh-clone"
 
-let tiny (name: string) (model: string) (sets: string list) =
-    Cli.spec name ([ sprintf "model.name=%s" model; "optim.steps=6"; "optim.warmup_steps=1"; "data.batch_size=32"; "data.train_limit=192"
-                     "data.eval_limit=100"; "checkpoint.every_steps=0" ] @ sets)
+let tiny (name: string) (model: string) (overrides: string list) =
+    Cli.runConfig name ([ sprintf "model.name=%s" model; "optim.steps=6"; "optim.warmup_steps=1"; "data.batch_size=32"
+                          "data.train_limit=192"; "data.eval_limit=100"; "checkpoint.every_steps=0" ] @ overrides)
     |> Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
 
 let annotator = Cli.train ctx (tiny "annotator" "resnet_tiny_fm28" []) 0

@@ -60,6 +60,11 @@ public sealed class FreshCloneTests
         var refusal = JsonNode.Parse(File.ReadAllText(Path.Combine(RunDir(dir, "tl-cutmix-s0"), "refused.json")))!;
         Assert.StartsWith("aug.mixup / aug.cutmix", refusal["error"]!.GetValue<string>());
         Assert.Equal("train", refusal["command"]![0]!.GetValue<string>());
+        // The annotator's weights come from `reproduce weights`, the store's size from `reproduce annotate`'s JSON line.
+        Assert.True(File.Exists(Path.Combine(RunDir(dir, "annotator-s0"), "weights-best.safetensors")));
+        var labels = JsonNode.Parse(File.ReadAllText(Path.Combine(RunDir(dir, "token-labels"), "final.json")))!;
+        Assert.Equal(192, labels["images"]!.GetValue<int>());
+        Assert.Equal(5, labels["topk"]!.GetValue<int>());
         var runtime = JsonNode.Parse(File.ReadAllText(Path.Combine(RunDir(dir, "annotator-s0"), "runtime.json")))!;
         Assert.True(runtime["threads"]!.GetValue<int>() >= 1);
         Assert.False(string.IsNullOrEmpty(runtime["libtorch"]!.GetValue<string>()));

@@ -51,29 +51,14 @@ check "argsHash: includes the config file's contents" (withFile <> Cli.argsHash 
 check "repoPath: repository paths are relative" (Cli.repoPath cfg = Path.Combine("configs", "fashion-mnist-vit-tiny.json")) (Cli.repoPath cfg)
 check "repoPath: other paths stay absolute" (Cli.repoPath "/tmp/x" = "/tmp/x") (Cli.repoPath "/tmp/x")
 
-// Weights.extract: keeps the prefixed tensors (renamed, data intact), drops the rest.
-let dir = Path.Combine(Path.GetTempPath(), "reproduce-libchecks-" + Guid.NewGuid().ToString("N"))
-Directory.CreateDirectory dir |> ignore
-let source = Path.Combine(dir, "state.safetensors")
-let header =
-    """{"model.a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"optim.m":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"model.b.c":{"dtype":"I64","shape":[1],"data_offsets":[12,20]}}"""
-let data = Array.concat [ BitConverter.GetBytes 1.5f; BitConverter.GetBytes -2.0f; BitConverter.GetBytes 9.0f; BitConverter.GetBytes 42L ]
-(use w = new BinaryWriter(File.Create source)
- w.Write(uint64 (Encoding.UTF8.GetByteCount header))
- w.Write(Encoding.UTF8.GetBytes header)
- w.Write data)
-let target = Path.Combine(dir, "model.safetensors")
-let n = Weights.extract source "model." target
-let bytes = File.ReadAllBytes target
-let hlen = int (BitConverter.ToUInt64(bytes, 0))
-let outHeader = Encoding.UTF8.GetString(bytes, 8, hlen)
-let body = bytes[8 + hlen ..]
-check "weights: two model tensors, prefix removed, optimizer state dropped"
-    (n = 2 && outHeader.Contains "\"a\"" && outHeader.Contains "\"b.c\"" && not (outHeader.Contains "optim") && hlen % 8 = 0) outHeader
-check "weights: data copied in order" (body = Array.concat [ data[0..7]; data[12..19] ]) (sprintf "%A" body)
-let ok3, msg3 = throws (fun () -> Weights.extract source "ema." (Path.Combine(dir, "e.safetensors"))) "holds no tensor named 'ema.…'"
-check "weights: no matching tensor is an error naming the file" ok3 msg3
-Directory.Delete(dir, true)
+// Command results are read from the last stdout line as JSON only (`reproduce weights` itself is tested in
+// tests/Reproduce.Training.Tests/Checkpoints/WeightsExportTests.cs).
+let result = Process.lastJson [ "annotate" ] "wrote top-5 score maps of 7 images to s\n{\"images\":7,\"topk\":5,\"store\":\"s\"}\n"
+check "lastJson: the last line's object" (result["images"].GetValue<int>() = 7 && result["topk"].GetValue<int>() = 5) (result.ToJsonString())
+let models = Process.lastJson [ "models"; "--json" ] "[{\"name\":\"m\",\"params\":1}]\n\n"
+check "lastJson: an array, trailing blank lines ignored" (models.AsArray().Count = 1) (models.ToJsonString())
+let ok3, msg3 = throws (fun () -> Process.lastJson [ "annotate"; "--topk"; "5" ] "{\"images\":7}\nwrote top-5 score maps\n") "reproduce annotate --topk 5` printed no JSON"
+check "lastJson: a human last line is an error naming the command" ok3 msg3
 
 // Dataset roots: a missing one names the environment variable to set.
 Environment.SetEnvironmentVariable("REPRODUCE_KITTI", null)
@@ -84,5 +69,11 @@ Environment.SetEnvironmentVariable("REPRODUCE_KITTI", "/nonexistent/kitti")
 match DataRoots.resolve a DataRoots.Kitti with
 | Error why -> check "data roots: a root that does not exist is named" (why.Contains "/nonexistent/kitti") why
 | Ok root -> check "data roots: nonexistent root" false root
+
+// The library stays in files that each hold one idea (scripts/README.md, "The library").
+for f in Directory.GetFiles(Path.Combine(Args.repoRoot, "scripts", "lib"), "*.fsx") do
+    let n = File.ReadAllLines(f).Length
+    if n > 400 then check (sprintf "lib: %s has at most 400 lines" (Path.GetFileName f)) false (sprintf "%d lines" n)
+check "lib: every file at most 400 lines" true ""
 
 printfn "all lib checks passed"

@@ -1,6 +1,6 @@
 namespace Reproduce.Scripts.Tests;
 
-/// <summary>scripts/lib (arguments, statistics, Δ pairing, run hashes, weight extraction, dataset roots), checked by
+/// <summary>scripts/lib (arguments, statistics, Δ pairing, run hashes, last-line JSON results, dataset roots, file sizes), checked by
 /// LibChecks.fsx in one fsi session.</summary>
 public sealed class LibTests
 {
