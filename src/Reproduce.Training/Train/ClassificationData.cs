@@ -245,7 +245,7 @@ public sealed class ClassificationData
         ArgumentNullException.ThrowIfNull(config);
         try
         {
-            return ModelRegistry.Resolve(config.Model.Name, config.Model.Overrides.ToOverrides());
+            return config.Model.Resolve();
         }
         catch (ArgumentException e)
         {
