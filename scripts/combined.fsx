@@ -14,7 +14,7 @@
 //   dense           vit_tiny_scenes64 (scripts/Backbone.fsx): baseline | STA + ANF | norm + QKV | STA + ANF + norm + QKV
 //                   → top-1 on fashion-objects, segmentation mIoU and depth abs_rel on fashion-scenes. All but the last
 //                   are the runs of sta-anf.fsx and specialization.fsx (results/<profile>/backbones).
-// Options are the other scripts' (registry defaults, `specialization=norm+qkv`); nothing was chosen for this table.
+// Options are the other scripts' (registry defaults: `sta={}`, `anf={}`, `specialization={}` = norm + QKV); nothing was chosen for this table.
 // Budget, measured 2026-11-21 on the 2-core machine while shared (load 5–13): quick with 1 seed (`--seeds 1`, what
 // results/quick/combined holds), after sta-anf.fsx and specialization.fsx but with token-labeling.fsx's runs not
 // reusable (the trainer had just changed configs/fashion-mnist-vit-tiny.json, so annotator, annotation, baseline and
@@ -34,8 +34,8 @@ let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoot
 let seeds = Args.seeds args
 let isFull = args.Profile = Args.Full
 
-let staAnf = [ "sta=on"; "anf=on" ]
-let specialized = [ "specialization=norm+qkv" ]
+let staAnf = [ "sta={}"; "anf={}" ]
+let specialized = [ "specialization={}" ]
 
 /// Δ(all) − (Δ(a) + Δ(b)) per seed, from the four run lists (paired by seed).
 let interactionRow table rowName metric (value: Cli.RunResult -> float) baseline a b all =
@@ -79,7 +79,7 @@ let tokenLabelStore () =
 /// name, runs context (token-labeling's for its own two configurations), overrides.
 let classificationGrid (store: string) =
     let tl = [ "token_label.enabled=true"; sprintf "token_label.source=%s" store ]
-    let model = List.map (sprintf "model.overrides.%s")
+    let model = List.map (sprintf "model.%s")
     [ "deit-baseline", tlCtx, []
       "deit-tl", tlCtx, tl
       "fm28-sta-anf-spec", ctx, model (staAnf @ specialized)
