@@ -145,6 +145,22 @@ public static class ModelBench
         return parts;
     }
 
+    /// <summary>The base model and its variants, resolved by the config binder; a bad key is an <see cref="ArgumentException"/> (bench's refusal).</summary>
+    private static List<ModelEntry> ResolveModels(BenchOptions options)
+    {
+        try
+        {
+            var baseModel = new ModelSection { Name = options.Model }.With(options.Sets);
+            var entries = new List<ModelEntry> { baseModel.Resolve() };
+            entries.AddRange(options.Variants.Select(v => baseModel.With(ParseVariant(v)).Resolve()));
+            return entries;
+        }
+        catch (ConfigException e)
+        {
+            throw new ArgumentException($"bench: {e.Message}", e);
+        }
+    }
+
     /// <summary>Checks the options, builds every model and times them (see <see cref="StepTimer.Run"/>).</summary>
     /// <param name="options">What to measure.</param>
     /// <param name="onMessage">Progress lines (what is built, when timing starts); may be null.</param>
@@ -160,9 +176,7 @@ public static class ModelBench
             throw new ArgumentException($"bench: unknown model '{options.Model}'; `reproduce models` lists the registered names");
         var device = ParseDevice(options.Device);
 
-        var baseModel = new ModelSection { Name = options.Model }.With(options.Sets);
-        var entries = new List<ModelEntry> { baseModel.Resolve() };
-        entries.AddRange(options.Variants.Select(v => baseModel.With(ParseVariant(v)).Resolve()));
+        var entries = ResolveModels(options);
         foreach (var e in entries) CheckRunnable(e, options.Mode);
 
         if (options.Threads > 0) Torch.Torch.NumThreads = options.Threads;

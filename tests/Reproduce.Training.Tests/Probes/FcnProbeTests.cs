@@ -12,7 +12,7 @@ namespace Reproduce.Training.Tests.Probes;
 public sealed class FcnProbeTests : IDisposable
 {
     private static readonly FashionScenesConfig Tiny = new() { Seed = 5, Height = 32, Width = 32, TrainCount = 6, TestCount = 3, MaxItems = 3 };
-    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.overrides={\"img_size\": 32}"];
+    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32"];
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -121,7 +121,7 @@ public sealed class FcnProbeTests : IDisposable
     {
         using var scope = Scope.Enter();
         var tree = FashionScenesTree.Open(Scenes());
-        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", new Dictionary<string, string> { ["img_size"] = "32" });
+        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", c => c with { ImgSize = 32 });
         var d = vit.Config.EmbedDim;
         var options = new ProbeOptions { Steps = 8, BatchSize = 2, Lr = 0.01, Seed = 4, TrainBackbone = true, Fcn = new FcnOptions() };
         // the head before training: the same seed and constructor the probe uses
@@ -161,7 +161,7 @@ public sealed class FcnProbeTests : IDisposable
         // leave the largest change of a backbone weight within [0.46, 1.54]·lr·mult: disjoint ranges for mult 1 and 0.1.
         using var scope = Scope.Enter();
         var tree = FashionScenesTree.Open(Scenes());
-        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", new Dictionary<string, string> { ["img_size"] = "32" });
+        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", c => c with { ImgSize = 32 });
         var options = new ProbeOptions
         {
             Steps = 2, BatchSize = 2, Lr = 0.01, WeightDecay = 0, Seed = 4, TrainBackbone = true, BackboneLrMult = mult, Fcn = new FcnOptions(),
