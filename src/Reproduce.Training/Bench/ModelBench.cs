@@ -103,8 +103,8 @@ public sealed record BenchResult(string Model, string Mode, int Batch, int Threa
 }
 
 /// <summary>
-/// <c>reproduce bench</c>: the step time of a registered model and of variants of it (option overrides such as
-/// <c>sta=on,anf=on</c>), measured side by side with <see cref="StepTimer"/> on one fixed synthetic batch (seeded
+/// <c>reproduce bench</c>: the step time of a registered model and of variants of it (model keys such as
+/// <c>sta={},anf={}</c>, the run config's <c>model.*</c> keys), measured side by side with <see cref="StepTimer"/> on one fixed synthetic batch (seeded
 /// normal input at the model's resolution and channels, uniform random labels). A train step is the trainer's: in one
 /// <see cref="Scope"/>, forward, cross-entropy, backward, then <see cref="AdamW"/> (weight decay 0.05 with timm's
 /// exclusions) and zero-grad. An infer step is a no-grad forward in eval mode. Every model is built from the same seed.

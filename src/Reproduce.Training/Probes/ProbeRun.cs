@@ -15,7 +15,7 @@ namespace Reproduce.Training.Probes;
 /// <summary>
 /// <c>reproduce probe seg|depth</c>: a dense probe driven by a <see cref="RunConfig"/>, writing the run files into one
 /// directory (<c>config.json</c> resolved, <c>metrics.jsonl</c> per step, <c>final.json</c>). Keys read:
-/// <c>model.name</c>, <c>model.overrides</c>, <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
+/// <c>model.name</c>, the model record's keys (<c>model.img_size</c>, …), <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
 /// ade20k, nyu, kitti), <c>data.root</c>, <c>data.batch_size</c>, <c>data.img_size</c> (backbone input side),
 /// <c>data.train_split</c>, <c>data.eval_split</c>, <c>data.train_limit</c>, <c>data.eval_limit</c>; <c>optim.lr</c>,
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
