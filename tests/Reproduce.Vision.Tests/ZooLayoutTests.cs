@@ -91,10 +91,12 @@ public class ZooLayoutTests
         // so that building all of them is quick.
         foreach (var entry in ModelRegistry.All)
         {
-            var overrides = entry.Config is VitConfig
-                ? new List<KeyValuePair<string, string>> { new("depth", "1"), new("embed_dim", "64"), new("num_heads", "2") }
-                : [new("layers", "1,1,1,1"), new("base_width", "8")];
-            var small = entry.With(overrides);
+            var small = entry.With(entry.Config switch
+            {
+                VitConfig v => v with { Depth = 1, EmbedDim = 64, NumHeads = 2 },
+                ResNetConfig r => r with { Layers = [1, 1, 1, 1], BaseWidth = 8 },
+                var other => other,
+            });
             using var model = small.Create();
             Assert.True(small.Config.ParamCount() == model.ParameterCount(), $"{entry.Name}: analytic {small.Config.ParamCount()} vs built {model.ParameterCount()}");
         }

@@ -28,8 +28,8 @@ public class ModelKeysTests
     [Fact]
     public void ListsAreJson()
     {
-        Assert.Equal([0, 2], Vit("model.anf.after_blocks=[0, 2]").Anf!.AfterBlocks);
-        Assert.Equal([1], Vit("model.anf={\"after_blocks\": [1]}").Anf!.AfterBlocks);
+        Assert.Equal([0, 2], Vit("model.anf.after_blocks=[0, 2]").Anf!.AfterBlocks!);
+        Assert.Equal([1], Vit("model.anf={\"after_blocks\": [1]}").Anf!.AfterBlocks!);
         Assert.Null(Vit("model.anf.after_blocks=null").Anf!.AfterBlocks);
         var e = Assert.Throws<ConfigException>(() => Vit("model.anf.after_blocks=[0, \"x\"]"));
         Assert.Contains("'model.anf.after_blocks[1]'", e.Message);
