@@ -48,11 +48,15 @@ internal static class ModelBinder
         return Merge(model, PatchFromText(type, parts, depth, text, origin));
     }
 
+    /// <summary>The registry record of <c>model.name</c> with the keys applied, not yet validated as a whole.</summary>
+    public static IModelConfig Bind(ModelSection model, string prefix, string origin) =>
+        (IModelConfig)ConfigBinder.ApplyObject(Entry(model.Name, ConfigBinder.Join(prefix, "name"), origin).Config, model.Keys, prefix, origin);
+
     /// <summary>The entry of <c>model.name</c> with the keys applied and validated; failures are <see cref="ConfigException"/>s naming the key.</summary>
     public static ModelEntry Resolve(ModelSection model, string prefix, string origin)
     {
         var entry = Entry(model.Name, ConfigBinder.Join(prefix, "name"), origin);
-        var config = (IModelConfig)ConfigBinder.ApplyObject(entry.Config, model.Keys, prefix, origin);
+        var config = Bind(model, prefix, origin);
         try
         {
             return entry.With(config);

@@ -62,6 +62,8 @@ public sealed record ModelSection : IConfigSection
     {
         ConfigCheck.Require(!string.IsNullOrWhiteSpace(Name), prefix, "name", "must name a registered model");
         ConfigCheck.Require(Weights is null || Weights.Trim().Length > 0, prefix, "weights", "must be a file path or null");
-        if (KeysJson != "{}") ModelBinder.Resolve(this, prefix, "model");
+        // Keys and types only: whether the record is consistent as a whole is decided where the model is built, after
+        // the trainer's own changes (token labeling sets return_dense; without it, mix_token is turned off).
+        if (KeysJson != "{}") ModelBinder.Bind(this, prefix, "model");
     }
 }

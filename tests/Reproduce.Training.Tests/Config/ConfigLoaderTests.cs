@@ -30,7 +30,7 @@ public class ConfigLoaderTests
               "name": "tl-smoke",
               "profile": "smoke",
               "optim": { "lr": 0.001, "betas": [0.9, 0.95], "steps": 40, },
-              "model": { "name": "lvvit_s", "drop_path_rate": 0.1, "global_pool": "avg", "init_values": null, "anf": { "kernel_size": 5 } },
+              "model": { "name": "lvvit_s", "drop_path_rate": 0.1, "skip_lam": 1.5, "init_values": null, "anf": { "kernel_size": 5 } },
               "token_label": { "enabled": true, "source": "labels/", "dense_weight": 1.0, "class_target": "annotator" },
               "data": { "interpolation": "bicubic", "mean": [0.5], "std": [0.25] },
               "probe": { "depth_crop": "eigen_nyu", "layers": [2, 5, 8, 11] }
@@ -46,7 +46,7 @@ public class ConfigLoaderTests
         Assert.Equal("lvvit_s", c.Model.Name);
         var vit = (VitConfig)c.Model.Resolve().Config;
         Assert.Equal(0.1, vit.DropPathRate);
-        Assert.Equal(GlobalPool.Avg, vit.GlobalPool);
+        Assert.Equal(1.5, vit.SkipLam);
         Assert.Null(vit.InitValues);
         Assert.Equal(5, vit.Anf!.KernelSize);
         Assert.Equal(AnfConvAxis.Sequence, vit.Anf.ConvAxis);   // the rest of a switched-on record is its defaults
