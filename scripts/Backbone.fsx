@@ -49,8 +49,8 @@ let budget (profile: Args.Profile) =
         { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000
           ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
 
-/// A model variant: a readable key (run names), the label its table rows carry, and the model-registry options that
-/// make it (text forms of src/Reproduce.Vision/Models/ModelOptions: `sta=on`, `anf=on`, `specialization=norm+qkv`).
+/// A model variant: a readable key (run names), the label its table rows carry, and the model keys that make it
+/// (`key=value` under `model.`, the registry record's typed keys: `sta={}`, `anf={}`, `specialization={}`).
 type Variant = { Key: string; Label: string; Options: string list }
 
 let variant key label options = { Key = key; Label = label; Options = options }
@@ -81,7 +81,7 @@ let root (e: Env) (d: DataRoots.Dataset) =
 /// The backbone every table is measured on.
 let model (e: Env) = if e.IsFull then "vit_base_patch16_224" else "vit_tiny_scenes64"
 
-let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.overrides.%s")
+let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.%s")
 
 /// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
 /// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
@@ -91,11 +91,11 @@ let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
     if e.IsFull then
         config
         |> Cli.withOverrides
-            [ "model.name=vit_base_patch16_224"; "model.overrides.num_classes=1000"; "data.dataset=imagenet"
+            [ "model.name=vit_base_patch16_224"; "model.num_classes=1000"; "data.dataset=imagenet"
               sprintf "data.root=%s" (root e DataRoots.ImageNet); "data.batch_size=128"; "optim.lr=0.0005"
               "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"; "optim.min_lr=1e-5"
               "aug.label_smoothing=0.1"; "aug.mixup=0.8"; "aug.cutmix=1.0"; "aug.randaugment=rand-m9-mstd0.5-inc1"
-              "aug.random_erasing=0.25"; "model.overrides.drop_path_rate=0.1"; "device=cuda" ]
+              "aug.random_erasing=0.25"; "model.drop_path_rate=0.1"; "device=cuda" ]
         |> Cli.withOverrides (modelSets v)
     else
         let b = e.Budget
@@ -154,7 +154,7 @@ let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string opt
               sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
     let weightOverrides = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
     Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
-    |> Cli.withOverrides ([ sprintf "model.name=%s" (model e) ] @ weightOverrides @ (options |> List.map (sprintf "model.overrides.%s")) @ data @ size)
+    |> Cli.withOverrides ([ sprintf "model.name=%s" (model e) ] @ weightOverrides @ (options |> List.map (sprintf "model.%s")) @ data @ size)
 
 let probeConfig (e: Env) (p: Probe) (b: Backbone) : Cli.RunConfigArgs = probeConfigOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
 

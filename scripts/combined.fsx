@@ -14,7 +14,7 @@
 //   dense           vit_tiny_scenes64 (scripts/Backbone.fsx): baseline | STA + ANF | norm + QKV | STA + ANF + norm + QKV
 //                   → top-1 on fashion-objects, segmentation mIoU and depth abs_rel on fashion-scenes. All but the last
 //                   are the runs of sta-anf.fsx and specialization.fsx (results/<profile>/backbones).
-// Options are the other scripts' (registry defaults, `specialization=norm+qkv`); nothing was chosen for this table.
+// Options are the other scripts' (registry defaults: `sta={}`, `anf={}`, `specialization={}` = norm + QKV); nothing was chosen for this table.
 // Seeds: 2 at quick (Args.parse below), what results/quick/combined holds. Wall times: scripts/README.md ("Run times").
 // Quick scenes pretraining is short (scripts/Backbone.fsx: ~24 % top-1): the dense rows measure early training.
 // Full profile: prints the dense plan (ImageNet, ADE20K, NYUv2); the classification half is not wired there (it
@@ -29,8 +29,8 @@ let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoot
 let seeds = Args.seeds args
 let isFull = args.Profile = Args.Full
 
-let staAnf = [ "sta=on"; "anf=on" ]
-let specialized = [ "specialization=norm+qkv" ]
+let staAnf = [ "sta={}"; "anf={}" ]
+let specialized = [ "specialization={}" ]
 
 /// Δ(all) − (Δ(a) + Δ(b)) per seed, from the four run lists (paired by seed).
 let interactionRow table rowName metric (value: Cli.RunResult -> float) baseline a b all =
@@ -74,7 +74,7 @@ let tokenLabelStore () =
 /// name, runs context (token-labeling's for its own two configurations), overrides.
 let classificationGrid (store: string) =
     let tl = [ "token_label.enabled=true"; sprintf "token_label.source=%s" store ]
-    let model = List.map (sprintf "model.overrides.%s")
+    let model = List.map (sprintf "model.%s")
     [ "deit-baseline", tlCtx, []
       "deit-tl", tlCtx, tl
       "fm28-sta-anf-spec", ctx, model (staAnf @ specialized)

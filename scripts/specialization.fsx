@@ -31,19 +31,21 @@ let args = Args.parse "specialization.fsx" (function Args.Smoke -> 1 | Args.Quic
 let ctx = Cli.context args "specialization"
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu; DataRoots.Kitti ]
 
-let spec key label (s: string) = Backbone.variant key label [ "specialization=" + s ]
-let norm = spec "norm" "norm (LN, all blocks)" "norm"
-let qkv = spec "norm-qkv" "norm + QKV (first third)" "norm+qkv"
+/// A variant from `model.specialization.*` keys; `specialization={}` is the paper's model (norms + QKV in the first
+/// third), a block range is `[start, end]` (end exclusive), `[0,0]` none and null the first third.
+let spec key label (sets: string list) = Backbone.variant key label sets
+let norm = spec "norm" "norm (LN, all blocks)" [ "specialization.qkv_blocks=[0,0]" ]
+let qkv = spec "norm-qkv" "norm + QKV (first third)" [ "specialization={}" ]
 let main = [ Backbone.baseline; norm; qkv ]
 
 /// Blocks of the backbone (`reproduce models --show-options`: vit_tiny_scenes64 depth 4, vit_base_patch16_224 depth 12).
 let depth = if env.IsFull then 12 else 4
-let secondHalf = spec "qkv-second-half" "norm + QKV (second half)" (sprintf "norm+qkv,qkv_blocks=%d:%d" (depth / 2) depth)
-let allBlocks = spec "qkv-all" "norm + QKV (all blocks)" (sprintf "norm+qkv,qkv_blocks=0:%d" depth)
-let proj = spec "norm-proj" "norm + attn proj (first third)" "norm+proj"
-let mlp = spec "norm-mlp" "norm + MLP (first third)" "norm+mlp"
-let lora4 = spec "lora4" "norm + QKV, LoRA rank 4" "norm+qkv+lora4"
-let lora16 = spec "lora16" "norm + QKV, LoRA rank 16" "norm+qkv+lora16"
+let secondHalf = spec "qkv-second-half" "norm + QKV (second half)" [ sprintf "specialization.qkv_blocks=[%d,%d]" (depth / 2) depth ]
+let allBlocks = spec "qkv-all" "norm + QKV (all blocks)" [ sprintf "specialization.qkv_blocks=[0,%d]" depth ]
+let proj = spec "norm-proj" "norm + attn proj (first third)" [ "specialization.qkv_blocks=[0,0]"; "specialization.proj_blocks=null" ]
+let mlp = spec "norm-mlp" "norm + MLP (first third)" [ "specialization.qkv_blocks=[0,0]"; "specialization.mlp_blocks=null" ]
+let lora4 = spec "lora4" "norm + QKV, LoRA rank 4" [ "specialization.lora_rank=4" ]
+let lora16 = spec "lora16" "norm + QKV, LoRA rank 16" [ "specialization.lora_rank=16" ]
 let ablations = [ secondHalf; allBlocks; proj; mlp; lora4; lora16 ]
 
 /// Everything measured on one variant at one seed; the ablations get no depth probes and no analysis.
@@ -138,7 +140,7 @@ let overheadRows =
         [ for v, paramsRef in vs do
               let m = Cli.modelInfo ctx name v.Options
               let label = sprintf "%s (%s)" v.Label name
-              let note = Some(sprintf "`reproduce models --name %s --set %s` vs plain" name (List.head v.Options))
+              let note = Some(sprintf "`reproduce models --name %s --set %s` vs plain" name (String.Join(" --set ", v.Options)))
               yield Results.constRow overheadTable label "Δ% params" paramsRef (pct (float m.Params) (float plain.Params)) note
               if v.Key = qkv.Key then
                   yield Results.constRow overheadTable label "Δ% FLOPs" flopsRef (pct m.Gflops plain.Gflops) note ]

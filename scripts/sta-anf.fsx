@@ -31,9 +31,9 @@ let args = Args.parse "sta-anf.fsx" (function Args.Smoke -> 1 | Args.Quick -> 2 
 let ctx = Cli.context args "sta-anf"
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu ]
 
-let sta = Backbone.variant "sta" "+ STA" [ "sta=on" ]
-let anf = Backbone.variant "anf" "+ ANF" [ "anf=on" ]
-let staAnf = Backbone.variant "sta-anf" "+ STA + ANF" [ "sta=on"; "anf=on" ]
+let sta = Backbone.variant "sta" "+ STA" [ "sta={}" ]
+let anf = Backbone.variant "anf" "+ ANF" [ "anf={}" ]
+let staAnf = Backbone.variant "sta-anf" "+ STA + ANF" [ "sta={}"; "anf={}" ]
 let variants = [ Backbone.baseline; sta; anf; staAnf ]
 
 /// Everything measured on one variant at one seed.

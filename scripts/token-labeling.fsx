@@ -61,7 +61,7 @@ let recipe (model: string) : Cli.RunConfigArgs -> Cli.RunConfigArgs =
               "optim.warmup_lr=1e-6"; "optim.min_lr=1e-5"; "optim.ema=true"; "optim.ema_decay=0.99992"
               "aug.label_smoothing=0.1"; "aug.mixup=0"; "aug.cutmix=0"
               "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "device=cuda" ]
-        >> Cli.withOverrides (if model.StartsWith "resnet" then [] else [ "model.overrides.drop_path_rate=0.1" ])
+        >> Cli.withOverrides (if model.StartsWith "resnet" then [] else [ "model.drop_path_rate=0.1" ])
     else
         Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
         >> Cli.withOverrides
@@ -96,7 +96,7 @@ let lvvit = if isFull then "lvvit_s" else "lvvit_tiny_fm28"
 let deit = if isFull then "deit_small_patch16_224" else "vit_tiny_fm28"
 
 /// Plain supervised training: no aux head, no MixToken (the LV-ViT registry entry has both on by default).
-let plain = [ "model.overrides.return_dense=false"; "model.overrides.mix_token=false" ]
+let plain = [ "model.return_dense=false"; "model.mix_token=false" ]
 let tokenLabels = [ "token_label.enabled=true"; sprintf "token_label.source=%s" store ]
 let cutmix = [ "aug.cutmix=1.0"; "aug.mixup=0" ]
 
@@ -107,8 +107,8 @@ let grid =
       // MixToken under image-level labels: the dense term is off (weight 0) and the prediction ignores the (then
       // untrained) aux head, so only the class token, with its GT target mixed by token area, is trained.
       "lvvit-mixtoken-gt", lvvit,
-      tokenLabels @ [ "aug.mixtoken=true"; "token_label.dense_weight=0"; "token_label.class_target=ground_truth"; "model.overrides.aux_logit_weight=0" ]
-      "lvvit-tl", lvvit, tokenLabels @ [ "model.overrides.mix_token=false" ]
+      tokenLabels @ [ "aug.mixtoken=true"; "token_label.dense_weight=0"; "token_label.class_target=ground_truth"; "model.aux_logit_weight=0" ]
+      "lvvit-tl", lvvit, tokenLabels @ [ "model.mix_token=false" ]
       "lvvit-tl-mixtoken", lvvit, tokenLabels @ [ "aug.mixtoken=true" ]
       "deit-baseline", deit, []
       "deit-tl", deit, tokenLabels ]
@@ -131,7 +131,7 @@ let tryGrid (name: string) (model: string) (overrides: string list) =
 let augAll = [ "aug.no_aug=false"; "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
 let augAllRuns = tryGrid "lvvit-aug-all" lvvit (plain @ augAll)
 let augNoMixupRuns = tryGrid "lvvit-aug-no-mixup" lvvit (plain @ augAll @ [ "aug.mixup=0" ])
-let tlCutmix = tryGrid "lvvit-tl-cutmix" lvvit (tokenLabels @ [ "model.overrides.mix_token=false" ] @ cutmix)
+let tlCutmix = tryGrid "lvvit-tl-cutmix" lvvit (tokenLabels @ [ "model.mix_token=false" ] @ cutmix)
 
 // ---- rows --------------------------------------------------------------------------------------------------
 

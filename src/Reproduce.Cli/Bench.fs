@@ -1,7 +1,7 @@
 /// `reproduce bench`: step time and img/s of a registered model and of variants of it, measured side by side.
 ///
 ///     ./reproduce bench --model vit_tiny_scenes64 --set num_classes=10 \
-///         --variant "sta=on,anf=on" --variant anf=on --variant sta=on --batch 32 --steps 20 --threads 1
+///         --variant "sta={},anf={}" --variant "anf={}" --variant "sta={}" --batch 32 --steps 20 --threads 1
 ///
 /// Every model is built (same seed), runs --warmup untimed steps, then --rounds rounds alternate the models step by
 /// step (A, B, A, B, …), each step timed on its own; per model the median step time, img/s = batch / median, and for
@@ -30,8 +30,8 @@ type BenchArgs =
         member a.Usage =
             match a with
             | Model _ -> "registered model name (see `reproduce models`)."
-            | Set _ -> "override one option of the base model, key=value (repeatable), e.g. --set num_classes=10."
-            | Variant _ -> "a model to compare with the base: further overrides \"key=value,key=value\" (repeatable), e.g. \"sta=on,anf=on\"."
+            | Set _ -> "set one key of the base model, key=value as the run config's model.* keys (repeatable), e.g. --set num_classes=10."
+            | Variant _ -> "a model to compare with the base: further model keys \"key=value,key=value\" (repeatable; as the run config's model.* keys, JSON lists and objects allowed), e.g. \"sta={},anf.kernel_size=5\"."
             | Batch _ -> "images per step (default 32)."
             | Steps _ -> "timed steps per model and round (default 20)."
             | Warmup _ -> "untimed steps per model before timing (default 3)."

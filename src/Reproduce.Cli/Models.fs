@@ -4,6 +4,7 @@
 module Reproduce.Cli.Models
 
 open System
+open Reproduce.Training.Config
 open Reproduce.Vision.Models
 
 /// What to list and how.
@@ -11,7 +12,7 @@ type Options =
     { Json: bool
       /// Registry names to list; empty lists every model.
       Names: string list
-      /// Option overrides `key=value`, applied to every listed model.
+      /// Model keys `key=value` (`model.` optional: `drop_path_rate=0.1`, `anf.kernel_size=5`), applied to every listed model.
       Sets: string list
       /// Also print each model's resolved options.
       ShowOptions: bool }
@@ -22,16 +23,15 @@ let private table (entries: ModelEntry list) showOptions =
         let s = e.Summary()
         printfn "%-32s %11.2fM %10.2f %6d  %s" s.Name (float s.Params / 1e6) s.Gflops s.Resolution e.Source
         if showOptions then
-            for kv in ModelOptions.Values e.Config do
-                printfn "    %s=%s" kv.Key kv.Value
+            for k in ConfigLoader.DescribeModel e.Config do
+                printfn "    %s=%s" k.Key k.Default
 
 /// Prints the listing; returns the exit code (2 for an unknown model or a bad override, with the reason).
 let run (o: Options) =
     Errors.guardedWith Errors.UsageExitCode (fun () ->
-        let overrides = o.Sets |> List.map ModelOptions.ParseAssignment
         let entries =
             (if o.Names.IsEmpty then List.ofSeq ModelRegistry.All else o.Names |> List.map ModelRegistry.Get)
-            |> List.map (fun e -> if overrides.IsEmpty then e else e.With overrides)
+            |> List.map (fun e -> if o.Sets.IsEmpty then e else ModelSection.Resolve(e.Name, o.Sets))
         if o.Json then
             // One line, and nothing else on stdout: callers parse the output (the last line) as JSON.
             let json = ModelRegistry.SummariesJson(entries |> Seq.map (fun e -> e.Summary()))

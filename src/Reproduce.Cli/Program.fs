@@ -43,7 +43,7 @@ type Command =
             | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR)."
             | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
             | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
-            | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta=on,anf=on\"), side by side (last line: JSON)."
+            | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta={},anf={}\"), side by side (last line: JSON)."
             | Weights _ -> "the plain model weights of a training run's checkpoint: `weights --from RUN_DIR --checkpoint best|last [--ema] --out FILE.safetensors` (last line: JSON)."
 
 [<EntryPoint>]

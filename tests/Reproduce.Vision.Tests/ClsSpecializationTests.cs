@@ -96,6 +96,22 @@ public class ClsSpecializationTests
         Assert.Equal([48L, 2], loraKeys[1].Parameter.Shape);
     }
 
+    /// <summary>A specialization named by its parts, as the theory rows read (norm, qkv, proj, mlp in the first third; loraN).</summary>
+    private static ClsSpecializationConfig Parts(string parts)
+    {
+        var p = parts.Split('+');
+        var lora = p.FirstOrDefault(x => x.StartsWith("lora", StringComparison.Ordinal));
+        return new ClsSpecializationConfig
+        {
+            Norms = p.Contains("norm"),
+            LayerScales = p.Contains("norm"),
+            QkvBlocks = p.Contains("qkv") ? null : BlockRange.None,
+            ProjBlocks = p.Contains("proj") ? null : BlockRange.None,
+            MlpBlocks = p.Contains("mlp") ? null : BlockRange.None,
+            LoraRank = lora is null ? null : int.Parse(lora[4..], System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     public static TheoryData<string, bool> Conversions => new()
     {
         { "norm", true },
@@ -116,7 +132,7 @@ public class ClsSpecializationTests
     {
         Torch.Torch.ManualSeed(11);
         using var plain = new VisionTransformer(Tiny(null));
-        using var special = new VisionTransformer(Tiny(ClsSpecializationConfig.Parse(spec)));
+        using var special = new VisionTransformer(Tiny(Parts(spec)));
         using var scope = Scope.Enter();
         // Make the class paths differ first, so the copy is what makes the outputs agree.
         using (Torch.Torch.NoGrad())
@@ -145,7 +161,7 @@ public class ClsSpecializationTests
     public void InitFromSharedStartsAsThePlainFunction()
     {
         Torch.Torch.ManualSeed(3);
-        using var model = new VisionTransformer(Tiny(ClsSpecializationConfig.Parse("norm+qkv+mlp+proj")));
+        using var model = new VisionTransformer(Tiny(Parts("norm+qkv+mlp+proj")));
         using var plain = new VisionTransformer(Tiny(null));
         using var scope = Scope.Enter();
         plain.LoadStateDict(model.StateDict().Where(kv => !VisionTransformer.IsClsPathKey(kv.Key)).ToDictionary());
@@ -190,16 +206,15 @@ public class ClsSpecializationTests
     }
 
     [Fact]
-    public void SpecsParseAndInvalidOnesAreRejected()
+    public void DefaultsAreThePapersModelAndInvalidOnesAreRejected()
     {
-        var s = ClsSpecializationConfig.Parse("norm+qkv")!;
+        var s = new ClsSpecializationConfig();
         Assert.Equal(ClsSpecializationConfig.Default, s);
+        Assert.Equal(Parts("norm+qkv"), s);
         Assert.Equal(new BlockRange(0, 4), s.ResolveQkvBlocks(12));
         Assert.Equal(new BlockRange(0, 8), s.ResolveQkvBlocks(24));
-        Assert.Equal(ClsSpecializationConfig.NormsOnly, ClsSpecializationConfig.Parse("norm"));
-        Assert.Null(ClsSpecializationConfig.Parse("none"));
-        Assert.Equal(16, ClsSpecializationConfig.Parse("qkv+lora16")!.LoraRank);
-        Assert.Throws<ArgumentException>(() => ClsSpecializationConfig.Parse("norm+attn"));
+        Assert.Equal(ClsSpecializationConfig.NormsOnly, Parts("norm"));
+        Assert.Throws<ArgumentException>(() => Tiny(new ClsSpecializationConfig { LoraRank = 0 }).Validate());
         Assert.Throws<ArgumentException>(() => (Tiny(ClsSpecializationConfig.Default) with { ClassToken = false, GlobalPool = GlobalPool.Avg }).Validate());
         Assert.Throws<ArgumentException>(() => Tiny(new ClsSpecializationConfig { QkvBlocks = new BlockRange(2, 5) }).Validate());
     }

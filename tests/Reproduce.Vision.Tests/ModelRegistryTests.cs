@@ -5,21 +5,17 @@ namespace Reproduce.Vision.Tests;
 /// <summary>Registry lookups and option overrides by name (type-checked, unknown keys rejected).</summary>
 public class ModelRegistryTests
 {
-    private static KeyValuePair<string, string>[] Set(params string[] assignments) => assignments.Select(ModelOptions.ParseAssignment).ToArray();
-
     [Fact]
-    public void OverridesAreAppliedByNameWithAliasesAndTypes()
+    public void VariantsAreTypedCopiesOfTheRegisteredRecord()
     {
-        var c = (VitConfig)ModelRegistry.Resolve("deit_small_patch16_224",
-            Set("drop_path=0.1", "global_pool=avg", "init_values=1e-5", "reg-tokens=4", "no_embed_class=true", "drop_path_schedule=uniform")).Config;
+        var c = (VitConfig)ModelRegistry.Get("deit_small_patch16_224").With(v => v with
+        {
+            DropPathRate = 0.1, GlobalPool = GlobalPool.Avg, InitValues = 1e-5, RegTokens = 4, NoEmbedClass = true, DropPathSchedule = DropPathSchedule.Uniform,
+        }).Config;
         Assert.Equal(0.1, c.DropPathRate);
         Assert.Equal(GlobalPool.Avg, c.GlobalPool);
-        Assert.Equal(1e-5, c.InitValues);
         Assert.Equal(4, c.RegTokens);
-        Assert.True(c.NoEmbedClass);
-        Assert.Equal(DropPathSchedule.Uniform, c.DropPathSchedule);
-        Assert.Null(((VitConfig)ModelRegistry.Resolve("deit3_small_patch16_224", Set("init_values=none")).Config).InitValues);
-        var stem = (VitConfig)ModelRegistry.Resolve("vit_small_patch16_224", Set("embed_layer=conv_stem", "stem_channels=32")).Config;
+        var stem = (VitConfig)ModelRegistry.Get("vit_small_patch16_224").With(v => v with { EmbedLayer = EmbedLayer.ConvStem, StemChannels = 32 }).Config;
         Assert.Equal(EmbedLayer.ConvStem, stem.EmbedLayer);
         // The registry's entry itself is unchanged.
         Assert.Equal(0.0, ((VitConfig)ModelRegistry.Get("deit_small_patch16_224").Config).DropPathRate);
@@ -29,55 +25,26 @@ public class ModelRegistryTests
     public void TokenLabelingOnAPlainViTIsAnOption()
     {
         var deit = ModelRegistry.Get("deit_small_patch16_224");
-        var tl = ModelRegistry.Resolve("deit_small_patch16_224", Set("return_dense=true", "mix_token=true"));
+        var tl = deit.With(v => v with { ReturnDense = true, MixToken = true });
         Assert.Equal(deit.Config.ParamCount() + 384 * 1000 + 1000, tl.Config.ParamCount());
         Assert.True(tl.Summary().Gflops > deit.Summary().Gflops);
-        using var model = ModelRegistry.CreateVit("vit_tiny_fm28", Set("return_dense=true", "mix_token=true"));
+        using var model = ModelRegistry.CreateVit("vit_tiny_fm28", v => v with { ReturnDense = true, MixToken = true });
         Assert.NotNull(model.AuxHead);
         Assert.Contains("aux_head.weight", model.NamedParameters().Select(p => p.Name));
     }
 
     [Fact]
-    public void BadOverridesAreRejectedWithTheKeyAndTheValidOptions()
+    public void InvalidVariantsAreRejectedNamingTheModel()
     {
-        var unknown = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("drop_pth=0.1")));
-        Assert.Contains("'drop_pth'", unknown.Message);
-        Assert.Contains("lvvit_s", unknown.Message);
-        Assert.Contains("drop_path_rate", unknown.Message);
-        Assert.Contains("skip_lam", unknown.Message);
-
-        var notInt = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("depth=1.5")));
-        Assert.Contains("'depth' expects an integer", notInt.Message);
-        var notBool = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("mix_token=maybe")));
-        Assert.Contains("true or false", notBool.Message);
-        var notEnum = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("global_pool=max")));
-        Assert.Contains("token or avg", notEnum.Message);
-        var notFinite = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("skip_lam=nan")));
-        Assert.Contains("skip_lam", notFinite.Message);
-        var invalid = Assert.Throws<ArgumentException>(() => ModelRegistry.Resolve("lvvit_s", Set("return_dense=false")));
+        var invalid = Assert.Throws<ArgumentException>(() => ModelRegistry.Get("lvvit_s").With(v => v with { ReturnDense = false }));
         Assert.Contains("mix_token needs return_dense", invalid.Message);
         Assert.Contains("lvvit_s", invalid.Message);
-        Assert.Throws<ArgumentException>(() => ModelOptions.ParseAssignment("depth"));
+        var wrongType = Assert.Throws<ArgumentException>(() => ModelRegistry.Get("resnet18").With(VitConfig.BasePatch16));
+        Assert.Contains("ResNetConfig", wrongType.Message);
+        Assert.Throws<ArgumentException>(() => ModelRegistry.CreateVit("resnet18"));
 
         var missing = Assert.Throws<ArgumentException>(() => ModelRegistry.Get("lvvit_xl"));
         Assert.Contains("lvvit_s", missing.Message);
-    }
-
-    [Fact]
-    public void OptionValuesRoundTrip()
-    {
-        foreach (var entry in ModelRegistry.All)
-        {
-            var values = ModelOptions.Values(entry.Config);
-            Assert.Equal(entry.Config, entry.With(values).Config);
-        }
-        var names = ModelOptions.Describe(typeof(VitConfig)).Select(o => o.Name).ToList();
-        Assert.Contains("img_size", names);
-        Assert.Contains("qkv_bias", names);
-        Assert.Contains("cls_token_init_std", names);
-        Assert.DoesNotContain("grid_size", names); // computed, not an option
-        Assert.Equal("none|float", ModelOptions.Describe(typeof(VitConfig)).Single(o => o.Name == "init_values").Type);
-        Assert.Equal("anf_kernel_size", ModelOptions.SnakeCase("ANFKernelSize"));
     }
 
     [Fact]

@@ -3,22 +3,22 @@ namespace Reproduce.Vision.Tests;
 /// <summary>State-dict layouts, parameter counts and GFLOPs of the registered models against timm, TokenLabeling and the papers.</summary>
 public class ZooLayoutTests
 {
-    // Fixture layout name → registry name and overrides giving the same configuration.
-    public static TheoryData<string, string, string[]> Layouts => new()
+    // Fixture layout name → registry name and whether global average pooling gives the same configuration.
+    public static TheoryData<string, string, bool> Layouts => new()
     {
-        { "vit_base_patch16_224", "vit_base_patch16_224", [] },
-        { "deit3_small_patch16_224", "deit3_small_patch16_224", [] },
-        { "vit_small_patch14_reg4_dinov2", "vit_small_patch14_reg4_dinov2", [] },
-        { "vit_small_patch16_224_avg", "vit_small_patch16_224", ["global_pool=avg"] },
-        { "lvvit_s", "lvvit_s", [] },
+        { "vit_base_patch16_224", "vit_base_patch16_224", false },
+        { "deit3_small_patch16_224", "deit3_small_patch16_224", false },
+        { "vit_small_patch14_reg4_dinov2", "vit_small_patch14_reg4_dinov2", false },
+        { "vit_small_patch16_224_avg", "vit_small_patch16_224", true },
+        { "lvvit_s", "lvvit_s", false },
     };
 
     [Theory]
     [MemberData(nameof(Layouts))]
-    public void StateDictKeysAndShapesEqualTheReferenceLayout(string layout, string model, string[] overrides)
+    public void StateDictKeysAndShapesEqualTheReferenceLayout(string layout, string model, bool avgPool)
     {
         var reference = ZooReference.Root.GetProperty("layouts").GetProperty(layout);
-        var entry = ModelRegistry.Resolve(model, overrides.Select(ModelOptions.ParseAssignment));
+        var entry = avgPool ? ModelRegistry.Get(model).With(c => c with { GlobalPool = GlobalPool.Avg }) : ModelRegistry.Get(model);
         using var m = new VisionTransformer((VitConfig)entry.Config, initWeights: false);
         using var scope = Scope.Enter();
         var ours = m.StateDict().Select(kv => (kv.Key, kv.Value.Shape)).ToList();
@@ -91,36 +91,45 @@ public class ZooLayoutTests
         // so that building all of them is quick.
         foreach (var entry in ModelRegistry.All)
         {
-            var overrides = entry.Config is VitConfig
-                ? new List<KeyValuePair<string, string>> { new("depth", "1"), new("embed_dim", "64"), new("num_heads", "2") }
-                : [new("layers", "1,1,1,1"), new("base_width", "8")];
-            var small = entry.With(overrides);
+            var small = entry.With(entry.Config switch
+            {
+                VitConfig v => v with { Depth = 1, EmbedDim = 64, NumHeads = 2 },
+                ResNetConfig r => r with { Layers = [1, 1, 1, 1], BaseWidth = 8 },
+                var other => other,
+            });
             using var model = small.Create();
             Assert.True(small.Config.ParamCount() == model.ParameterCount(), $"{entry.Name}: analytic {small.Config.ParamCount()} vs built {model.ParameterCount()}");
         }
     }
 
     // Option combinations beyond the registered defaults; each new option that adds parameters belongs here.
+    private static readonly Func<VitConfig, VitConfig>[] Combinations =
+    [
+        c => c with { ReturnDense = true, MixToken = true },
+        c => c with { RegTokens = 2, NoEmbedClass = true },
+        c => c with { RegTokens = 3 },
+        c => c with { EmbedLayer = EmbedLayer.ConvStem, StemChannels = 16 },
+        c => c with { InitValues = 1e-5, QkvBias = false },
+        c => c with { GlobalPool = GlobalPool.Avg },
+        c => c with { ClassToken = false, GlobalPool = GlobalPool.Avg },
+        c => c with { NumClasses = 0 },
+        c => c with { MlpRatio = 2.5, ImgSize = 56, DynamicImgSize = true },
+        c => c with { Sta = new StructuredTokenAugmentationConfig(), Anf = new AdaptiveNoiseFilterConfig() },
+        c => c with { Anf = new AdaptiveNoiseFilterConfig { KernelSize = 5, ConvAxis = AnfConvAxis.Grid2d, Gate = AnfGate.Token, AfterBlocks = [0, 2] } },
+        c => c with { Anf = new AdaptiveNoiseFilterConfig { ConvAxis = AnfConvAxis.Channels } },
+        c => c with { Specialization = new ClsSpecializationConfig() },
+        c => c with { Specialization = new ClsSpecializationConfig { ProjBlocks = null, MlpBlocks = null }, InitValues = 1e-5, QkvBias = false },
+        c => c with { Specialization = new ClsSpecializationConfig { ProjBlocks = null, MlpBlocks = null, LoraRank = 3, QkvBlocks = new BlockRange(0, 4) }, RegTokens = 2 },
+        c => c with { Specialization = new ClsSpecializationConfig { LayerScales = false, RegistersOnClsPath = true }, RegTokens = 2, GlobalPool = GlobalPool.Avg },
+    ];
+
+    public static TheoryData<int> CombinationIndices => new(Enumerable.Range(0, Combinations.Length));
+
     [Theory]
-    [InlineData("return_dense=true", "mix_token=true")]
-    [InlineData("reg_tokens=2", "no_embed_class=true")]
-    [InlineData("reg_tokens=3")]
-    [InlineData("embed_layer=conv_stem", "stem_channels=16")]
-    [InlineData("init_values=1e-5", "qkv_bias=false")]
-    [InlineData("global_pool=avg")]
-    [InlineData("class_token=false", "global_pool=avg")]
-    [InlineData("num_classes=0")]
-    [InlineData("mlp_ratio=2.5", "img_size=56", "dynamic_img_size=true")]
-    [InlineData("sta=on", "anf=on")]
-    [InlineData("anf=kernel_size=5,conv_axis=grid2d,gate=token,after_blocks=0/2")]
-    [InlineData("anf=conv_axis=channels")]
-    [InlineData("specialization=norm+qkv")]
-    [InlineData("specialize=norm+qkv+proj+mlp", "init_values=1e-5", "qkv_bias=false")]
-    [InlineData("specialize=norm+qkv+proj+mlp+lora3,qkv_blocks=0:4", "reg_tokens=2")]
-    [InlineData("specialize=ln+qkv,registers_on_cls_path=true", "reg_tokens=2", "global_pool=avg")]
-    public void AnalyticParameterCountsMatchTheBuiltModelForOptionCombinations(params string[] options)
+    [MemberData(nameof(CombinationIndices))]
+    public void AnalyticParameterCountsMatchTheBuiltModelForOptionCombinations(int index)
     {
-        var entry = ModelRegistry.Resolve("vit_tiny_fm28", options.Select(ModelOptions.ParseAssignment));
+        var entry = ModelRegistry.Get("vit_tiny_fm28").With(Combinations[index]);
         using var model = entry.Create();
         Assert.Equal(entry.Config.ParamCount(), model.ParameterCount());
     }

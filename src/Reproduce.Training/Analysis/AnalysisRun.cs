@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Reproduce.Torch;
 using Reproduce.Torch.IO;
+using Reproduce.Training.Config;
 using Reproduce.Training.Probes;
 using Reproduce.Vision.Data;
 using Reproduce.Vision.Data.FashionScenes;
@@ -12,7 +13,7 @@ namespace Reproduce.Training.Analysis;
 
 /// <summary>What <c>reproduce analyze</c> runs.</summary>
 /// <param name="Model">Registered ViT name.</param>
-/// <param name="Overrides">Model option overrides (key=value).</param>
+/// <param name="Overrides">Model keys (<c>drop_path_rate</c>=<c>0.1</c>, <c>anf.kernel_size</c>=<c>5</c>; see <see cref="ModelSection"/>).</param>
 /// <param name="Weights">Optional safetensors weights.</param>
 /// <param name="Images">Number of images analysed (the first N of the test split).</param>
 /// <param name="ScenesRoot">A fashion-scenes tree (null: the cached default tree) for 3-channel models.</param>
@@ -35,7 +36,8 @@ public static class AnalysisRun
         if (request.Images < 1) throw new ArgumentException($"analyze: --images must be ≥ 1 (got {request.Images})");
         request.Options.Validate();
         using var scope = Scope.Enter();
-        using var vit = ModelRegistry.CreateVit(request.Model, request.Overrides);
+        var entry = ModelSection.Resolve(request.Model, request.Overrides.Select(kv => $"{kv.Key}={kv.Value}"));
+        using var vit = entry.Config is VitConfig config ? new VisionTransformer(config) : throw new ArgumentException($"analyze: model '{request.Model}' is not a VisionTransformer");
         if (request.Weights is { } w) BackboneWeights.Load(vit, w);
         var (images, source) = Images(vit, request);
         var stats = TokenAnalysis.Analyze(vit, images, request.Options);

@@ -140,7 +140,12 @@ public static class Annotator
         if (!header.TryGetEntry(key, out var classifier) || classifier.Shape.Count != 2) return entry;
         var classes = classifier.Shape[0];
         return classes == ModelEvalSettings.NumClasses(entry) ? entry
-            : entry.With([new("num_classes", classes.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            : entry.With(entry.Config switch
+            {
+                VitConfig vit => vit with { NumClasses = (int)classes },
+                ResNetConfig resnet => resnet with { NumClasses = (int)classes },
+                var other => throw new AnnotationException($"annotate: model '{entry.Name}' ({other.GetType().Name}) has no num_classes to match the weights"),
+            });
     }
 
     private static int NumClasses(ModelEntry entry) =>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Reproduce.Torch;
 using Reproduce.Torch.Nn;
 using Reproduce.Torch.Optim;
+using Reproduce.Training.Config;
 using Reproduce.Training.Inference;
 using Reproduce.Vision.Models;
 
@@ -22,9 +23,9 @@ public sealed record BenchOptions
 {
     /// <summary>Registered model name.</summary>
     public required string Model { get; init; }
-    /// <summary>Overrides <c>key=value</c> of the base model (one assignment each, as <c>reproduce models --set</c>).</summary>
+    /// <summary>Model keys <c>key=value</c> of the base model (one assignment each, as <c>reproduce models --set</c>; <c>model.</c> optional).</summary>
     public IReadOnlyList<string> Sets { get; init; } = [];
-    /// <summary>Variants to compare against the base: each a comma-separated list of further overrides (<c>sta=on,anf=on</c>).</summary>
+    /// <summary>Variants to compare against the base: each a comma-separated list of further model keys (<c>sta={},anf.kernel_size=5</c>).</summary>
     public IReadOnlyList<string> Variants { get; init; } = [];
     /// <summary>Images per step.</summary>
     public int Batch { get; init; } = 32;
@@ -102,8 +103,8 @@ public sealed record BenchResult(string Model, string Mode, int Batch, int Threa
 }
 
 /// <summary>
-/// <c>reproduce bench</c>: the step time of a registered model and of variants of it (option overrides such as
-/// <c>sta=on,anf=on</c>), measured side by side with <see cref="StepTimer"/> on one fixed synthetic batch (seeded
+/// <c>reproduce bench</c>: the step time of a registered model and of variants of it (model keys such as
+/// <c>sta={},anf={}</c>, the run config's <c>model.*</c> keys), measured side by side with <see cref="StepTimer"/> on one fixed synthetic batch (seeded
 /// normal input at the model's resolution and channels, uniform random labels). A train step is the trainer's: in one
 /// <see cref="Scope"/>, forward, cross-entropy, backward, then <see cref="AdamW"/> (weight decay 0.05 with timm's
 /// exclusions) and zero-grad. An infer step is a no-grad forward in eval mode. Every model is built from the same seed.
@@ -120,28 +121,44 @@ public static class ModelBench
     };
 
     /// <summary>
-    /// Splits a variant <c>key=value,key=value</c> into assignments. Values that are themselves lists of assignments
-    /// (<c>anf=kernel_size=5,conv_axis=grid2d</c>) stay whole: after such a value, a comma starts a new assignment only
-    /// where the text after it begins with an option name of <paramref name="config"/> and '='; a piece without '='
-    /// always continues the previous value.
+    /// Splits a variant <c>key=value,key=value</c> into assignments at the commas outside JSON brackets, so a value
+    /// may be a JSON list or object (<c>anf.after_blocks=[1,2],sta={}</c>); each is then parsed by the config binder.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ParseVariant(string variant, IModelConfig config)
+    public static IReadOnlyList<string> ParseVariant(string variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
-        ArgumentNullException.ThrowIfNull(config);
-        var names = ModelOptions.Describe(config.GetType()).Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var parts = new List<string>();
-        foreach (var piece in variant.Split(','))
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i <= variant.Length; i++)
         {
-            var eq = piece.IndexOf('=', StringComparison.Ordinal);
-            var previousIsNested = parts.Count > 0 && parts[^1].IndexOf('=', parts[^1].IndexOf('=', StringComparison.Ordinal) + 1) > 0;
-            var startsAssignment = eq > 0 && (names.Contains(piece[..eq].Trim()) || !previousIsNested);
-            if (parts.Count == 0 || startsAssignment) parts.Add(piece);
-            else parts[^1] += "," + piece;
+            if (i == variant.Length || (variant[i] == ',' && depth == 0))
+            {
+                if (variant[start..i].Trim().Length > 0) parts.Add(variant[start..i].Trim());
+                start = i + 1;
+            }
+            else if (variant[i] is '[' or '{') depth++;
+            else if (variant[i] is ']' or '}') depth--;
         }
-        if (parts.Count == 0 || parts.All(string.IsNullOrWhiteSpace))
+        if (parts.Count == 0)
             throw new ArgumentException($"bench: --variant '{variant}' is empty; give key=value[,key=value...]");
-        return parts.Select(ModelOptions.ParseAssignment).ToList();
+        return parts;
+    }
+
+    /// <summary>The base model and its variants, resolved by the config binder; a bad key is an <see cref="ArgumentException"/> (bench's refusal).</summary>
+    private static List<ModelEntry> ResolveModels(BenchOptions options)
+    {
+        try
+        {
+            var baseModel = new ModelSection { Name = options.Model }.With(options.Sets);
+            var entries = new List<ModelEntry> { baseModel.Resolve() };
+            entries.AddRange(options.Variants.Select(v => baseModel.With(ParseVariant(v)).Resolve()));
+            return entries;
+        }
+        catch (ConfigException e)
+        {
+            throw new ArgumentException($"bench: {e.Message}", e);
+        }
     }
 
     /// <summary>Checks the options, builds every model and times them (see <see cref="StepTimer.Run"/>).</summary>
@@ -159,11 +176,7 @@ public static class ModelBench
             throw new ArgumentException($"bench: unknown model '{options.Model}'; `reproduce models` lists the registered names");
         var device = ParseDevice(options.Device);
 
-        var registered = ModelRegistry.Get(options.Model);
-        var baseSets = options.Sets.Select(ModelOptions.ParseAssignment).ToList();
-        var baseEntry = registered.With(baseSets);
-        var entries = new List<ModelEntry> { baseEntry };
-        entries.AddRange(options.Variants.Select(v => registered.With(baseSets.Concat(ParseVariant(v, baseEntry.Config)))));
+        var entries = ResolveModels(options);
         foreach (var e in entries) CheckRunnable(e, options.Mode);
 
         if (options.Threads > 0) Torch.Torch.NumThreads = options.Threads;

@@ -14,7 +14,9 @@ namespace Reproduce.Training.Config;
 /// overrides they came from — and the SHA-256 of those bytes identifies a run (<see cref="Hash"/>).
 /// Every key counts, including ones that do not change results (threads, checkpoint cadence), and adding a
 /// key to a record changes every hash — except a key marked <see cref="ConfigOmitWhenDefaultAttribute"/>, which is
-/// written only when it differs from its default (so configurations that leave it alone keep their hash).
+/// written only when it differs from its default (so configurations that leave it alone keep their hash). The model
+/// section writes <c>name</c>, <c>weights</c> and only the record keys that were set (<see cref="ModelSection"/>), so
+/// its registry defaults never enter the hash.
 /// </summary>
 public static class ConfigJson
 {
@@ -25,6 +27,13 @@ public static class ConfigJson
     public static JsonObject ToNode(IConfigSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
+        if (section is ModelSection model)
+        {
+            var keys = model.Keys;
+            keys["name"] = model.Name;
+            keys["weights"] = model.Weights;
+            return ModelBinder.Sorted(keys);
+        }
         var o = new JsonObject();
         IConfigSection? defaults = null;
         foreach (var f in ConfigSchema.Fields(section.GetType()).OrderBy(f => f.Key, StringComparer.Ordinal))
@@ -38,7 +47,6 @@ public static class ConfigJson
             o[f.Key] = f.Kind switch
             {
                 ConfigKind.Section => ToNode((IConfigSection)value!),
-                ConfigKind.Map => new JsonObject(((OptionMap)value!).Select(kv => KeyValuePair.Create(kv.Key, ConfigValues.ScalarToJson(kv.Value)))),
                 _ => ConfigValues.ToJson(f, value),
             };
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Config;
 
@@ -13,7 +14,7 @@ public sealed record ConfigKeyInfo(string Key, string Type, string Default);
 /// Resolves configurations: defaults (the record's initialisers), then JSON files in order (each may set any
 /// subset of keys; nested objects merge), then <c>key=value</c> overrides by dotted path in order
 /// (<c>optim.lr=5e-4</c>, <c>model.name=deit_small_patch16_224</c>, <c>optim.betas=0.9,0.95</c>,
-/// <c>model.overrides.drop_path_rate=0.1</c>), then <see cref="IConfigSection.Validate"/>. Every failure is a
+/// <c>model.drop_path_rate=0.1</c>, <c>model.anf.kernel_size=5</c>, <c>model.specialization.qkv_blocks=[0,4]</c>), then <see cref="IConfigSection.Validate"/>. Every failure is a
 /// <see cref="ConfigException"/> naming the file or override, the dotted key and, for an unknown key, the valid
 /// keys at that level. JSON files may contain comments and trailing commas; duplicate keys are an error.
 /// </summary>
@@ -60,7 +61,10 @@ public static class ConfigLoader
         return result;
     }
 
-    /// <summary>Splits <c>key=value</c> at the first '='; throws naming the text when there is none or the key is empty.</summary>
+    /// <summary>
+    /// Splits <c>key=value</c> at the first '=' (the one assignment parser: the key is trimmed, the value is kept as
+    /// given and trimmed where it is parsed); throws naming the text when there is none or the key is empty.
+    /// </summary>
     public static KeyValuePair<string, string> ParseAssignment(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -78,6 +82,15 @@ public static class ConfigLoader
         return list;
     }
 
+    /// <summary>The keys of a model record with their values (<c>reproduce models --options</c>), dotted as under <c>model.</c> but without it.</summary>
+    public static IReadOnlyList<ConfigKeyInfo> DescribeModel(IModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var list = new List<ConfigKeyInfo>();
+        Describe(config, "", list);
+        return list;
+    }
+
     private static void Describe(object section, string prefix, List<ConfigKeyInfo> into)
     {
         foreach (var f in ConfigSchema.Fields(section.GetType()))
@@ -86,11 +99,16 @@ public static class ConfigLoader
             var value = f.Property.GetValue(section);
             switch (f.Kind)
             {
+                case ConfigKind.Section when value is ModelSection model:
+                    Describe(model, key, into);
+                    Describe(model.Resolve().Config, key, into);
+                    break;
+                case ConfigKind.Section when value is null:
+                    into.Add(new ConfigKeyInfo(key, $"section or null (null = off; '{key}={{}}' for its defaults)", "null"));
+                    Describe(ConfigBinder.New(f.ValueType), key, into);
+                    break;
                 case ConfigKind.Section:
                     Describe(value!, key, into);
-                    break;
-                case ConfigKind.Map:
-                    into.Add(new ConfigKeyInfo(key + ".<option>", "string, number, bool or null (passed on to the model registry)", "{}"));
                     break;
                 default:
                     into.Add(new ConfigKeyInfo(key, f.TypeName, ConfigValues.ToJson(f, value)?.ToJsonString() ?? "null"));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text;
+using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Config;
 
@@ -21,10 +22,10 @@ public enum ConfigKind
     Enum,
     /// <summary>A list of scalars.</summary>
     List,
-    /// <summary>A nested <see cref="IConfigSection"/>.</summary>
+    /// <summary>A nested <see cref="IConfigSection"/> or model record; a nullable one is off when null.</summary>
     Section,
-    /// <summary>An <see cref="OptionMap"/> of free-form options.</summary>
-    Map,
+    /// <summary>A half-open block range, <c>[start, end]</c> in JSON.</summary>
+    Range,
 }
 
 /// <summary>One key of a configuration section.</summary>
@@ -54,7 +55,7 @@ public sealed record ConfigField(string Key, PropertyInfo Property, ConfigKind K
         ConfigKind.String => "string",
         ConfigKind.Enum => "one of " + string.Join("|", ConfigSchema.EnumNames(type)),
         ConfigKind.Section => "section",
-        ConfigKind.Map => "map of options",
+        ConfigKind.Range => "block range [start, end] (end exclusive)",
         _ => kind.ToString(),
     };
 }
@@ -62,6 +63,8 @@ public sealed record ConfigField(string Key, PropertyInfo Property, ConfigKind K
 /// <summary>
 /// The keys of configuration sections, found by reflection over their public init-only properties and cached.
 /// Names are snake_case (<see cref="SnakeCase"/>) unless a <see cref="ConfigNameAttribute"/> says otherwise.
+/// A section is an <see cref="IConfigSection"/> or a model configuration record (<see cref="IModelConfig"/> and the
+/// records nested in it, such as <see cref="VitConfig.Anf"/>): one schema, so a model option is a key like any other.
 /// </summary>
 public static class ConfigSchema
 {
@@ -123,13 +126,13 @@ public static class ConfigSchema
 
     private static IReadOnlyList<ConfigField> Build(Type type)
     {
-        if (!typeof(IConfigSection).IsAssignableFrom(type))
-            throw new ArgumentException($"{type.Name} is not a configuration section (it does not implement IConfigSection)");
+        if (!IsSection(type))
+            throw new ArgumentException($"{type.Name} is not a configuration section (neither an IConfigSection nor a model record)");
         var fields = new List<ConfigField>();
         var nullability = new NullabilityInfoContext();
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (p.GetIndexParameters().Length > 0 || !p.CanRead || p.SetMethod is not { IsPublic: true }) continue;
+            if (p.GetIndexParameters().Length > 0 || !p.CanRead || p.SetMethod is not { IsPublic: true } || p.Name == "EqualityContract") continue;
             var nullable = nullability.Create(p).WriteState == NullabilityState.Nullable;
             var t = p.PropertyType;
             var underlying = System.Nullable.GetUnderlyingType(t);
@@ -141,17 +144,17 @@ public static class ConfigSchema
             ConfigKind kind;
             ConfigKind? element = null;
             var valueType = t;
-            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
+            if ((t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyList<>)) || (t.IsArray && t.GetArrayRank() == 1))
             {
                 kind = ConfigKind.List;
-                valueType = t.GetGenericArguments()[0];
+                valueType = t.IsArray ? t.GetElementType()! : t.GetGenericArguments()[0];
                 element = ScalarKind(valueType) ?? throw Unsupported(type, p);
             }
-            else if (t == typeof(OptionMap)) kind = ConfigKind.Map;
-            else if (typeof(IConfigSection).IsAssignableFrom(t)) kind = ConfigKind.Section;
+            else if (t == typeof(BlockRange)) kind = ConfigKind.Range;
+            else if (IsSection(t)) kind = ConfigKind.Section;
             else kind = ScalarKind(t) ?? throw Unsupported(type, p);
-            if (nullable && kind is ConfigKind.Section or ConfigKind.Map)
-                throw new InvalidOperationException($"{type.Name}.{p.Name}: sections and option maps cannot be nullable");
+            if (nullable && kind == ConfigKind.Section && typeof(IConfigSection).IsAssignableFrom(t))
+                throw new InvalidOperationException($"{type.Name}.{p.Name}: run config sections cannot be nullable (only model records can be off)");
             var field = new ConfigField(NameOf(p), p, kind, valueType, element, nullable);
             if (fields.Any(f => f.Key == field.Key))
                 throw new InvalidOperationException($"{type.Name}: two properties map to the key '{field.Key}'");
@@ -159,6 +162,11 @@ public static class ConfigSchema
         }
         return fields;
     }
+
+    /// <summary>Whether <paramref name="t"/> is a section: an <see cref="IConfigSection"/>, or a model record class of Reproduce.Vision.</summary>
+    public static bool IsSection(Type t) =>
+        typeof(IConfigSection).IsAssignableFrom(t)
+        || (t.IsClass && t.Assembly == typeof(IModelConfig).Assembly && t.GetMethod("<Clone>$") is not null);
 
     private static ConfigKind? ScalarKind(Type t) =>
         t == typeof(int) ? ConfigKind.Int

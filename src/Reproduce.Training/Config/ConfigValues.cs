@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Config;
 
@@ -8,8 +9,8 @@ namespace Reproduce.Training.Config;
 /// Type-checked conversion of configuration values from JSON and from override text, and back to JSON.
 /// Integers accept integral numbers only (<c>300</c>, <c>3e2</c>; not <c>2.5</c>); floats must be finite;
 /// bools are <c>true</c>/<c>false</c>; enums are their configuration names; lists are JSON arrays (or, in
-/// overrides, comma-separated values); null (or <c>none</c> in overrides) only where the key allows it.
-/// Override text is trimmed of surrounding white space.
+/// overrides, comma-separated values); a block range is <c>[start, end]</c>; null (or <c>none</c> in overrides) only
+/// where the key allows it. Override text is trimmed of surrounding white space (the one rule for every key).
 /// </summary>
 internal static class ConfigValues
 {
@@ -21,12 +22,21 @@ internal static class ConfigValues
             if (f.Nullable) return null;
             throw Error(origin, key, $"cannot be null (expects {f.TypeName})");
         }
+        if (f.Kind == ConfigKind.Range) return RangeFromJson(node, key, origin, f.TypeName);
         if (f.Kind != ConfigKind.List) return ScalarFromJson(f.Kind, f.ValueType, node, key, origin, f.TypeName);
         if (node is not JsonArray array) throw TypeError(origin, key, f.TypeName, Describe(node));
         return MakeList(f.ValueType, array.Select((e, i) =>
             e is null
                 ? throw Error(origin, $"{key}[{i}]", $"cannot be null (expects {f.TypeName})")
                 : ScalarFromJson(f.ElementKind!.Value, f.ValueType, e, $"{key}[{i}]", origin, f.TypeName)).ToList());
+    }
+
+    private static BlockRange RangeFromJson(JsonNode node, string key, string origin, string typeName)
+    {
+        if (node is JsonArray { Count: 2 } a && a[0] is { } start && a[1] is { } end)
+            return new BlockRange((int)ScalarFromJson(ConfigKind.Int, typeof(int), start, $"{key}[0]", origin, typeName),
+                (int)ScalarFromJson(ConfigKind.Int, typeof(int), end, $"{key}[1]", origin, typeName));
+        throw TypeError(origin, key, typeName, Describe(node));
     }
 
     private static object ScalarFromJson(ConfigKind kind, Type type, JsonNode node, string key, string origin, string typeName)
@@ -80,7 +90,8 @@ internal static class ConfigValues
         var t = text.Trim();
         if (f.Nullable && (t.Equals("null", StringComparison.OrdinalIgnoreCase) || t.Equals("none", StringComparison.OrdinalIgnoreCase)))
             return null;
-        if (f.Kind != ConfigKind.List) return ScalarFromText(f.Kind, f.ValueType, t, key, origin, f.TypeName);
+        if (f.Kind == ConfigKind.Range) t = t.StartsWith('[') ? t : "[" + t + "]";
+        else if (f.Kind != ConfigKind.List) return ScalarFromText(f.Kind, f.ValueType, t, key, origin, f.TypeName);
         if (t.StartsWith('['))
         {
             JsonNode? node;
@@ -133,12 +144,13 @@ internal static class ConfigValues
     public static JsonNode? ToJson(ConfigField f, object? value)
     {
         if (value is null) return null;
+        if (value is BlockRange r) return new JsonArray(JsonValue.Create((long)r.Start), JsonValue.Create((long)r.End));
         if (f.Kind == ConfigKind.List)
             return new JsonArray(((System.Collections.IEnumerable)value).Cast<object>().Select(v => ScalarToJson(v)).ToArray());
         return ScalarToJson(value);
     }
 
-    /// <summary>The JSON of one scalar (also used for <see cref="OptionMap"/> values).</summary>
+    /// <summary>The JSON of one scalar.</summary>
     public static JsonNode? ScalarToJson(object? value) => value switch
     {
         null => null,
@@ -150,26 +162,6 @@ internal static class ConfigValues
         Enum e => JsonValue.Create(ConfigSchema.EnumName(e)),
         _ => throw new InvalidOperationException($"no JSON form for a {value.GetType().Name}"),
     };
-
-    /// <summary>An <see cref="OptionMap"/> value from a JSON scalar (objects and arrays are refused).</summary>
-    public static object? OptionFromJson(JsonNode? node, string key, string origin)
-    {
-        if (node is null) return null;
-        switch (node.GetValueKind())
-        {
-            case JsonValueKind.String: return node.GetValue<string>();
-            case JsonValueKind.True: return true;
-            case JsonValueKind.False: return false;
-            case JsonValueKind.Number:
-                var el = node.GetValue<JsonElement>();
-                if (el.TryGetInt64(out var l) && !el.GetRawText().Contains('.') && !el.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase)) return l;
-                var d = el.GetDouble();
-                if (double.IsFinite(d)) return d;
-                throw Error(origin, key, $"is {el.GetRawText()}, which is not a finite number");
-            default:
-                throw Error(origin, key, $"must be a string, number, bool or null (options are flat), got {Describe(node)}");
-        }
-    }
 
     private static object MakeList(Type elementType, List<object> items)
     {

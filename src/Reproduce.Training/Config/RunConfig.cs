@@ -42,7 +42,7 @@ public sealed partial record RunConfig : IConfigSection
     /// On the CPU, <c>true</c> is an error rather than a silent no-op.
     /// </summary>
     public bool Tf32 { get; init; }
-    /// <summary>Which model, and overrides of its registry configuration.</summary>
+    /// <summary>Which model, and the keys of its registry record that the run changes (<c>model.drop_path_rate</c>, <c>model.anf.kernel_size</c>).</summary>
     public ModelSection Model { get; init; } = new();
     /// <summary>Dataset, sizes and loader settings.</summary>
     public DataSection Data { get; init; } = new();
@@ -52,12 +52,6 @@ public sealed partial record RunConfig : IConfigSection
     public AugmentSection Aug { get; init; } = new();
     /// <summary>Token labeling (LV-ViT paper).</summary>
     public TokenLabelSection TokenLabel { get; init; } = new();
-    /// <summary>Structured Token Augmentation options, passed to the model registry (keys defined there).</summary>
-    public OptionMap Sta { get; init; } = OptionMap.Empty;
-    /// <summary>Adaptive Noise Filtering options, passed to the model registry (keys defined there).</summary>
-    public OptionMap Anf { get; init; } = OptionMap.Empty;
-    /// <summary>[CLS]/patch specialization options, passed to the model registry (keys defined there).</summary>
-    public OptionMap Specialization { get; init; } = OptionMap.Empty;
     /// <summary>Dense (and linear) probes on a frozen backbone.</summary>
     public ProbeSection Probe { get; init; } = new();
     /// <summary>Checkpoint cadence and retention.</summary>

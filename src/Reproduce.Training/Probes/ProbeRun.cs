@@ -15,7 +15,7 @@ namespace Reproduce.Training.Probes;
 /// <summary>
 /// <c>reproduce probe seg|depth</c>: a dense probe driven by a <see cref="RunConfig"/>, writing the run files into one
 /// directory (<c>config.json</c> resolved, <c>metrics.jsonl</c> per step, <c>final.json</c>). Keys read:
-/// <c>model.name</c>, <c>model.overrides</c>, <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
+/// <c>model.name</c>, the model record's keys (<c>model.img_size</c>, …), <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
 /// ade20k, nyu, kitti), <c>data.root</c>, <c>data.batch_size</c>, <c>data.img_size</c> (backbone input side),
 /// <c>data.train_split</c>, <c>data.eval_split</c>, <c>data.train_limit</c>, <c>data.eval_limit</c>; <c>optim.lr</c>,
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
@@ -193,18 +193,21 @@ public static class ProbeRun
         if (config.Probe.CropSize is not { } crop || crop == input) return input;
         if (!config.Probe.Slide) throw new ArgumentException($"probe: probe.crop_size={crop} applies to slide inference only; set probe.slide=true or drop it");
         if (!backbone.Config.DynamicImgSize)
-            throw new ArgumentException($"probe: probe.crop_size={crop} differs from the input side {input} of {config.Model.Name}, whose position embedding is fixed; use probe.crop_size={input} or model.overrides dynamic_img_size=true");
+            throw new ArgumentException($"probe: probe.crop_size={crop} differs from the input side {input} of {config.Model.Name}, whose position embedding is fixed; use probe.crop_size={input} or model.dynamic_img_size=true");
         return crop;
     }
 
     /// <summary>
-    /// The registered ViT <c>model.name</c> (with <c>model.overrides</c>) on <c>device</c>, with <c>model.weights</c> loaded
+    /// The registered ViT <c>model.name</c> (with its <c>model.*</c> keys) on <c>device</c>, with <c>model.weights</c> loaded
     /// when given.
     /// </summary>
     public static VisionTransformer LoadBackbone(RunConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var vit = ModelRegistry.CreateVit(config.Model.Name, config.Model.Overrides.ToOverrides(), Device.Parse(config.Device));
+        var entry = config.Model.Resolve();
+        var vit = entry.Config is VitConfig c
+            ? new VisionTransformer(c, Device.Parse(config.Device))
+            : throw new ConfigException($"model.name: '{config.Model.Name}' is not a VisionTransformer", "model.name");
         if (config.Model.Weights is { } weights)
         {
             try

@@ -224,8 +224,8 @@ public sealed class ClassificationData
             throw new ConfigException($"model.name: '{config.Model.Name}' takes {modelChans}-channel images but {data.Dataset} has {channels} channels", "model.name");
         if (ModelEvalSettings.NumClasses(entry) is { } n && n != classes)
             throw new ConfigException(
-                $"model.overrides.num_classes: '{config.Model.Name}' has {(n == 0 ? "no classifier head (num_classes 0)" : $"{n} classes")} but {data.Dataset} has {classes}; set model.overrides.num_classes={classes}",
-                "model.overrides.num_classes");
+                $"model.num_classes: '{config.Model.Name}' has {(n == 0 ? "no classifier head (num_classes 0)" : $"{n} classes")} but {data.Dataset} has {classes}; set model.num_classes={classes}",
+                "model.num_classes");
         if (data.Dataset == "fashion-mnist" && (eval.Size != FashionMnistSplit.Side || eval.ScaleSize != FashionMnistSplit.Side))
             throw new ConfigException($"data.img_size / data.crop_pct: fashion-mnist is used at its native 28×28 (no resize or crop); got size {eval.Size}, crop_pct {eval.CropPct}", "data.img_size");
         var kept = limit is { } l ? Math.Min(l, count) : count;
@@ -284,7 +284,7 @@ public sealed class ClassificationData
         ArgumentNullException.ThrowIfNull(config);
         try
         {
-            return ModelRegistry.Resolve(config.Model.Name, config.Model.Overrides.ToOverrides());
+            return config.Model.Resolve();
         }
         catch (ArgumentException e)
         {

@@ -38,7 +38,7 @@ public static class EvalRun
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
-        using var model = Trainer.CreateModel(config, Trainer.ModelOverrides(config), device);
+        using var model = Trainer.CreateModel(config, Trainer.ModelFor(config), device);
         using var ckpt = (choice == CheckpointChoice.Best ? store.LoadBest() : null) ?? store.LoadLast()!;
         ckpt.RestoreModel(model, useEma);
         var r = Evaluator.Evaluate(model, data, config.Data.EvalBatchSize ?? config.Data.BatchSize, device);

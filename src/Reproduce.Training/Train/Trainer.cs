@@ -77,14 +77,14 @@ public static class Trainer
         var eval = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
-        var overrides = ModelOverrides(config);
-        using var model = CreateModel(config, overrides, device);
+        var entry = ModelFor(config);
+        using var model = CreateModel(config, entry, device);
         if (config.Model.Weights is { } weights)
         {
             var skipped = InitialWeights.Load(model, weights);
             options.OnMessage?.Invoke($"initial weights from '{weights}'" + (skipped.Count > 0 ? $" (classifier not loaded: {string.Join(", ", skipped)})" : ""));
         }
-        using var emaModel = config.Optim.Ema ? CreateModel(config, overrides, device) : null;
+        using var emaModel = config.Optim.Ema ? CreateModel(config, entry, device) : null;
         using var optimizer = CreateOptimizer(config.Optim, model);
         using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
         using var labels = config.TokenLabel.Enabled ? TokenLabelStore.Open(config.TokenLabel.Source!) : null;
@@ -104,17 +104,18 @@ public static class Trainer
         config.Validate("");
         CheckSupported(config);
         using var scope = Scope.Enter();
-        using var model = CreateModel(config, ModelOverrides(config), Device.Cpu);
+        using var model = CreateModel(config, ModelFor(config), Device.Cpu);
     }
 
-    /// <summary>The model named by the configuration, with its overrides, as a classifier.</summary>
-    public static Module<Tensor, Tensor> CreateModel(RunConfig config, IReadOnlyList<KeyValuePair<string, string>> overrides, Device device)
+    /// <summary>The model of <paramref name="entry"/> (see <see cref="ModelFor"/>) as a classifier.</summary>
+    public static Module<Tensor, Tensor> CreateModel(RunConfig config, ModelEntry entry, Device device)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(entry);
         Module module;
         try
         {
-            module = ModelRegistry.Create(config.Model.Name, overrides, device);
+            module = entry.Create(device);
         }
         catch (ArgumentException e)
         {
@@ -129,21 +130,32 @@ public static class Trainer
     }
 
     /// <summary>
-    /// The model overrides of the configuration, plus <c>return_dense=true</c> with token labeling and
-    /// <c>mix_token=true</c> with <c>aug.mixtoken</c>. Without token labels a registry default of
-    /// <c>mix_token=true</c> (the LV-ViT entries) is turned off, so any registered model trains plainly from its
-    /// name: MixToken's loss needs token labels.
+    /// The model the configuration trains: the registry record with the <c>model.*</c> keys, plus
+    /// <c>return_dense=true</c> with token labeling and <c>mix_token=true</c> with <c>aug.mixtoken</c>. Without token
+    /// labels a registry default of <c>mix_token=true</c> (the LV-ViT entries) is turned off unless <c>model.mix_token</c>
+    /// was set explicitly, so any registered model trains plainly from its name: MixToken's loss needs token labels.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ModelOverrides(RunConfig config)
+    public static ModelEntry ModelFor(RunConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var list = config.Model.Overrides.ToOverrides().ToList();
-        if (config.TokenLabel.Enabled) list.Add(new("return_dense", "true"));
-        if (config.Aug.Mixtoken) list.Add(new("mix_token", "true"));
-        else if (!config.TokenLabel.Enabled && !config.Model.Overrides.ContainsKey("mix_token")
-                 && ModelRegistry.Contains(config.Model.Name) && ModelRegistry.Get(config.Model.Name).Config is VitConfig { MixToken: true })
-            list.Add(new("mix_token", "false"));
-        return list;
+        var entry = config.Model.Resolve();
+        if (entry.Config is not VitConfig vit)
+        {
+            if (config.TokenLabel.Enabled || config.Aug.Mixtoken)
+                throw new ConfigException($"token_label.enabled: token labeling needs a VisionTransformer model; '{config.Model.Name}' is a {entry.Config.GetType().Name}", "token_label.enabled");
+            return entry;
+        }
+        if (config.TokenLabel.Enabled) vit = vit with { ReturnDense = true };
+        if (config.Aug.Mixtoken) vit = vit with { MixToken = true };
+        else if (!config.TokenLabel.Enabled && !config.Model.IsSet("mix_token") && vit.MixToken) vit = vit with { MixToken = false };
+        try
+        {
+            return entry.With(vit);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException($"model: {e.Message}", "model", inner: e);
+        }
     }
 
     private static Optimizer CreateOptimizer(OptimSection o, Module model)
@@ -168,8 +180,8 @@ public static class Trainer
         }
         if (c.Aug.Mixtoken && !c.TokenLabel.Enabled)
             throw new ConfigException("aug.mixtoken: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source", "aug.mixtoken");
-        if (!c.TokenLabel.Enabled && c.Model.Overrides.TryGetValue("mix_token", out var mixToken) && mixToken is true)
-            throw new ConfigException("model.overrides.mix_token: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source, or model.overrides.mix_token=false", "model.overrides.mix_token");
+        if (!c.TokenLabel.Enabled && c.Model.IsSet("mix_token") && c.Model.Keys["mix_token"]?.GetValue<bool>() == true)
+            throw new ConfigException("model.mix_token: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source, or model.mix_token=false", "model.mix_token");
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         if (c.AutocastBf16 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))

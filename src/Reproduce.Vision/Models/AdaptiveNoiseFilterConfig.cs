@@ -57,38 +57,6 @@ public sealed record AdaptiveNoiseFilterConfig
     /// </summary>
     public double ConvInitStd { get; init; }
 
-    private static readonly string[] Keys = ["kernel_size", "conv_axis", "gate", "after_blocks", "conv_init_std"];
-
-    /// <summary>
-    /// Parses the text form (<c>--set anf=…</c>): <c>on</c> or <c>default</c> for the defaults, else comma-separated
-    /// assignments over the defaults, e.g. <c>kernel_size=5,conv_axis=grid2d,after_blocks=3/7/11</c> (keys: kernel_size,
-    /// conv_axis, gate, after_blocks as block indices joined by '/' or <c>default</c>, conv_init_std).
-    /// <see cref="ToString"/> writes the full form.
-    /// </summary>
-    public static AdaptiveNoiseFilterConfig Parse(string spec)
-    {
-        const string owner = "AdaptiveNoiseFilterConfig";
-        var c = new AdaptiveNoiseFilterConfig();
-        if (spec.Trim() is "on" or "default") return c;
-        foreach (var (k, v) in OptionSpec.Assignments(spec, owner, Keys))
-        {
-            c = k switch
-            {
-                "kernel_size" => c with { KernelSize = OptionSpec.Int(owner, k, v) },
-                "conv_axis" => c with { ConvAxis = OptionSpec.Enum<AnfConvAxis>(owner, k, v) },
-                "gate" => c with { Gate = OptionSpec.Enum<AnfGate>(owner, k, v) },
-                "after_blocks" => c with { AfterBlocks = v == "default" ? null : OptionSpec.Ints(owner, k, v) },
-                _ => c with { ConvInitStd = OptionSpec.Double(owner, k, v) },
-            };
-        }
-        return c;
-    }
-
-    /// <summary>The full text form, which <see cref="Parse"/> reads back.</summary>
-    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"kernel_size={KernelSize},conv_axis={OptionSpec.Format(ConvAxis)},gate={OptionSpec.Format(Gate)},") +
-        $"after_blocks={(AfterBlocks is null ? "default" : OptionSpec.Format(AfterBlocks))},conv_init_std={OptionSpec.Format(ConvInitStd)}";
-
     /// <summary>The blocks a filter follows in a <paramref name="depth"/>-block model, ascending.</summary>
     public int[] ResolveAfterBlocks(int depth) =>
         AfterBlocks is { } b ? b.Distinct().Order().ToArray() : Enumerable.Range(0, Math.Max(0, depth - 1)).ToArray();

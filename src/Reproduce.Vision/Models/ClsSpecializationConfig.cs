@@ -75,7 +75,7 @@ public sealed record ClsSpecializationConfig
     public bool Norms { get; init; } = true;
     /// <summary>Separate LayerScales (ls1, ls2) in every block; no effect on a model without layer scale.</summary>
     public bool LayerScales { get; init; } = true;
-    /// <summary>Blocks with a separate QKV projection; null = the first third, ⌊depth/3⌋ blocks (the paper; one summary says "first half", docs/papers/specialization.md §3.1).</summary>
+    /// <summary>Blocks with a separate QKV projection, <c>[start, end]</c> (end exclusive); null = the first third, ⌊depth/3⌋ blocks (the paper; one summary says "first half", docs/papers/specialization.md §3.1).</summary>
     public BlockRange? QkvBlocks { get; init; }
     /// <summary>Blocks with a separate attention output projection (ablation; the paper found it worse than QKV); null = the first third.</summary>
     public BlockRange? ProjBlocks { get; init; } = BlockRange.None;
@@ -106,104 +106,6 @@ public sealed record ClsSpecializationConfig
 
     /// <summary>The paper's main model: norms and layer scales everywhere, QKV in the first third.</summary>
     public static ClsSpecializationConfig Default => new();
-
-    private static readonly string[] Keys = ["qkv_blocks", "proj_blocks", "mlp_blocks", "lora_alpha", "init_from_shared", "registers_on_cls_path"];
-
-    /// <summary>
-    /// Parses a variant spec as used by <c>--set specialization=…</c> (alias <c>specialize</c>): parts joined by '+' —
-    /// <c>norm</c> (LayerNorm + LayerScale in all blocks, the paper's pairing), <c>ln</c> or <c>ls</c> (only one of them),
-    /// <c>qkv</c>, <c>proj</c>, <c>mlp</c> (in the first third of the blocks), <c>lora&lt;r&gt;</c> (rank-r class paths) — e.g.
-    /// <c>norm+qkv</c> (the paper's model), <c>norm</c>, <c>norm+qkv+lora16</c>; then optional comma-separated assignments:
-    /// <c>qkv_blocks</c>, <c>proj_blocks</c>, <c>mlp_blocks</c> (<c>start:end</c>, end exclusive, <c>first_third</c> or
-    /// <c>none</c>), <c>lora_alpha</c>, <c>init_from_shared</c>, <c>registers_on_cls_path</c>, e.g.
-    /// <c>norm+qkv,qkv_blocks=0:6</c>. <c>none</c> gives null (no specialization). <see cref="ToString"/> writes this form.
-    /// </summary>
-    public static ClsSpecializationConfig? Parse(string spec)
-    {
-        const string owner = "ClsSpecializationConfig";
-        var comma = spec.IndexOf(',', StringComparison.Ordinal);
-        var head = (comma < 0 ? spec : spec[..comma]).Trim();
-        if (head == "none") return null;
-        bool ln = false, ls = false, qkv = false, proj = false, mlp = false;
-        int? rank = null;
-        foreach (var p in head.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            switch (p)
-            {
-                case "norm": ln = ls = true; break;
-                case "ln": ln = true; break;
-                case "ls": ls = true; break;
-                case "qkv": qkv = true; break;
-                case "proj": proj = true; break;
-                case "mlp": mlp = true; break;
-                default:
-                    if (p.StartsWith("lora", StringComparison.Ordinal) && int.TryParse(p.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0)
-                        rank = r;
-                    else
-                        throw new ArgumentException($"{owner}: unknown part '{p}' in '{spec}' (expected norm, ln, ls, qkv, proj, mlp, lora<r> joined by '+', or none)");
-                    break;
-            }
-        }
-        var c = new ClsSpecializationConfig
-        {
-            Norms = ln,
-            LayerScales = ls,
-            QkvBlocks = qkv ? null : BlockRange.None,
-            ProjBlocks = proj ? null : BlockRange.None,
-            MlpBlocks = mlp ? null : BlockRange.None,
-            LoraRank = rank,
-        };
-        if (comma >= 0)
-        {
-            foreach (var (k, v) in OptionSpec.Assignments(spec[(comma + 1)..], owner, Keys))
-            {
-                c = k switch
-                {
-                    "qkv_blocks" => c with { QkvBlocks = ParseRange(owner, k, v) },
-                    "proj_blocks" => c with { ProjBlocks = ParseRange(owner, k, v) },
-                    "mlp_blocks" => c with { MlpBlocks = ParseRange(owner, k, v) },
-                    "lora_alpha" => c with { LoraAlpha = v == "none" ? null : OptionSpec.Double(owner, k, v) },
-                    "init_from_shared" => c with { InitFromShared = OptionSpec.Bool(owner, k, v) },
-                    _ => c with { RegistersOnClsPath = OptionSpec.Bool(owner, k, v) },
-                };
-            }
-        }
-        if (!(c.Norms || c.LayerScales || c.QkvBlocks is not { Count: 0 } || c.ProjBlocks is not { Count: 0 } || c.MlpBlocks is not { Count: 0 }))
-            throw new ArgumentException($"{owner}: '{spec}' specializes nothing");
-        return c;
-    }
-
-    private static BlockRange? ParseRange(string owner, string key, string value)
-    {
-        if (value == "first_third") return null;
-        if (value == "none") return BlockRange.None;
-        var i = value.IndexOf(':', StringComparison.Ordinal);
-        if (i < 0) throw new ArgumentException($"{owner}: '{key}' expects start:end (end exclusive), first_third or none, got '{value}'");
-        return new BlockRange(OptionSpec.Int(owner, key, value[..i]), OptionSpec.Int(owner, key, value[(i + 1)..]));
-    }
-
-    private static string FormatRange(BlockRange? r) =>
-        r is not { } range ? "first_third" : range.Count == 0 ? "none" : string.Create(CultureInfo.InvariantCulture, $"{range.Start}:{range.End}");
-
-    /// <summary>The text form <see cref="Parse"/> reads back: the parts, then the settings that differ from what the parts imply.</summary>
-    public override string ToString()
-    {
-        var parts = new List<string>();
-        if (Norms && LayerScales) parts.Add("norm");
-        else if (Norms) parts.Add("ln");
-        else if (LayerScales) parts.Add("ls");
-        if (QkvBlocks is not { Count: 0 }) parts.Add("qkv");
-        if (ProjBlocks is not { Count: 0 }) parts.Add("proj");
-        if (MlpBlocks is not { Count: 0 }) parts.Add("mlp");
-        if (LoraRank is { } r) parts.Add(string.Create(CultureInfo.InvariantCulture, $"lora{r}"));
-        var text = parts.Count > 0 ? string.Join('+', parts) : "none";
-        foreach (var (key, range) in new[] { ("qkv_blocks", QkvBlocks), ("proj_blocks", ProjBlocks), ("mlp_blocks", MlpBlocks) })
-            if (range is { Count: > 0 }) text += $",{key}={FormatRange(range)}";
-        if (LoraAlpha is { } a) text += $",lora_alpha={OptionSpec.Format(a)}";
-        if (!InitFromShared) text += ",init_from_shared=false";
-        if (RegistersOnClsPath) text += ",registers_on_cls_path=true";
-        return text;
-    }
 
     /// <summary>The QKV range for a <paramref name="depth"/>-block model.</summary>
     public BlockRange ResolveQkvBlocks(int depth) => Resolve(QkvBlocks, depth);

@@ -4,8 +4,8 @@ namespace Reproduce.Vision.Models;
 /// What <see cref="ModelRegistry"/> needs from a model configuration: validation, the default input
 /// resolution, and analytic parameter and FLOP counts (computed from the configuration alone, without
 /// building the model, so that listing ViT-H costs nothing).
-/// Implementations are records whose public init-only properties are the options that
-/// <see cref="ModelOptions"/> overrides by snake_case name.
+/// Implementations are records whose public init-only properties are the options: a run config sets them as
+/// snake_case keys under <c>model.</c> (Reproduce.Training's config binder), so adding an option is adding a property.
 /// </summary>
 public interface IModelConfig
 {

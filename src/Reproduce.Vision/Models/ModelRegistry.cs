@@ -14,9 +14,33 @@ public sealed record ModelEntry(string Name, IModelConfig Config, Func<IModelCon
     /// <summary>Builds the model (initialised; seed with <see cref="Torch.Torch.ManualSeed"/> first).</summary>
     public Module Create(Device? device = null) => Factory(Config, device);
 
-    /// <summary>This entry with option overrides applied (see <see cref="ModelOptions.Apply{T}"/>).</summary>
-    public ModelEntry With(IEnumerable<KeyValuePair<string, string>> overrides) =>
-        this with { Config = ModelOptions.Apply(Config, overrides, $"model '{Name}'") };
+    /// <summary>
+    /// This entry with another configuration of the same record type (the run config's <c>model.*</c> keys, bound by
+    /// Reproduce.Training's config binder, or a C# <c>with</c> expression), validated so a bad combination is refused
+    /// before anything is built.
+    /// </summary>
+    public ModelEntry With(IModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.GetType() != Config.GetType())
+            throw new ArgumentException($"model '{Name}': its configuration is a {Config.GetType().Name}, not a {config.GetType().Name}");
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"model '{Name}': {e.Message}", e);
+        }
+        return this with { Config = config };
+    }
+
+    /// <summary>This entry with its <see cref="VitConfig"/> edited (<c>e.With(c =&gt; c with { Depth = 2 })</c>).</summary>
+    public ModelEntry With(Func<VitConfig, VitConfig> edit)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        return Config is VitConfig vit ? With(edit(vit)) : throw new ArgumentException($"model '{Name}' is not a VisionTransformer");
+    }
 
     /// <summary>Name, analytic parameter count, GFLOPs and default resolution.</summary>
     public ModelSummary Summary() => new(Name, Config.ParamCount(), Config.Gflops(), Config.ImgSize);
@@ -36,8 +60,9 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// model (<c>deit_small_patch16_224</c>, <c>vit_base_patch16_384</c>, <c>deit3_base_patch16_224</c>,
 /// <c>vit_small_patch14_reg4_dinov2</c>), TokenLabeling's for LV-ViT (<c>lvvit_t/s/m/l</c>, with the published
 /// resolutions as <c>_384/_448/_512</c>), and ours for shapes timm lacks and the CPU sizes of the quick profile.
-/// Variants are options on a base model, not new names: <see cref="Resolve"/> applies overrides such as
-/// <c>drop_path_rate=0.1</c> or <c>return_dense=true</c> (token labeling on any ViT).
+/// Variants are options on a base model, not new names: an entry's record gives the defaults and
+/// <see cref="ModelEntry.With(IModelConfig)"/> takes a changed copy (a run config's <c>model.drop_path_rate=0.1</c> or
+/// <c>model.return_dense=true</c>, token labeling on any ViT).
 /// <para>Quick-profile sizes (2 CPU cores): <c>vit_tiny_fm28</c> (D 96, depth 4, 3 heads; the main job's model,
 /// 0.02 GFLOPs), <c>vit_small_fm28</c> (D 192, depth 6; bench's <c>vit192</c>, which trains at ≈ 86–90 img/s
 /// at batch 128 here, bench/README.md) and <c>lvvit_tiny_fm28</c> (the LV-ViT recipe at D 96, depth 4: 32-channel
@@ -47,7 +72,7 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// <c>resnet_tiny_fm28</c> (<see cref="ResNetConfig.Quick"/>) is the Token Labeling annotator for Fashion-MNIST
 /// (4×4 score maps) and <c>resnet_tiny_objects64</c> (<see cref="ResNetConfig.QuickObjects"/>, 3 channels at 64×64: 8×8
 /// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects. The STA/ANF and [CLS]/patch variants are options on any ViT entry
-/// (<c>--set sta=on</c>, <c>--set anf=on</c>, <c>--set specialize=norm+qkv</c>), not new names.</para>
+/// (<c>model.sta={}</c>, <c>model.anf={}</c>, <c>model.specialization={}</c> in a run config), not new names.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other
 /// <see cref="IModelConfig"/> record.
@@ -175,20 +200,15 @@ public static class ModelRegistry
         All.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"unknown model '{name}'; registered models: {string.Join(", ", All.Select(e => e.Name))}");
 
-    /// <summary>The entry called <paramref name="name"/> with option overrides applied (type-checked, validated).</summary>
-    public static ModelEntry Resolve(string name, IEnumerable<KeyValuePair<string, string>>? overrides = null) =>
-        overrides is null ? Get(name) : Get(name).With(overrides);
+    /// <summary>Builds <paramref name="name"/> with its registered configuration.</summary>
+    public static Module Create(string name, Device? device = null) => Get(name).Create(device);
 
-    /// <summary>Builds <paramref name="name"/> with overrides (e.g. <c>("drop_path_rate", "0.1")</c>).</summary>
-    public static Module Create(string name, IEnumerable<KeyValuePair<string, string>>? overrides = null, Device? device = null) =>
-        Resolve(name, overrides).Create(device);
-
-    /// <summary>Builds a registered <see cref="VisionTransformer"/> (LV-ViT included) with overrides.</summary>
-    public static VisionTransformer CreateVit(string name, IEnumerable<KeyValuePair<string, string>>? overrides = null, Device? device = null)
+    /// <summary>Builds a registered <see cref="VisionTransformer"/> (LV-ViT included), its configuration optionally edited.</summary>
+    public static VisionTransformer CreateVit(string name, Func<VitConfig, VitConfig>? edit = null, Device? device = null)
     {
-        var entry = Resolve(name, overrides);
+        var entry = Get(name);
         if (entry.Config is not VitConfig config) throw new ArgumentException($"model '{name}' is not a VisionTransformer");
-        return new VisionTransformer(config, device);
+        return new VisionTransformer((VitConfig)(edit is null ? entry : entry.With(edit)).Config, device);
     }
 
     /// <summary>

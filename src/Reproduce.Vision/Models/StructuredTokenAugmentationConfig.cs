@@ -48,39 +48,6 @@ public sealed record StructuredTokenAugmentationConfig
     /// <summary>Also augment in eval mode (<c>sta_at_eval</c>); default off: STA is a training-time augmentation.</summary>
     public bool ApplyInEval { get; init; }
 
-    private static readonly string[] Keys = ["tau", "alpha", "sigma", "variance_domain", "noise_space", "apply_in_eval"];
-
-    /// <summary>
-    /// Parses the text form (<c>--set sta=…</c>): <c>on</c> or <c>default</c> for the defaults, else comma-separated
-    /// assignments over the defaults, e.g. <c>tau=0.02,sigma=0.05,variance_domain=token_channels</c> (keys: tau, alpha,
-    /// sigma, variance_domain, noise_space, apply_in_eval). <see cref="ToString"/> writes the full form.
-    /// </summary>
-    public static StructuredTokenAugmentationConfig Parse(string spec)
-    {
-        const string owner = "StructuredTokenAugmentationConfig";
-        var c = new StructuredTokenAugmentationConfig();
-        if (spec.Trim() is "on" or "default") return c;
-        foreach (var (k, v) in OptionSpec.Assignments(spec, owner, Keys))
-        {
-            c = k switch
-            {
-                "tau" => c with { Tau = OptionSpec.Double(owner, k, v) },
-                "alpha" => c with { Alpha = OptionSpec.Double(owner, k, v) },
-                "sigma" => c with { Sigma = OptionSpec.Double(owner, k, v) },
-                "variance_domain" => c with { VarianceDomain = OptionSpec.Enum<StaVarianceDomain>(owner, k, v) },
-                "noise_space" => c with { NoiseSpace = OptionSpec.Enum<StaNoiseSpace>(owner, k, v) },
-                _ => c with { ApplyInEval = OptionSpec.Bool(owner, k, v) },
-            };
-        }
-        c.Validate();
-        return c;
-    }
-
-    /// <summary>The full text form, which <see cref="Parse"/> reads back.</summary>
-    public override string ToString() =>
-        $"tau={OptionSpec.Format(Tau)},alpha={OptionSpec.Format(Alpha)},sigma={OptionSpec.Format(Sigma)}," +
-        $"variance_domain={OptionSpec.Format(VarianceDomain)},noise_space={OptionSpec.Format(NoiseSpace)},apply_in_eval={OptionSpec.Format(ApplyInEval)}";
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

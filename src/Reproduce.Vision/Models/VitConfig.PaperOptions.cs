@@ -2,9 +2,10 @@ namespace Reproduce.Vision.Models;
 
 /// <summary>
 /// The options of the STA/ANF paper (arXiv 2509.19687) and the [CLS]/patch specialization paper (arXiv 2602.08626) on
-/// any <see cref="VisionTransformer"/>: each is off (null) by default, and overridable by name like every option
-/// (<c>--set sta=on</c>, <c>--set anf=kernel_size=5,conv_axis=grid2d</c>, <c>--set specialization=norm+qkv</c>; see
-/// each config's <c>Parse</c>). Their parameters and FLOPs enter <see cref="ParamCount"/> and <see cref="Gflops"/>.
+/// any <see cref="VisionTransformer"/>: each is off (null) by default and is a nested section of the run's <c>model</c>
+/// keys (<c>model.sta={}</c> switches STA on with its defaults, <c>model.anf.kernel_size=5</c> switches ANF on and sets
+/// one key, <c>model.specialization=null</c> switches it off). Their parameters and FLOPs enter <see cref="ParamCount"/>
+/// and <see cref="Gflops"/>.
 /// </summary>
 public sealed partial record VitConfig
 {

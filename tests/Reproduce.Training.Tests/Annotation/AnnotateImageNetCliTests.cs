@@ -57,7 +57,7 @@ public class AnnotateImageNetCliTests
         using var gen = new Generator(4);
         ImageCodec.SavePng(Path.Combine(dir["imagenet/train"], "n01440764/a.png"), Torch.Torch.Randint(0, 256, [3, 48, 48], gen).To(ScalarType.UInt8));
         Torch.Torch.ManualSeed(5);
-        var entry = ModelRegistry.Resolve("resnet18", [new("num_classes", "4")]);
+        var entry = ModelRegistry.Get("resnet18").With(ResNetConfig.ResNet18 with { NumClasses = 4 });
         using var model = entry.Create();
         SafeTensors.SaveModule(dir["r18-4.safetensors"], model);
 

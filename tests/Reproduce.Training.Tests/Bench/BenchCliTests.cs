@@ -8,12 +8,12 @@ public class BenchCliTests
     [Fact]
     public void SmokeRunPrintsOneLinePerModelAndTheJsonLast()
     {
-        var r = CliRunner.Run("bench", "--model", "vit_tiny_fm28", "--variant", "sta=on,anf=on",
+        var r = CliRunner.Run("bench", "--model", "vit_tiny_fm28", "--variant", "sta={},anf.kernel_size=5",
             "--steps", "2", "--rounds", "1", "--warmup", "1", "--batch", "4", "--threads", "1");
 
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("vit_tiny_fm28: ", r.Stdout);
-        Assert.Contains("vit_tiny_fm28 + sta=on,anf=on: ", r.Stdout);
+        Assert.Contains("vit_tiny_fm28 + sta={},anf.kernel_size=5: ", r.Stdout);
         var json = r.LastJson();
         Assert.Equal("vit_tiny_fm28", json.GetProperty("model").GetString());
         Assert.Equal("train", json.GetProperty("mode").GetString());
@@ -27,7 +27,7 @@ public class BenchCliTests
         var variants = json.GetProperty("variants");
         Assert.Equal(1, variants.GetArrayLength());
         var v = variants[0];
-        Assert.Equal("sta=on,anf=on", v.GetProperty("sets").GetString());
+        Assert.Equal("sta={},anf.kernel_size=5", v.GetProperty("sets").GetString());
         Assert.True(v.GetProperty("step_ms").GetDouble() > 0);
         Assert.True(v.GetProperty("img_s").GetDouble() > 0);
         Assert.True(v.GetProperty("params").GetInt64() > b.GetProperty("params").GetInt64(), "ANF adds parameters");
@@ -55,7 +55,8 @@ public class BenchCliTests
     [InlineData("unknown model 'no_such_model'", "reproduce models", "--model", "no_such_model")]
     [InlineData("--steps must be positive", "", "--model", "vit_tiny_fm28", "--steps", "0")]
     [InlineData("--batch must be positive", "", "--model", "vit_tiny_fm28", "--batch", "0")]
-    [InlineData("unknown option 'bogus'", "valid options", "--model", "vit_tiny_fm28", "--variant", "sta=on,bogus=1")]
+    [InlineData("unknown key 'model.bogus'", "valid keys under 'model': name, weights, img_size", "--model", "vit_tiny_fm28", "--variant", "sta={},bogus=1")]
+    [InlineData("'model.anf.kernel_size' expects integer", "", "--model", "vit_tiny_fm28", "--variant", "anf.kernel_size=five")]
     [InlineData("has no classifier", "num_classes", "--model", "vit_tiny_scenes64")]
     [InlineData("--mode must be train or infer", "", "--model", "vit_tiny_fm28", "--mode", "eval")]
     public void BadInputFailsWithAClearError(string expected, string alsoExpected, params string[] args)

@@ -1,5 +1,6 @@
 using Reproduce.Training.Config;
 using Reproduce.Vision.Metrics;
+using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Tests.Config;
 
@@ -16,7 +17,7 @@ public class ConfigLoaderTests
         Assert.Equal(TokenLabelSection.PaperDenseWeight, c.TokenLabel.DenseWeight);
         Assert.Equal(1.0, TokenLabelSection.OfficialDenseWeight);
         Assert.Equal(Profile.Quick, c.Profile);
-        Assert.Empty(c.Sta);
+        Assert.Empty(c.Model.Keys);
     }
 
     [Fact]
@@ -29,9 +30,8 @@ public class ConfigLoaderTests
               "name": "tl-smoke",
               "profile": "smoke",
               "optim": { "lr": 0.001, "betas": [0.9, 0.95], "steps": 40, },
-              "model": { "name": "lvvit_s", "overrides": { "drop_path_rate": 0.1, "global_pool": "avg", "init_values": null } },
+              "model": { "name": "lvvit_s", "drop_path_rate": 0.1, "skip_lam": 1.5, "init_values": null, "anf": { "kernel_size": 5 } },
               "token_label": { "enabled": true, "source": "labels/", "dense_weight": 1.0, "class_target": "annotator" },
-              "sta": { "strength": 3, "enabled": true },
               "data": { "interpolation": "bicubic", "mean": [0.5], "std": [0.25] },
               "probe": { "depth_crop": "eigen_nyu", "layers": [2, 5, 8, 11] }
             }
@@ -44,14 +44,16 @@ public class ConfigLoaderTests
         Assert.Equal([0.9, 0.95], c.Optim.Betas);
         Assert.Equal(40L, c.Optim.Steps);
         Assert.Equal("lvvit_s", c.Model.Name);
-        Assert.Equal(0.1, c.Model.Overrides["drop_path_rate"]);
-        Assert.Equal([KeyValuePair.Create("drop_path_rate", "0.1"), KeyValuePair.Create("global_pool", "avg"), KeyValuePair.Create("init_values", "none")],
-            c.Model.Overrides.ToOverrides());
+        var vit = (VitConfig)c.Model.Resolve().Config;
+        Assert.Equal(0.1, vit.DropPathRate);
+        Assert.Equal(1.5, vit.SkipLam);
+        Assert.Null(vit.InitValues);
+        Assert.Equal(5, vit.Anf!.KernelSize);
+        Assert.Equal(AnfConvAxis.Sequence, vit.Anf.ConvAxis);   // the rest of a switched-on record is its defaults
+        Assert.Null(vit.Sta);
         Assert.True(c.TokenLabel.Enabled);
         Assert.Equal(ClassTarget.Annotator, c.TokenLabel.ClassTarget);
         Assert.Equal(1.0, c.TokenLabel.DenseWeight);
-        Assert.Equal(3L, c.Sta["strength"]);
-        Assert.Equal(true, c.Sta["enabled"]);
         Assert.Equal(InterpolationMode.Bicubic, c.Data.Interpolation);
         Assert.Equal(DepthCrop.EigenNyu, c.Probe.DepthCrop);
         Assert.Equal([2, 5, 8, 11], c.Probe.Layers);
@@ -64,8 +66,8 @@ public class ConfigLoaderTests
         File.WriteAllText(dir["a.json"], """{ "optim": { "lr": 0.001 }, "data": { "img_size": 28 } }""");
         var c = RunConfig.Load([dir["a.json"]], [
             "optim.lr=5e-4", "model.name=deit_small_patch16_224", "optim.betas=0.8, 0.9", "optim.optimizer=sgd",
-            "aug.randaugment=none", "data.img_size=null", "token_label.class_target=ground-truth", "model.overrides.drop_path_rate=0.2",
-            "sta.blocks=4", "specialization.qkv_blocks=first_third", "optim.ema=TRUE", "profile=full", "seed=3", "optim.steps=1e3",
+            "aug.randaugment=none", "data.img_size=null", "token_label.class_target=ground-truth", "model.drop_path_rate=0.2",
+            "model.specialization.qkv_blocks=[0, 2]", "optim.ema=TRUE", "profile=full", "seed=3", "optim.steps=1e3",
             "optim.betas=[0.7, 0.75]", "data.mean=", "checkpoint.mode=min", "model.weights=w.safetensors",
         ]);
         Assert.Equal(5e-4, c.Optim.Lr);
@@ -75,9 +77,9 @@ public class ConfigLoaderTests
         Assert.Null(c.Aug.Randaugment);
         Assert.Null(c.Data.ImgSize);
         Assert.Equal(ClassTarget.GroundTruth, c.TokenLabel.ClassTarget);
-        Assert.Equal(0.2, c.Model.Overrides["drop_path_rate"]);
-        Assert.Equal(4L, c.Sta["blocks"]);
-        Assert.Equal("first_third", c.Specialization["qkv_blocks"]);
+        var vit = (VitConfig)c.Model.Resolve().Config;
+        Assert.Equal(0.2, vit.DropPathRate);
+        Assert.Equal(new BlockRange(0, 2), vit.Specialization!.QkvBlocks);
         Assert.True(c.Optim.Ema);
         Assert.Equal(Profile.Full, c.Profile);
         Assert.Equal(3L, c.Seed);
@@ -116,7 +118,8 @@ public class ConfigLoaderTests
     [InlineData("""{ "data": { "batch_size": 64.5 } }""", "data.batch_size", "expects integer, got a number (64.5)")]
     [InlineData("""{ "optim": { "betas": [0.9, "x"] } }""", "optim.betas[1]", "expects list of float, got a string")]
     [InlineData("""{ "profile": "medium" }""", "profile", "expects one of smoke|quick|full, got \"medium\"")]
-    [InlineData("""{ "sta": { "nested": { "a": 1 } } }""", "sta.nested", "must be a string, number, bool or null")]
+    [InlineData("""{ "model": { "anf": { "kernel_size": { "a": 1 } } } }""", "model.anf.kernel_size", "expects integer, got an object")]
+    [InlineData("""{ "model": { "sta": 1 } }""", "model.sta", "expects an object (keys tau, alpha, sigma")]
     public void JsonTypeErrorsNameTheFileAndTheKey(string json, string key, string fragment)
     {
         using var dir = new TempDir();
@@ -139,7 +142,7 @@ public class ConfigLoaderTests
         File.WriteAllText(dir["a.json"], """{ "model": { "name": "x" }, "learning_rate": 1 }""");
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(dir["a.json"]));
         Assert.Contains("unknown key 'learning_rate'", e.Message);
-        Assert.Contains("valid keys at the top level: name, profile, seed, device, threads, autocast_bf16, tf32, model, data, optim, aug, token_label, sta, anf, specialization, probe, checkpoint", e.Message);
+        Assert.Contains("valid keys at the top level: name, profile, seed, device, threads, autocast_bf16, tf32, model, data, optim, aug, token_label, probe, checkpoint", e.Message);
 
         File.WriteAllText(dir["b.json"], """{ "token_label": { "beta": 0.5 } }""");
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(dir["b.json"]));
@@ -150,8 +153,8 @@ public class ConfigLoaderTests
         Assert.Contains("goes below 'optim.lr'", e.Message);
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(null, "optim=3"));
         Assert.Contains("'optim' is a section", e.Message);
-        e = Assert.Throws<ConfigException>(() => RunConfig.Load(null, "sta.a.b=3"));
-        Assert.Contains("goes below the option 'sta.a'", e.Message);
+        e = Assert.Throws<ConfigException>(() => RunConfig.Load(null, "model.drop_path_rate.x=3"));
+        Assert.Contains("goes below 'model.drop_path_rate'", e.Message);
         e = Assert.Throws<ConfigException>(() => RunConfig.Load(null, "no-equals-sign"));
         Assert.Contains("key=value", e.Message);
     }
@@ -198,8 +201,10 @@ public class ConfigLoaderTests
         Assert.Equal("\"adamw\"", keys["optim.optimizer"].Default);
         Assert.Equal("integer or null", keys["data.img_size"].Type);
         Assert.Equal("list of float", keys["optim.betas"].Type);
-        Assert.Contains("sta.<option>", keys.Keys);
-        Assert.Contains("model.overrides.<option>", keys.Keys);
+        Assert.Equal("float", keys["model.drop_path_rate"].Type);
+        Assert.Equal("section or null (null = off; 'model.anf={}' for its defaults)", keys["model.anf"].Type);
+        Assert.Equal("3", keys["model.anf.kernel_size"].Default);
+        Assert.Equal("block range [start, end] (end exclusive) or null", keys["model.specialization.qkv_blocks"].Type);
         Assert.Equal("one of none|eigen_nyu|garg_kitti|eigen_kitti", keys["probe.depth_crop"].Type);
     }
 }

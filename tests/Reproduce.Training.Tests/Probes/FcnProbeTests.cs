@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Reproduce.Training.Config;
 using Reproduce.Training.Probes;
 using Reproduce.Training.Runs;
@@ -12,7 +13,7 @@ namespace Reproduce.Training.Tests.Probes;
 public sealed class FcnProbeTests : IDisposable
 {
     private static readonly FashionScenesConfig Tiny = new() { Seed = 5, Height = 32, Width = 32, TrainCount = 6, TestCount = 3, MaxItems = 3 };
-    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.overrides={\"img_size\": 32}"];
+    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32"];
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -58,13 +59,28 @@ public sealed class FcnProbeTests : IDisposable
         Assert.Equal((ProbeHead.Fcn, (int?)96, 2, 0.1), (back.Probe.Head, back.Probe.FcnChannels, back.Probe.FcnNumConvs, back.Probe.FcnDropout));
         Assert.Equal(fcn.Hash(), back.Hash());
 
-        // Committed probe runs (written before probe.head existed) re-serialise to the very bytes on disk.
+        // Committed probe runs (written before probe.head existed, and before the model's keys were typed) re-serialise
+        // to the bytes on disk but for the typed model section: the empty top-level sta/anf/specialization sections
+        // are dropped and model.overrides' keys move up into model.
         var runs = CommittedProbeConfigs();
         Assert.NotEmpty(runs);
         foreach (var path in runs)
         {
             var text = File.ReadAllText(path);
-            Assert.Equal(text, ConfigJson.Indented(RunConfig.FromJson(text)));
+            var expected = JsonNode.Parse(text)!.AsObject();
+            foreach (var dead in new[] { "sta", "anf", "specialization" }) expected.Remove(dead);
+            var model = expected["model"]!.AsObject();
+            var overrides = model["overrides"]!.AsObject();
+            model.Remove("overrides");
+            foreach (var (k, v) in overrides.ToList()) model[k] = v?.DeepClone();
+            var actual = JsonNode.Parse(ConfigJson.Indented(RunConfig.FromJson(text)))!.AsObject();
+            foreach (var record in new[] { "sta", "anf", "specialization" })   // old string forms, typed now (ModelKeysTests)
+            {
+                Assert.Equal(model.ContainsKey(record), actual["model"]!.AsObject().ContainsKey(record));
+                model.Remove(record);
+                actual["model"]!.AsObject().Remove(record);
+            }
+            Assert.True(JsonNode.DeepEquals(expected, actual), path);
         }
     }
 
@@ -121,7 +137,7 @@ public sealed class FcnProbeTests : IDisposable
     {
         using var scope = Scope.Enter();
         var tree = FashionScenesTree.Open(Scenes());
-        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", new Dictionary<string, string> { ["img_size"] = "32" });
+        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", c => c with { ImgSize = 32 });
         var d = vit.Config.EmbedDim;
         var options = new ProbeOptions { Steps = 8, BatchSize = 2, Lr = 0.01, Seed = 4, TrainBackbone = true, Fcn = new FcnOptions() };
         // the head before training: the same seed and constructor the probe uses
@@ -161,7 +177,7 @@ public sealed class FcnProbeTests : IDisposable
         // leave the largest change of a backbone weight within [0.46, 1.54]·lr·mult: disjoint ranges for mult 1 and 0.1.
         using var scope = Scope.Enter();
         var tree = FashionScenesTree.Open(Scenes());
-        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", new Dictionary<string, string> { ["img_size"] = "32" });
+        using var vit = Vision.Models.ModelRegistry.CreateVit("vit_tiny_scenes64", c => c with { ImgSize = 32 });
         var options = new ProbeOptions
         {
             Steps = 2, BatchSize = 2, Lr = 0.01, WeightDecay = 0, Seed = 4, TrainBackbone = true, BackboneLrMult = mult, Fcn = new FcnOptions(),

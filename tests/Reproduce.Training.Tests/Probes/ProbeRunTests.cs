@@ -19,7 +19,7 @@ public sealed class ProbeRunTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.overrides={\"img_size\": 32}"];
+    private static readonly string[] SmallModel = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32"];
 
     [Theory]
     [InlineData(ProbeTask.Segmentation)]

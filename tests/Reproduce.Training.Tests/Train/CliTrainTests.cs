@@ -117,9 +117,9 @@ public class CliTrainTests
         }
 
         // MixToken asked for without token labels names the keys to set.
-        var mix = Run(TrainArgs(dir["run"], "--set", "model.name=lvvit_tiny_fm28", "--set", "model.overrides.mix_token=true", "--check"));
+        var mix = Run(TrainArgs(dir["run"], "--set", "model.name=lvvit_tiny_fm28", "--set", "model.mix_token=true", "--check"));
         Assert.True(mix.Code == 3, mix.Err);
-        Assert.Contains("model.overrides.mix_token", mix.Err, StringComparison.Ordinal);
+        Assert.Contains("model.mix_token", mix.Err, StringComparison.Ordinal);
         Assert.Contains("token_label.enabled=true and token_label.source", mix.Err, StringComparison.Ordinal);
     }
 

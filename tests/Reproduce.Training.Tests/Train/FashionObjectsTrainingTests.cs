@@ -17,7 +17,7 @@ public sealed class FashionObjectsTrainingTests
     private static readonly string[] Smoke =
     [
         "name=fo-smoke", "profile=smoke", "seed=1", "threads=1", "model.name=vit_tiny_scenes64",
-        "model.overrides.num_classes=10", "model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2",
+        "model.num_classes=10", "model.embed_dim=16", "model.depth=1", "model.num_heads=2",
         "data.dataset=fashion-objects", "data.train_limit=32", "data.eval_limit=16", "data.batch_size=8", "data.eval_batch_size=16",
         "aug.mixup=0", "aug.cutmix=0", "aug.randaugment=", "aug.random_erasing=0", "optim.steps=4", "optim.warmup_steps=1", "optim.lr=0.003",
         "checkpoint.every_steps=2", "checkpoint.every_epochs=0",
@@ -51,8 +51,8 @@ public sealed class FashionObjectsTrainingTests
     public void ModelThatDoesNotFitTheDatasetIsRejectedNamingTheKey()
     {
         var noHead = Assert.Throws<ConfigException>(() => ClassificationData.Open(RunConfig.Load((string?)null,
-            [.. Smoke.Where(s => !s.StartsWith("model.overrides.num_classes", StringComparison.Ordinal))]), "test", 4));
-        Assert.Equal("model.overrides.num_classes", noHead.Key);
+            [.. Smoke.Where(s => !s.StartsWith("model.num_classes", StringComparison.Ordinal))]), "test", 4));
+        Assert.Equal("model.num_classes", noHead.Key);
         Assert.Contains("num_classes=10", noHead.Message, StringComparison.Ordinal);
         var gray = Assert.Throws<ConfigException>(() => ClassificationData.Open(Config("model.name=vit_tiny_fm28"), "test", 4));
         Assert.Contains("1-channel", gray.Message, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public sealed class FashionObjectsTrainingTests
 
             // The probe's backbone (vit_tiny_scenes64 has no head) takes every other tensor from the file.
             var probeConfig = ProbeRun.Resolve(ProbeTask.Segmentation, null,
-                ["model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2", $"model.weights={weights}"]);
+                ["model.embed_dim=16", "model.depth=1", "model.num_heads=2", $"model.weights={weights}"]);
             using var backbone = ProbeRun.LoadBackbone(probeConfig);
             var state = backbone.StateDict();
             Assert.DoesNotContain("head.weight", state.Keys);
@@ -94,7 +94,7 @@ public sealed class FashionObjectsTrainingTests
         FashionScenes.Write(new FashionScenesConfig { Seed = 2, Height = 64, Width = 64, TrainCount = 4, TestCount = 2, MaxItems = 3 },
             dir["scenes"], FashionMnist.Load("train"), FashionMnist.Load("test"));
         var probe = CliRunner.Run("probe", "seg", "--weights", weights, "--root", dir["scenes"], "--out", dir["probe"],
-            "--set", "model.overrides.embed_dim=16", "--set", "model.overrides.depth=1", "--set", "model.overrides.num_heads=2",
+            "--set", "model.embed_dim=16", "--set", "model.depth=1", "--set", "model.num_heads=2",
             "--set", "optim.steps=2", "--set", "data.batch_size=2");
         Assert.True(probe.ExitCode == 0, probe.Stderr);
         Assert.NotNull(JsonNode.Parse(File.ReadAllText(dir["probe/final.json"]))!["mIoU"]);

@@ -16,7 +16,7 @@ public sealed class FineTuningTests
     public void LayerDecayGroupsMatchAHandComputedTimmGrouping()
     {
         // depth 2 → timm layers: stem 0, blocks.0 → 1, blocks.1 → 2, norm → 3, head → 4; lr_scale = 0.5^(4 − layer).
-        using var vit = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "2"), new("embed_dim", "16"), new("num_heads", "2")]);
+        using var vit = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 2, EmbedDim = 16, NumHeads = 2 });
         var groups = LayerDecayGroups.Create(vit, 0.05, 0.5, vit.NoWeightDecay());
         var byName = groups.ToDictionary(g => g.Name!);
         var names = vit.NamedParameters().ToDictionary(p => p.Parameter, p => p.Name);
@@ -60,19 +60,19 @@ public sealed class FineTuningTests
     {
         using var dir = new TempDir();
         Torch.Torch.ManualSeed(1);
-        using var source = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "1"), new("embed_dim", "16"), new("num_heads", "2")]);
+        using var source = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 1, EmbedDim = 16, NumHeads = 2 });
         SafeTensors.SaveModule(dir["w.safetensors"], source);
 
         // same classes: everything loads
         Torch.Torch.ManualSeed(2);
-        using var same = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "1"), new("embed_dim", "16"), new("num_heads", "2")]);
+        using var same = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 1, EmbedDim = 16, NumHeads = 2 });
         Assert.Empty(InitialWeights.Load(same, dir["w.safetensors"]));
         using (Scope.Enter())
             foreach (var (k, v) in source.StateDict()) Assert.True(v.Equal(same.StateDict()[k]), k);
 
         // 5 classes: the head keeps its init, the rest loads
         Torch.Torch.ManualSeed(3);
-        using var other = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "1"), new("embed_dim", "16"), new("num_heads", "2"), new("num_classes", "5")]);
+        using var other = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 1, EmbedDim = 16, NumHeads = 2, NumClasses = 5 });
         using (Scope.Enter())
         {
             var headBefore = other.StateDict()["head.weight"].Clone();
@@ -82,13 +82,13 @@ public sealed class FineTuningTests
         }
 
         // another depth: strict, naming the key
-        using var deeper = ModelRegistry.CreateVit("vit_tiny_fm28", [new("depth", "2"), new("embed_dim", "16"), new("num_heads", "2")]);
+        using var deeper = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 2, EmbedDim = 16, NumHeads = 2 });
         var e = Assert.Throws<InvalidDataException>(() => InitialWeights.Load(deeper, dir["w.safetensors"]));
         Assert.Contains("missing key 'blocks.1.", e.Message, StringComparison.Ordinal);
         Assert.Contains("model.weights", Assert.Throws<FileNotFoundException>(() => InitialWeights.Load(deeper, dir["nope.safetensors"])).Message, StringComparison.Ordinal);
 
         // through the trainer: the run starts from the file (its step-0 eval would equal the source model's)
-        var run = Trainer.Run(TrainerTests.Config("model.overrides.num_classes=10", $"model.weights={dir["w.safetensors"]}", "model.overrides.drop_path_rate=0"), dir["run"]);
+        var run = Trainer.Run(TrainerTests.Config("model.num_classes=10", $"model.weights={dir["w.safetensors"]}", "model.drop_path_rate=0"), dir["run"]);
         Assert.NotNull(run.Final);
     }
     [Fact]

@@ -37,8 +37,8 @@ public sealed class ImageNetTrainingTests : IDisposable
 
     private string[] Settings(string model = "vit_tiny_scenes64") =>
     [
-        "name=in-smoke", "profile=smoke", "seed=2", "threads=1", $"model.name={model}", "model.overrides.num_classes=2",
-        "model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2", "model.overrides.img_size=32",
+        "name=in-smoke", "profile=smoke", "seed=2", "threads=1", $"model.name={model}", "model.num_classes=2",
+        "model.embed_dim=16", "model.depth=1", "model.num_heads=2", "model.img_size=32",
         "data.dataset=imagenet", $"data.root={_dir["in"]}", "data.batch_size=4", "data.eval_batch_size=4",
         "aug.mixup=0", "aug.cutmix=0", "aug.randaugment=rand-m9-mstd0.5-inc1", "aug.random_erasing=0.25",
         "optim.steps=2", "optim.warmup_steps=1", "checkpoint.every_steps=1", "checkpoint.every_epochs=0",
@@ -48,7 +48,7 @@ public sealed class ImageNetTrainingTests : IDisposable
     public void EvalBatchIsTheModelsEvalTransformOfTheDecodedJpeg()
     {
         // deit: timm's config, crop_pct 0.9 bicubic (docs/protocols.md §1.3); at img_size 32 → resize the shorter side to 35, crop 32.
-        var config = RunConfig.Load((string?)null, [.. Settings("deit_tiny_patch16_224"), "model.overrides.patch_size=8"]);
+        var config = RunConfig.Load((string?)null, [.. Settings("deit_tiny_patch16_224"), "model.patch_size=8"]);
         var data = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), null);
         Assert.Equal("imagenet/val", data.Name);
         Assert.Equal(4, data.Count);

@@ -29,7 +29,7 @@ public class TokenLabelTrainingTests
 
     internal static RunConfig Config(string store, params string[] extra) => TrainerTests.Config(
         [.. (string[])["token_label.enabled=true", $"token_label.source={store}", "aug.mixtoken=true", "aug.mixup=0", "aug.cutmix=0",
-            "model.overrides.fc_norm=false"], .. extra]);
+            "model.fc_norm=false"], .. extra]);
 
     [Fact]
     public void TrainsDeterministicallyAndResumesBitIdentically()

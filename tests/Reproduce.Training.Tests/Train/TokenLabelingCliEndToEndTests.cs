@@ -62,7 +62,7 @@ public sealed class TokenLabelingCliEndToEndTests
 
         // 3. the student: LV-ViT recipe with token labels from the store and MixToken
         var student = CliRunner.Run(["train", "--out", dir["student"], "--log-every", "1", .. Sets([.. Common, "name=student", "model.name=lvvit_tiny_fm28",
-            "model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2", "model.overrides.stem_channels=8",
+            "model.embed_dim=16", "model.depth=1", "model.num_heads=2", "model.stem_channels=8",
             "token_label.enabled=true", $"token_label.source={dir["labels.tls"]}", "aug.mixtoken=true"])]);
         Assert.True(student.ExitCode == 0, student.Stderr);
         var final = JsonNode.Parse(File.ReadAllText(dir["student/final.json"]))!.AsObject();

@@ -59,7 +59,7 @@ public sealed class TokenLabelingObjectsCliEndToEndTests
 
         // 3. the student: the scenes backbone with a 10-class head, token labels from the store and MixToken
         var student = CliRunner.Run(["train", "--out", dir["student"], "--log-every", "1", .. Sets([.. Common, "name=student", "model.name=vit_tiny_scenes64",
-            "model.overrides.num_classes=10", "model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2",
+            "model.num_classes=10", "model.embed_dim=16", "model.depth=1", "model.num_heads=2",
             "token_label.enabled=true", $"token_label.source={dir["labels.tls"]}", "aug.mixtoken=true"])]);
         Assert.True(student.ExitCode == 0, student.Stderr);
         var final = JsonNode.Parse(File.ReadAllText(dir["student/final.json"]))!.AsObject();

@@ -12,7 +12,7 @@ namespace Reproduce.Training.Tests.Train;
 public sealed class TrainAugmentationTests
 {
     private static readonly string[] ObjectsModel =
-        ["model.name=vit_tiny_scenes64", "model.overrides.num_classes=10", "data.dataset=fashion-objects"];
+        ["model.name=vit_tiny_scenes64", "model.num_classes=10", "data.dataset=fashion-objects"];
 
     private static Random[] Rngs(int n, int seed) => Enumerable.Range(0, n).Select(k => new Random(seed * 100 + k)).ToArray();
 

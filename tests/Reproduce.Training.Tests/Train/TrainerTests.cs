@@ -14,7 +14,7 @@ public class TrainerTests
     internal static readonly string[] Smoke =
     [
         "name=smoke", "profile=smoke", "seed=3", "threads=1", "model.name=vit_tiny_fm28",
-        "model.overrides.embed_dim=16", "model.overrides.depth=1", "model.overrides.num_heads=2", "model.overrides.drop_path_rate=0.1",
+        "model.embed_dim=16", "model.depth=1", "model.num_heads=2", "model.drop_path_rate=0.1",
         "data.train_limit=64", "data.eval_limit=48", "data.batch_size=8", "data.eval_batch_size=24",
         "aug.randaugment=", "aug.random_erasing=0", "optim.steps=8", "optim.warmup_steps=2", "optim.lr=0.003",
         "checkpoint.every_steps=2", "checkpoint.every_epochs=0",
