@@ -15,12 +15,17 @@ let isCi = Environment.GetEnvironmentVariable "CI" = "true"
 let log fmt = Printf.kprintf (fun s -> printfn "[build] %s" s) fmt
 
 let fail fmt =
-    Printf.kprintf (fun s -> eprintfn "[build] error: %s" s; exit 1) fmt
+    Printf.kprintf
+        (fun s ->
+            eprintfn "[build] error: %s" s
+            exit 1)
+        fmt
 
 /// Runs a process in `dir`, streaming its output; returns the exit code.
 let runIn (dir: string) (env: (string * string) list) (file: string) (args: string) =
     let psi = ProcessStartInfo(file, args, WorkingDirectory = dir, UseShellExecute = false)
-    for k, v in env do psi.Environment[k] <- v
+    for k, v in env do
+        psi.Environment[k] <- v
     use p = Process.Start psi
     p.WaitForExit()
     p.ExitCode
@@ -37,15 +42,14 @@ let capture (file: string) (args: string) =
         let out = p.StandardOutput.ReadToEnd()
         p.WaitForExit()
         p.ExitCode, out
-    with _ -> -1, ""
+    with _ ->
+        -1, ""
 
 // ---- deps: Debian packages -------------------------------------------------------------------------
 
 /// What the main job needs: libtorch (CPU, Debian 1.13), a fast BLAS, the native toolchain,
 /// image codecs, and the embedded dataset.
-let basePackages =
-    [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"
-      "libturbojpeg0-dev"; "libpng-dev"; "dataset-fashion-mnist" ]
+let basePackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"; "libturbojpeg0-dev"; "libpng-dev"; "dataset-fashion-mnist" ]
 
 /// Tests and benchmarks also compare against PyTorch itself (Debian's python3-torch, same libtorch).
 let testPackages = [ "python3-torch"; "python3-numpy" ]
@@ -80,15 +84,15 @@ let commandWorks (file: string) (args: string) = fst (capture file args) = 0
 /// then the renderer's npm packages exactly as its lock file pins them (`npm ci`), when they are not installed
 /// or the lock file changed since.
 let vegaRender () =
-    if not (commandWorks "node" "--version" && commandWorks "npm" "--version") then
-        ensurePackages [ "nodejs"; "npm" ]
+    if not (commandWorks "node" "--version" && commandWorks "npm" "--version") then ensurePackages [ "nodejs"; "npm" ]
     let lock = Path.Combine(vegaRenderDir, "package-lock.json")
     // npm writes this file at the end of every install: its age tells whether the install matches the lock.
     let installed = Path.Combine(vegaRenderDir, "node_modules", ".package-lock.json")
     if not (File.Exists installed) || File.GetLastWriteTimeUtc lock > File.GetLastWriteTimeUtc installed then
         log "npm ci --prefix tools/vega-render"
         run "npm" (sprintf "ci --prefix \"%s\" --no-audit --no-fund" vegaRenderDir)
-    else log "tools/vega-render packages are installed"
+    else
+        log "tools/vega-render packages are installed"
 
 // ---- native ------------------------------------------------------------------------------------------
 
@@ -96,21 +100,25 @@ let nativeDir = Path.Combine(root, "build", "native")
 let nativeLib = Path.Combine(nativeDir, "libreproduce_native.so")
 
 let nativeIsStale () =
-    if not (File.Exists nativeLib) then true
+    if not (File.Exists nativeLib) then
+        true
     else
         let built = File.GetLastWriteTimeUtc nativeLib
-        Directory.GetFiles(Path.Combine(root, "src", "native"))
-        |> Array.exists (fun f -> File.GetLastWriteTimeUtc f > built)
+        Directory.GetFiles(Path.Combine(root, "src", "native")) |> Array.exists (fun f -> File.GetLastWriteTimeUtc f > built)
 
 let native () =
     if nativeIsStale () then
-        log "building src/native%s" (match Environment.GetEnvironmentVariable "LIBTORCH_DIR" with
-                                      | null | "" -> " against Debian's libtorch"
-                                      | d -> " against LIBTORCH_DIR=" + d)
+        log
+            "building src/native%s"
+            (match Environment.GetEnvironmentVariable "LIBTORCH_DIR" with
+             | null
+             | "" -> " against Debian's libtorch"
+             | d -> " against LIBTORCH_DIR=" + d)
         Directory.CreateDirectory nativeDir |> ignore
         run "cmake" (sprintf "-S \"%s\" -B \"%s\" -DCMAKE_BUILD_TYPE=Release" (Path.Combine(root, "src", "native")) nativeDir)
         run "cmake" (sprintf "--build \"%s\" -j %d" nativeDir Environment.ProcessorCount)
-    else log "native library is up to date"
+    else
+        log "native library is up to date"
 
 // ---- .NET --------------------------------------------------------------------------------------------
 
@@ -182,21 +190,29 @@ let formatCheck () =
     let cs = runIn root [] "dotnet" "format whitespace . --folder --verify-no-changes -v q"
     let fs = runIn root [] "dotnet" ("fantomas --check " + fsharpSources)
     if cs <> 0 || fs <> 0 then
-        let which = [ if cs <> 0 then "C#"; if fs <> 0 then "F#" ] |> String.concat " and "
-        fail "formatting check failed (%s, files listed above): reformat with `dotnet format whitespace . --folder && dotnet fantomas %s`, then commit" which fsharpSources
+        let which =
+            [ if cs <> 0 then
+                  "C#"
+                  if fs <> 0 then "F#" ]
+            |> String.concat " and "
+        fail
+            "formatting check failed (%s, files listed above): reformat with `dotnet format whitespace . --folder && dotnet fantomas %s`, then commit"
+            which
+            fsharpSources
     log "formatting: C# and F# sources are formatted"
 
 /// The smoke-profile accuracy regression check (scripts/regress.fsx): every paper script at the smoke profile into a
 /// temporary results root, compared with results/baselines/smoke.json; fails the build when a metric leaves its band.
 let regress () =
     let code = runIn root [] "dotnet" "fsi scripts/regress.fsx --profile smoke"
-    if code <> 0 then fail "smoke regression check failed (exit %d): see the table above; scripts/regress.fsx --update rewrites the baseline after an intended change" code
+    if code <> 0 then
+        fail "smoke regression check failed (exit %d): see the table above; scripts/regress.fsx --update rewrites the baseline after an intended change" code
 
 /// The main command over the committed quick results, as a fresh clone sees them (gitignored artifacts absent): it
 /// must execute no run and leave results/ as committed. Fails the build with what differed.
 let mainCommandOverCommitted () =
-    let psi = ProcessStartInfo("dotnet", "fsi scripts/reproduce.fsx --profile quick", WorkingDirectory = root, UseShellExecute = false,
-                               RedirectStandardOutput = true)
+    let psi =
+        ProcessStartInfo("dotnet", "fsi scripts/reproduce.fsx --profile quick", WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
     use p = Process.Start psi
     let executed = ResizeArray<int>()
     let mutable line = p.StandardOutput.ReadLine()
@@ -213,12 +229,10 @@ let mainCommandOverCommitted () =
     if Directory.Exists(Path.Combine(root, ".git")) then
         let code, status = capture "git" (sprintf "-C \"%s\" status --porcelain -- results" root)
         if code <> 0 then fail "git status failed (exit %d)" code
-        if status.Trim() <> "" then
-            fail "the main command changed results/ over the committed results (re-run it and commit what it writes):\n%s" status
+        if status.Trim() <> "" then fail "the main command changed results/ over the committed results (re-run it and commit what it writes):\n%s" status
     log "main command over the committed quick results: 0 runs executed, results/ unchanged"
 
-let cli (args: string) =
-    run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
+let cli (args: string) = run "dotnet" (sprintf "\"%s\" %s" (Path.Combine(root, "src", "Reproduce.Cli", "bin", "Release", "net10.0", "reproduce.dll")) args)
 
 // ---- targets -----------------------------------------------------------------------------------------
 

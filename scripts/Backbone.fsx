@@ -28,26 +28,25 @@ open System.Text.Json.Nodes
 /// Run lengths and data sizes of one CPU profile (the full profile uses the papers' settings, see `pretrainConfig`).
 /// Fixed before any result was seen; scripts/README.md ("Run times") gives the wall time they cost.
 type Budget =
-    { /// Pretraining: optimizer updates, warmup, batch, and the evaluation images (first N of the test split).
-      Steps: int
-      Warmup: int
-      Batch: int
-      EvalLimit: int
-      /// Probes: head-training steps, training images and evaluation images (first N of each split).
-      ProbeSteps: int
-      ProbeTrainLimit: int
-      ProbeEvalLimit: int
-      /// Test images the token analysis averages over.
-      AnalyzeImages: int }
+    {
+        /// Pretraining: optimizer updates, warmup, batch, and the evaluation images (first N of the test split).
+        Steps: int
+        Warmup: int
+        Batch: int
+        EvalLimit: int
+        /// Probes: head-training steps, training images and evaluation images (first N of each split).
+        ProbeSteps: int
+        ProbeTrainLimit: int
+        ProbeEvalLimit: int
+        /// Test images the token analysis averages over.
+        AnalyzeImages: int
+    }
 
 let budget (profile: Args.Profile) =
     match profile with
-    | Args.Smoke ->
-        { Steps = 10; Warmup = 1; Batch = 32; EvalLimit = 100
-          ProbeSteps = 10; ProbeTrainLimit = 80; ProbeEvalLimit = 20; AnalyzeImages = 4 }
-    | Args.Quick | Args.Full ->
-        { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000
-          ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
+    | Args.Smoke -> { Steps = 10; Warmup = 1; Batch = 32; EvalLimit = 100; ProbeSteps = 10; ProbeTrainLimit = 80; ProbeEvalLimit = 20; AnalyzeImages = 4 }
+    | Args.Quick
+    | Args.Full -> { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000; ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
 
 /// A model variant: a readable key (run names), the label its table rows carry, and the model keys that make it
 /// (`key=value` under `model.`, the registry record's typed keys: `sta={}`, `anf={}`, `specialization={}`).
@@ -58,12 +57,14 @@ let baseline = variant "baseline" "Baseline ViT" []
 
 /// What the session needs to know besides the paper's own context: where shared runs go and which data roots exist.
 type Env =
-    { Args: Args.Args
-      /// The shared context: runs under `results/<profile>/backbones/runs`.
-      Shared: Cli.Ctx
-      Budget: Budget
-      IsFull: bool
-      Roots: Map<DataRoots.Dataset, string option> }
+    {
+        Args: Args.Args
+        /// The shared context: runs under `results/<profile>/backbones/runs`.
+        Shared: Cli.Ctx
+        Budget: Budget
+        IsFull: bool
+        Roots: Map<DataRoots.Dataset, string option>
+    }
 
 /// The shared context for `args`; at the full profile the dataset roots are resolved (missing ones are recorded on
 /// `paper`, whose Results.finish prints them).
@@ -75,8 +76,7 @@ let env (args: Args.Args) (paper: Cli.Ctx) (datasets: DataRoots.Dataset list) =
       IsFull = isFull
       Roots = if isFull then Cli.needData paper datasets else Map.empty }
 
-let root (e: Env) (d: DataRoots.Dataset) =
-    e.Roots |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
+let root (e: Env) (d: DataRoots.Dataset) = e.Roots |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
 
 /// The backbone every table is measured on.
 let model (e: Env) = if e.IsFull then "vit_base_patch16_224" else "vit_tiny_scenes64"
@@ -91,19 +91,34 @@ let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
     if e.IsFull then
         config
         |> Cli.withOverrides
-            [ "model.name=vit_base_patch16_224"; "model.num_classes=1000"; "data.dataset=imagenet"
-              sprintf "data.root=%s" (root e DataRoots.ImageNet); "data.batch_size=128"; "optim.lr=0.0005"
-              "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"; "optim.min_lr=1e-5"
-              "aug.label_smoothing=0.1"; "aug.mixup=0.8"; "aug.cutmix=1.0"; "aug.randaugment=rand-m9-mstd0.5-inc1"
-              "aug.random_erasing=0.25"; "model.drop_path_rate=0.1"; "device=cuda" ]
+            [ "model.name=vit_base_patch16_224"
+              "model.num_classes=1000"
+              "data.dataset=imagenet"
+              sprintf "data.root=%s" (root e DataRoots.ImageNet)
+              "data.batch_size=128"
+              "optim.lr=0.0005"
+              "optim.weight_decay=0.05"
+              "optim.epochs=300"
+              "optim.warmup_epochs=5"
+              "optim.min_lr=1e-5"
+              "aug.label_smoothing=0.1"
+              "aug.mixup=0.8"
+              "aug.cutmix=1.0"
+              "aug.randaugment=rand-m9-mstd0.5-inc1"
+              "aug.random_erasing=0.25"
+              "model.drop_path_rate=0.1"
+              "device=cuda" ]
         |> Cli.withOverrides (modelSets v)
     else
         let b = e.Budget
         config
         |> Cli.withConfig "configs/fashion-objects-vit-tiny.json"
         |> Cli.withOverrides
-            [ sprintf "optim.steps=%d" b.Steps; sprintf "optim.warmup_steps=%d" b.Warmup; sprintf "data.batch_size=%d" b.Batch
-              sprintf "data.train_limit=%d" (b.Steps * b.Batch); sprintf "data.eval_limit=%d" b.EvalLimit
+            [ sprintf "optim.steps=%d" b.Steps
+              sprintf "optim.warmup_steps=%d" b.Warmup
+              sprintf "data.batch_size=%d" b.Batch
+              sprintf "data.train_limit=%d" (b.Steps * b.Batch)
+              sprintf "data.eval_limit=%d" b.EvalLimit
               "checkpoint.every_steps=0" ]
         |> Cli.withOverrides (modelSets v)
 
@@ -145,12 +160,14 @@ let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string opt
         | Depth, false -> [ "data.dataset=fashion-scenes" ]
         | SparseDepth, false -> [ "data.dataset=fashion-scenes-sparse" ]
         | Seg, true -> [ "data.dataset=ade20k"; sprintf "data.root=%s" (root e DataRoots.Ade20k); "probe.reduce_zero_label=true" ]
-        | Depth, true -> [ "data.dataset=nyu"; sprintf "data.root=%s" (root e DataRoots.Nyu)]
-        | SparseDepth, true -> [ "data.dataset=kitti"; sprintf "data.root=%s" (root e DataRoots.Kitti)]
+        | Depth, true -> [ "data.dataset=nyu"; sprintf "data.root=%s" (root e DataRoots.Nyu) ]
+        | SparseDepth, true -> [ "data.dataset=kitti"; sprintf "data.root=%s" (root e DataRoots.Kitti) ]
     let size =
-        if e.IsFull then [ "device=cuda" ]
+        if e.IsFull then
+            [ "device=cuda" ]
         else
-            [ sprintf "optim.steps=%d" e.Budget.ProbeSteps; sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
+            [ sprintf "optim.steps=%d" e.Budget.ProbeSteps
+              sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
               sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
     let weightOverrides = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
     Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
@@ -162,12 +179,12 @@ let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (config: Cli.RunConfigArgs
     let shared = { e.Shared with Args = c.Args }
     match p with
     | Seg -> Cli.probeSeg shared config seed
-    | Depth | SparseDepth -> Cli.probeDepth shared config seed
+    | Depth
+    | SparseDepth -> Cli.probeDepth shared config seed
 
 /// The same probe on the baseline model with no pretraining (its initialisation drawn from `seed`): the reference
 /// that tells what pretraining gives the probes at this budget.
-let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult =
-    runProbe e c p (probeConfigOf e p "random-init" None []) seed
+let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult = runProbe e c p (probeConfigOf e p "random-init" None []) seed
 
 let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeConfig e p b) b.Seed
 
@@ -178,7 +195,8 @@ let probeWith (e: Env) (c: Cli.Ctx) (p: Probe) (name: string) (overrides: string
 /// `reproduce analyze` of a backbone: per-block statistics on the fashion-scenes test images.
 let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
     let shared = { e.Shared with Args = c.Args }
-    Cli.analyze shared
+    Cli.analyze
+        shared
         { Name = sprintf "analyze-%s-s%d" b.Variant.Key b.Seed
           Model = model e
           Weights = Some b.Weights

@@ -23,7 +23,11 @@
 
 open System
 
-let args = Args.parse "combined.fsx" (function Args.Smoke -> 1 | Args.Quick -> 2 | Args.Full -> 1)
+let args =
+    Args.parse "combined.fsx" (function
+        | Args.Smoke -> 1
+        | Args.Quick -> 2
+        | Args.Full -> 1)
 let ctx = Cli.context args "combined"
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu ]
 let seeds = Args.seeds args
@@ -54,21 +58,36 @@ let tlCtx = Cli.context args "token-labeling"
 let tlRecipe (model: string) =
     Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
     >> Cli.withOverrides
-        [ sprintf "model.name=%s" model; sprintf "optim.steps=%d" tlSteps; sprintf "optim.warmup_steps=%d" tlWarmup
-          sprintf "data.batch_size=%d" tlBatch; sprintf "data.train_limit=%d" tlTrainLimit
-          sprintf "data.eval_limit=%d" tlEvalLimit; "checkpoint.every_steps=0" ]
+        [ sprintf "model.name=%s" model
+          sprintf "optim.steps=%d" tlSteps
+          sprintf "optim.warmup_steps=%d" tlWarmup
+          sprintf "data.batch_size=%d" tlBatch
+          sprintf "data.train_limit=%d" tlTrainLimit
+          sprintf "data.eval_limit=%d" tlEvalLimit
+          "checkpoint.every_steps=0" ]
 
 let tokenLabelStore () =
     let shared = { tlCtx with Planned = ctx.Planned; Executed = ctx.Executed }
     let annotator =
-        Cli.train shared
-            (Cli.runConfig "annotator" [] |> tlRecipe "resnet_tiny_fm28"
+        Cli.train
+            shared
+            (Cli.runConfig "annotator" []
+             |> tlRecipe "resnet_tiny_fm28"
              |> Cli.withOverrides [ sprintf "optim.steps=%d" annotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ])
             0
     let labels =
-        Cli.annotate shared
-            { Name = "token-labels"; Model = "resnet_tiny_fm28"; Weights = Backbone.weightsOf annotator "best"; Data = "fashion-mnist"
-              Root = None; Split = "train"; Resolution = 28; TopK = 5; Limit = Some tlTrainLimit; Batch = None }
+        Cli.annotate
+            shared
+            { Name = "token-labels"
+              Model = "resnet_tiny_fm28"
+              Weights = Backbone.weightsOf annotator "best"
+              Data = "fashion-mnist"
+              Root = None
+              Split = "train"
+              Resolution = 28
+              TopK = 5
+              Limit = Some tlTrainLimit
+              Batch = None }
     defaultArg labels.Output "<token-label store>"
 
 /// name, runs context (token-labeling's for its own two configurations), overrides.
@@ -82,7 +101,8 @@ let classificationGrid (store: string) =
 
 let classificationTable = "combined, classification (vit_tiny_fm28, Fashion-MNIST)"
 let classification =
-    if isFull then None
+    if isFull then
+        None
     else
         let store = tokenLabelStore ()
         let runs =
@@ -103,14 +123,21 @@ let classificationRows =
     | None -> []
     | Some runs ->
         let b = runs["deit-baseline"]
-        let labels =
-            [ "deit-tl", "TL"; "fm28-sta-anf-spec", "STA + ANF + spec"; "fm28-tl-sta-anf-spec", "TL + STA + ANF + spec" ]
+        let labels = [ "deit-tl", "TL"; "fm28-sta-anf-spec", "STA + ANF + spec"; "fm28-tl-sta-anf-spec", "TL + STA + ANF + spec" ]
         [ yield Results.row classificationTable "baseline" "top-1 %" None top1 b
           for name, label in labels do
               yield Results.row classificationTable label "top-1 %" None top1 runs[name]
               yield Results.deltaRow classificationTable label "Δ top-1" None top1 b runs[name]
-          yield interactionRow classificationTable "interaction: TL × (STA + ANF + spec)" "Δ top-1" top1 b
-                    runs["deit-tl"] runs["fm28-sta-anf-spec"] runs["fm28-tl-sta-anf-spec"] ]
+          yield
+              interactionRow
+                  classificationTable
+                  "interaction: TL × (STA + ANF + spec)"
+                  "Δ top-1"
+                  top1
+                  b
+                  runs["deit-tl"]
+                  runs["fm28-sta-anf-spec"]
+                  runs["fm28-tl-sta-anf-spec"] ]
 
 // ---- dense tasks (vit_tiny_scenes64; shared backbones) -----------------------------------------------------------
 
@@ -148,8 +175,7 @@ let denseRows =
           if v.Key <> b.Key then
               yield Results.deltaRow denseTable v.Label "Δ top-1" None top1 (get b train) (get v train)
               yield Results.deltaRow denseTable v.Label "Δ mIoU" None miou (get b seg) (get v seg)
-              yield Backbone.relativeRow denseTable v.Label "Δ% rel. error" None absRel (get b depth) (get v depth)
-                    |> Results.withNote absRelNote
+              yield Backbone.relativeRow denseTable v.Label "Δ% rel. error" None absRel (get b depth) (get v depth) |> Results.withNote absRelNote
       let interaction metric value f =
           interactionRow denseTable "interaction: (STA + ANF) × (norm + QKV)" metric value (get b f) (get sta f) (get spec f) (get all f)
       yield interaction "Δ top-1" top1 train
@@ -157,10 +183,16 @@ let denseRows =
       yield interaction "Δ rel. error" absRel depth |> Results.withNote absRelNote ]
 
 let unavailableRows =
-    [ Results.unavailable denseTable "TL + STA + ANF + spec (dense)" "mIoU"
+    [ Results.unavailable
+          denseTable
+          "TL + STA + ANF + spec (dense)"
+          "mIoU"
           "not wired yet: the scenes backbone can now be trained with token labels (token-labeling.fsx's FCN transfer row labels fashion-objects with resnet_tiny_objects64), but this table's dense half predates that and adding its TL and all-four pretrainings (~1.5 min) would push the quick profile past 20 minutes"
       if isFull then
-          Results.unavailable classificationTable "TL + STA + ANF + spec" "top-1 %"
+          Results.unavailable
+              classificationTable
+              "TL + STA + ANF + spec"
+              "top-1 %"
               "not wired at the full profile: it needs token-labeling.fsx's full pipeline first (ResNet-50 annotator trained on ImageNet-1k, its token-label store, on a GPU), then the four ImageNet trainings of this grid" ]
 
 Results.finish ctx (classificationRows @ denseRows) unavailableRows |> ignore

@@ -25,9 +25,12 @@ type Expected = { Paper: string; Table: string; Row: string; Metric: string; Val
 
 /// The outcome of one baseline row.
 type Check =
-    { Expected: Expected
-      /// The measured mean, or None when the row was not measured.
-      Got: float option }
+    {
+        Expected: Expected
+        /// The measured mean, or None when the row was not measured.
+        Got: float option
+    }
+
     member c.Passed =
         match c.Got with
         | Some v -> Double.IsFinite v && abs (v - c.Expected.Value) <= c.Expected.Tolerance
@@ -51,7 +54,8 @@ let toleranceFor = Bands.toleranceFor
 
 let readBaseline (path: string) : Expected list =
     let root =
-        try JsonNode.Parse(File.ReadAllText path)
+        try
+            JsonNode.Parse(File.ReadAllText path)
         with
         | :? FileNotFoundException -> fail2 (sprintf "baseline file '%s' does not exist (create it with --update)" path)
         | :? JsonException as e -> fail2 (sprintf "baseline file '%s' is not valid JSON: %s" path e.Message)
@@ -63,7 +67,10 @@ let readBaseline (path: string) : Expected list =
             | _ -> fail2 (sprintf "baseline file '%s' has no 'rows' array" path)
         | _ -> fail2 (sprintf "baseline file '%s' must hold a JSON object" path)
     [ for i in 0 .. rows.Count - 1 do
-          let o = match rows[i] with :? JsonObject as o -> o | _ -> fail2 (sprintf "%s: rows[%d] is not an object" path i)
+          let o =
+              match rows[i] with
+              | :? JsonObject as o -> o
+              | _ -> fail2 (sprintf "%s: rows[%d] is not an object" path i)
           let text (k: string) =
               match o[k] with
               | :? JsonValue as v when v.GetValueKind() = JsonValueKind.String -> v.GetValue<string>()
@@ -107,12 +114,19 @@ let writeBaseline (path: string) (profile: string) (kept: Expected list) (measur
     root["profile"] <- JsonValue.Create profile
     root["note"] <-
         JsonValue.Create(
-            sprintf "Expected %s-profile metrics (mean over seeds) with tolerances; written by `dotnet fsi scripts/regress.fsx --profile %s --update`, checked by `dotnet fsi scripts/regress.fsx --profile %s`."
-                profile profile profile)
+            sprintf
+                "Expected %s-profile metrics (mean over seeds) with tolerances; written by `dotnet fsi scripts/regress.fsx --profile %s --update`, checked by `dotnet fsi scripts/regress.fsx --profile %s`."
+                profile
+                profile
+                profile
+        )
     root["rows"] <- rows
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath path)) |> ignore
     let tmp = path + ".tmp"
-    File.WriteAllText(tmp, root.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)) + "\n")
+    File.WriteAllText(
+        tmp,
+        root.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)) + "\n"
+    )
     File.Move(tmp, path, true)
     rows.Count
 
@@ -123,9 +137,7 @@ let compare (baseline: Expected list) (measured: PaperResults list) : Check list
     let means =
         measured
         |> List.collect (fun p ->
-            p.Rows
-            |> List.filter (fun r -> not r.Values.IsEmpty)
-            |> List.map (fun r -> (p.Paper, r.Table, r.Row, r.Metric), fst (Results.meanStd r.Values)))
+            p.Rows |> List.filter (fun r -> not r.Values.IsEmpty) |> List.map (fun r -> (p.Paper, r.Table, r.Row, r.Metric), fst (Results.meanStd r.Values)))
         |> Map.ofList
     baseline |> List.map (fun e -> { Expected = e; Got = means.TryFind(e.Paper, e.Table, e.Row, e.Metric) })
 
@@ -134,7 +146,8 @@ let newRows (baseline: Expected list) (measured: PaperResults list) =
     let known = baseline |> List.map (fun e -> e.Paper, e.Table, e.Row, e.Metric) |> Set.ofList
     [ for p in measured do
           for r in p.Rows do
-              if not (known.Contains(p.Paper, r.Table, r.Row, r.Metric) || isTiming r.Metric) then yield sprintf "%s / %s / %s / %s" p.Paper r.Table r.Row r.Metric ]
+              if not (known.Contains(p.Paper, r.Table, r.Row, r.Metric) || isTiming r.Metric) then
+                  yield sprintf "%s / %s / %s / %s" p.Paper r.Table r.Row r.Metric ]
 
 let printTable (checks: Check list) =
     let moved = checks |> List.filter (fun c -> not c.Passed)
@@ -157,7 +170,8 @@ let runPaper (resultsRoot: string) (extra: string list) (paper: string) =
     let script = Path.Combine(Args.repoRoot, "scripts", paper + ".fsx")
     if not (File.Exists script) then failwithf "the baseline names paper '%s', but %s does not exist" paper script
     let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false)
-    for a in [ "fsi"; script; "--profile"; profile; "--results"; resultsRoot ] @ extra do psi.ArgumentList.Add a
+    for a in [ "fsi"; script; "--profile"; profile; "--results"; resultsRoot ] @ extra do
+        psi.ArgumentList.Add a
     printfn "regress: %s" (String.Join(" ", psi.ArgumentList))
     use p = Process.Start psi
     p.WaitForExit()
@@ -176,7 +190,8 @@ let rec parseArgs (m: Map<string, string>) (argv: string list) =
         printfn "%s" usageText
         exit 0
     | "--update" :: rest -> parseArgs (m.Add("update", "")) rest
-    | ("--profile" | "--baseline" | "--results" | "--measured" | "--papers" | "--threads" | "--jobs" as k) :: v :: rest -> parseArgs (m.Add(k.TrimStart '-', v)) rest
+    | ("--profile" | "--baseline" | "--results" | "--measured" | "--papers" | "--threads" | "--jobs" as k) :: v :: rest ->
+        parseArgs (m.Add(k.TrimStart '-', v)) rest
     | a :: _ -> fail2 (sprintf "unknown or incomplete argument '%s'\n%s" a usageText)
 
 let main (argv: string list) =
@@ -202,7 +217,8 @@ let main (argv: string list) =
     if not (opts.ContainsKey "measured") then
         let extra = [ "threads"; "jobs" ] |> List.collect (fun k -> opts.TryFind k |> Option.map (fun v -> [ "--" + k; v ]) |> Option.defaultValue [])
         let clock = Stopwatch.StartNew()
-        for p in papers do runPaper resultsRoot extra p
+        for p in papers do
+            runPaper resultsRoot extra p
         printfn "regress: %s runs of %s took %.0f s (results in %s)" profile (String.Join(", ", papers)) clock.Elapsed.TotalSeconds resultsRoot
     let measured = papers |> List.choose (readMeasured resultsRoot)
     if update then
@@ -216,12 +232,12 @@ let main (argv: string list) =
         let unknown = newRows baseline measured
         if not unknown.IsEmpty then
             printfn "\nNew rows, not in the baseline (not checked; add them with --update):"
-            for u in unknown do printfn "  %s" u
+            for u in unknown do
+                printfn "  %s" u
         let passed = checks |> List.forall (fun c -> c.Passed)
         // A temporary root of our own is removed when everything passed, and kept for inspection when not.
         if not (opts.ContainsKey "measured" || opts.ContainsKey "results") then
-            if passed then Directory.Delete(resultsRoot, true)
-            else printfn "\nThe runs of this check are kept in %s" resultsRoot
+            if passed then Directory.Delete(resultsRoot, true) else printfn "\nThe runs of this check are kept in %s" resultsRoot
         if passed then 0 else 1
 
 exit (main (fsi.CommandLineArgs |> Array.toList |> List.tail))

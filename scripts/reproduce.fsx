@@ -26,7 +26,8 @@ let run (paper: string) =
         paper, 1, 0.0
     else
         let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false)
-        for a in [ "fsi"; script ] @ argv do psi.ArgumentList.Add a
+        for a in [ "fsi"; script ] @ argv do
+            psi.ArgumentList.Add a
         printfn "\n==== %s: dotnet fsi scripts/%s.fsx %s" paper paper (String.Join(" ", argv))
         let clock = Stopwatch.StartNew()
         use p = Process.Start psi

@@ -27,7 +27,11 @@
 
 open System
 
-let args = Args.parse "specialization.fsx" (function Args.Smoke -> 1 | Args.Quick -> 2 | Args.Full -> 1)
+let args =
+    Args.parse "specialization.fsx" (function
+        | Args.Smoke -> 1
+        | Args.Quick -> 2
+        | Args.Full -> 1)
 let ctx = Cli.context args "specialization"
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu; DataRoots.Kitti ]
 
@@ -50,11 +54,7 @@ let ablations = [ secondHalf; allBlocks; proj; mlp; lora4; lora16 ]
 
 /// Everything measured on one variant at one seed; the ablations get no depth probes and no analysis.
 type Measured =
-    { Backbone: Backbone.Backbone
-      Seg: Cli.RunResult
-      Depth: Cli.RunResult option
-      SparseDepth: Cli.RunResult option
-      Analysis: Cli.RunResult option }
+    { Backbone: Backbone.Backbone; Seg: Cli.RunResult; Depth: Cli.RunResult option; SparseDepth: Cli.RunResult option; Analysis: Cli.RunResult option }
 
 let measure (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
     let b = Backbone.pretrain env c v seed
@@ -118,14 +118,11 @@ let ablationRows (table: string) (vs: (Backbone.Variant * string option * string
           yield delta table v "Δ top-1" top1Ref top1 trains b0 |> Results.withNote top1Note ]
 
 let blockRows =
-    ablationRows "block choice (QKV range; norms in all blocks)"
-        [ qkv, Some "cls-first-third-seg", Some "cls-first-third-linear"
-          secondHalf, Some "cls-second-half-seg", None
-          allBlocks, None, None ]
-let layerRows =
-    ablationRows "layer choice (first third)" [ qkv, None, None; proj, None, None; mlp, Some "cls-mlp", None ]
-let loraRows =
-    ablationRows "low-rank class path (f_cls = f_patch + rank-r update)" [ qkv, None, None; lora4, None, None; lora16, None, None ]
+    ablationRows
+        "block choice (QKV range; norms in all blocks)"
+        [ qkv, Some "cls-first-third-seg", Some "cls-first-third-linear"; secondHalf, Some "cls-second-half-seg", None; allBlocks, None, None ]
+let layerRows = ablationRows "layer choice (first third)" [ qkv, None, None; proj, None, None; mlp, Some "cls-mlp", None ]
+let loraRows = ablationRows "low-rank class path (f_cls = f_patch + rank-r update)" [ qkv, None, None; lora4, None, None; lora16, None, None ]
 
 // ---- parameter and FLOP overhead (registry counts: exact at every profile) ----------------------------------
 
@@ -142,8 +139,7 @@ let overheadRows =
               let label = sprintf "%s (%s)" v.Label name
               let note = Some(sprintf "`reproduce models --name %s --set %s` vs plain" name (String.Join(" --set ", v.Options)))
               yield Results.constRow overheadTable label "Δ% params" paramsRef (pct (float m.Params) (float plain.Params)) note
-              if v.Key = qkv.Key then
-                  yield Results.constRow overheadTable label "Δ% FLOPs" flopsRef (pct m.Gflops plain.Gflops) note ]
+              if v.Key = qkv.Key then yield Results.constRow overheadTable label "Δ% FLOPs" flopsRef (pct m.Gflops plain.Gflops) note ]
     rowsFor (Backbone.model env) ((norm :: qkv :: ablations) |> List.map (fun v -> v, None)) None
     @ rowsFor "vit_base_patch14_dinov2" [ norm, None; qkv, Some "cls-qkv-params-vitb" ] (Some "cls-flops")
     @ rowsFor "vit_large_patch14_dinov2" [ norm, Some "cls-norm-params"; qkv, Some "cls-qkv-params-vitl" ] None
@@ -157,8 +153,7 @@ let cosineTable = "[CLS]–patch cosine per block (plot data)"
 let cosineRows =
     let analyses (v: Backbone.Variant) = results[v.Key] |> List.choose _.Analysis
     let blocks = analyses b0 |> List.head |> Backbone.perBlock "cls_patch_cos_before_norm1" |> List.map fst
-    let at key block (r: Cli.RunResult) =
-        if r.Planned then nan else Backbone.perBlock key r |> List.find (fst >> (=) block) |> snd
+    let at key block (r: Cli.RunResult) = if r.Planned then nan else Backbone.perBlock key r |> List.find (fst >> (=) block) |> snd
     [ for v in main do
           for k in blocks do
               let rowName = sprintf "%s, block %d" v.Label k
@@ -173,7 +168,10 @@ let unavailableRows =
     [ Results.unavailable "vs CaiT class attention" "specialization vs CaiT (attention bias)" "Δ mIoU" "the engine has no CaiT class-attention model"
       Results.unavailable "best case" "DINOv2 ViT-L, COCO" "Δ% AP" "the engine has no detection head and no COCO reader"
       Results.unavailable "best case" "DINOv2 ViT-L, Cityscapes" "Δ% mIoU" "the engine reads ADE20K only for segmentation (no Cityscapes reader)"
-      Results.unavailable "generality" "registers / attention bias / ViT-L, ViT-H / DeiT-III" "Δ mIoU"
+      Results.unavailable
+          "generality"
+          "registers / attention bias / ViT-L, ViT-H / DeiT-III"
+          "Δ mIoU"
           "one backbone size and training recipe per profile; self-supervised DINOv2 pretraining is not implemented (supervised pretraining only)" ]
 
 let absoluteRows =
@@ -185,9 +183,18 @@ let absoluteRows =
 
 let plots =
     [ "cls-patch-cosine-per-block",
-      Results.perBlockPlot "cos([CLS], patch) per block, before and after the pre-attention LayerNorm" "mean cosine" cosineTable
-          [ "cos([CLS], patch) before LN1"; "cos([CLS], patch) after LN1" ] cosineRows
+      Results.perBlockPlot
+          "cos([CLS], patch) per block, before and after the pre-attention LayerNorm"
+          "mean cosine"
+          cosineTable
+          [ "cos([CLS], patch) before LN1"; "cos([CLS], patch) after LN1" ]
+          cosineRows
       "patch-patch-cosine-per-block",
-      Results.perBlockPlot "cos(patch, patch) per block after the pre-attention LayerNorm" "mean cosine" cosineTable [ "cos(patch, patch) after LN1" ] cosineRows ]
+      Results.perBlockPlot
+          "cos(patch, patch) per block after the pre-attention LayerNorm"
+          "mean cosine"
+          cosineTable
+          [ "cos(patch, patch) after LN1" ]
+          cosineRows ]
 
 Results.finishWithPlots ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows plots |> ignore

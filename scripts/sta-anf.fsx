@@ -27,7 +27,11 @@
 open System
 open System.IO
 
-let args = Args.parse "sta-anf.fsx" (function Args.Smoke -> 1 | Args.Quick -> 2 | Args.Full -> 1)
+let args =
+    Args.parse "sta-anf.fsx" (function
+        | Args.Smoke -> 1
+        | Args.Quick -> 2
+        | Args.Full -> 1)
 let ctx = Cli.context args "sta-anf"
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu ]
 
@@ -41,10 +45,7 @@ type Measured = { Backbone: Backbone.Backbone; Seg: Cli.RunResult; Depth: Cli.Ru
 
 let measure (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
     let b = Backbone.pretrain env c v seed
-    { Backbone = b
-      Seg = Backbone.probe env c Backbone.Seg b
-      Depth = Backbone.probe env c Backbone.Depth b
-      Analysis = Backbone.analyze env c b }
+    { Backbone = b; Seg = Backbone.probe env c Backbone.Seg b; Depth = Backbone.probe env c Backbone.Depth b; Analysis = Backbone.analyze env c b }
 
 let seeds = Args.seeds args
 let results =
@@ -58,8 +59,7 @@ let results =
 /// The reference: the same probes on the baseline model with no pretraining, so each table says what pretraining
 /// at this budget gives the probes at all (Probes/README.md: random vs pretrained).
 let randomInit =
-    [ for seed in seeds -> fun c -> Backbone.probeRandomInit env c Backbone.Seg seed, Backbone.probeRandomInit env c Backbone.Depth seed ]
-    |> Cli.inParallel ctx
+    [ for seed in seeds -> fun c -> Backbone.probeRandomInit env c Backbone.Seg seed, Backbone.probeRandomInit env c Backbone.Depth seed ] |> Cli.inParallel ctx
 
 // ---- the results table -------------------------------------------------------------------------------------
 
@@ -91,16 +91,19 @@ let resultRows =
           if v.Key <> "baseline" then
               yield Results.deltaRow table v.Label "Δ top-1" dTop1 top1 (baseRuns |> List.map train) (ms |> List.map train)
               yield Results.deltaRow table v.Label "Δ mIoU" dMiou miou (baseRuns |> List.map _.Seg) (ms |> List.map _.Seg)
-              yield Backbone.relativeRow table v.Label "Δ% rel. error" dErr absRel (baseRuns |> List.map _.Depth) (ms |> List.map _.Depth)
-                    |> Results.withNote absRelNote
+              yield
+                  Backbone.relativeRow table v.Label "Δ% rel. error" dErr absRel (baseRuns |> List.map _.Depth) (ms |> List.map _.Depth)
+                  |> Results.withNote absRelNote
       let randomLabel = "Baseline ViT, no pretraining (random init)"
       let randomNote = "reference row: the probes on an untrained backbone (init drawn from the seed)"
       yield Results.row table randomLabel "mIoU" None miou (randomInit |> List.map fst) |> Results.withNote randomNote
       yield Results.row table randomLabel "rel. error" None absRel (randomInit |> List.map snd) |> Results.withNote randomNote
-      yield Results.deltaRow table "Baseline ViT vs random init" "Δ mIoU" None miou (randomInit |> List.map fst) (baseRuns |> List.map _.Seg)
-            |> Results.withNote "what the pretraining gives the segmentation probe"
-      yield Backbone.relativeRow table "Baseline ViT vs random init" "Δ% rel. error" None absRel (randomInit |> List.map snd) (baseRuns |> List.map _.Depth)
-            |> Results.withNote "what the pretraining gives the depth probe" ]
+      yield
+          Results.deltaRow table "Baseline ViT vs random init" "Δ mIoU" None miou (randomInit |> List.map fst) (baseRuns |> List.map _.Seg)
+          |> Results.withNote "what the pretraining gives the segmentation probe"
+      yield
+          Backbone.relativeRow table "Baseline ViT vs random init" "Δ% rel. error" None absRel (randomInit |> List.map snd) (baseRuns |> List.map _.Depth)
+          |> Results.withNote "what the pretraining gives the depth probe" ]
 
 // ---- overhead ----------------------------------------------------------------------------------------------
 
@@ -120,8 +123,14 @@ let registryRows =
                   let pct a b = 100.0 * (a - b) / b
                   let label = sprintf "%s (%s)" v.Label name
                   yield Results.constRow overhead label "Δ% params" None (pct (float m.Params) (float plain.Params)) note
-                  yield Results.constRow overhead label "Δ% compute (overhead)" (if isVitB then computeRef else None) (pct m.Gflops plain.Gflops)
-                            (note |> Option.map (fun n -> n + "; GFLOPs = matmul/conv multiply-accumulates, rounded to 4 decimals by the CLI")) ]
+                  yield
+                      Results.constRow
+                          overhead
+                          label
+                          "Δ% compute (overhead)"
+                          (if isVitB then computeRef else None)
+                          (pct m.Gflops plain.Gflops)
+                          (note |> Option.map (fun n -> n + "; GFLOPs = matmul/conv multiply-accumulates, rounded to 4 decimals by the CLI")) ]
 
 /// Measured training step time of each variant against the plain model: `reproduce bench` alternates the models
 /// step by step on one synthetic batch (forward, cross-entropy, backward, AdamW), so load from other processes hits
@@ -129,26 +138,38 @@ let registryRows =
 /// seed): timings are not seeded results. CPU profiles: the quick backbone at 1 thread; full: ViT-B/16 on the GPU.
 let stepTimeRun =
     let quickish steps warmup rounds : Cli.BenchArgs =
-        { Name = "bench-step-time"; Model = Backbone.model env; Overrides = [ "num_classes=10" ]
-          Variants = [ sta.Options; anf.Options; staAnf.Options ]; Batch = 32; Steps = steps; Warmup = warmup
-          Rounds = rounds; Threads = 1; Device = "cpu" }
+        { Name = "bench-step-time"
+          Model = Backbone.model env
+          Overrides = [ "num_classes=10" ]
+          Variants = [ sta.Options; anf.Options; staAnf.Options ]
+          Batch = 32
+          Steps = steps
+          Warmup = warmup
+          Rounds = rounds
+          Threads = 1
+          Device = "cpu" }
     let benchArgs =
         match args.Profile with
         | Args.Smoke -> { quickish 2 1 1 with Batch = 8 }
         | Args.Quick -> quickish 10 2 3
-        | Args.Full ->
-            { quickish 20 5 3 with Model = "vit_base_patch16_224"; Overrides = []; Batch = 64; Device = "cuda" }
+        | Args.Full -> { quickish 20 5 3 with Model = "vit_base_patch16_224"; Overrides = []; Batch = 64; Device = "cuda" }
     Cli.bench ctx benchArgs
 
 let stepTimeRows =
     let note =
-        sprintf "`%s` (%s); median step times measured side by side, not reproducible run to run; the paper states compute overhead only (< 5%%)"
+        sprintf
+            "`%s` (%s); median step times measured side by side, not reproducible run to run; the paper states compute overhead only (< 5%%)"
             "reproduce bench"
             (if stepTimeRun.Planned then "planned" else Path.GetFileName stepTimeRun.Dir)
     [ for i, v in List.indexed [ sta; anf; staAnf ] ->
           let ratio = if stepTimeRun.Planned then nan else Cli.metric (sprintf "step_time_ratio_%d" i) stepTimeRun
-          Results.constRow overhead (sprintf "%s (%s)" v.Label (if env.IsFull then "vit_base_patch16_224" else Backbone.model env))
-              "Δ% step time (measured)" None (100.0 * (ratio - 1.0)) (Some note) ]
+          Results.constRow
+              overhead
+              (sprintf "%s (%s)" v.Label (if env.IsFull then "vit_base_patch16_224" else Backbone.model env))
+              "Δ% step time (measured)"
+              None
+              (100.0 * (ratio - 1.0))
+              (Some note) ]
 
 // ---- token-norm artifacts (plot data) ----------------------------------------------------------------------
 
@@ -173,7 +194,8 @@ let unavailableRows =
     [ Results.unavailable overhead "DVT" "Δ% compute (overhead)" "DVT's per-image denoising and its denoiser network are not implemented in the engine" ]
 
 let plots =
-    [ "outlier-share-per-block", Results.perBlockPlot "High-norm patch tokens per block (norm > mean + 3·std)" "outlier share %" normTable [ "outlier share %" ] normRows
+    [ "outlier-share-per-block",
+      Results.perBlockPlot "High-norm patch tokens per block (norm > mean + 3·std)" "outlier share %" normTable [ "outlier share %" ] normRows
       "max-median-norm-per-block", Results.perBlockPlot "Max / median patch-token norm per block" "max / median norm" normTable [ "max/median norm" ] normRows ]
 
 Results.finishWithPlots ctx (resultRows @ registryRows @ stepTimeRows @ normRows) unavailableRows plots |> ignore

@@ -28,23 +28,30 @@
 
 open System
 
-let args = Args.parse "token-labeling.fsx" (function Args.Smoke -> 1 | Args.Quick -> 3 | Args.Full -> 1)
+let args =
+    Args.parse "token-labeling.fsx" (function
+        | Args.Smoke -> 1
+        | Args.Quick -> 3
+        | Args.Full -> 1)
 let ctx = Cli.context args "token-labeling"
 
 /// Training length and data sizes of one profile (CPU profiles only; full uses the paper's recipe below).
 type Budget =
-    { Steps: int
-      Warmup: int
-      Batch: int
-      /// Training images used (and annotated): Steps × Batch, so each is seen once.
-      TrainLimit: int
-      EvalLimit: int
-      AnnotatorSteps: int }
+    {
+        Steps: int
+        Warmup: int
+        Batch: int
+        /// Training images used (and annotated): Steps × Batch, so each is seen once.
+        TrainLimit: int
+        EvalLimit: int
+        AnnotatorSteps: int
+    }
 
 let budget =
     match args.Profile with
     | Args.Smoke -> { Steps = 30; Warmup = 3; Batch = 32; TrainLimit = 960; EvalLimit = 500; AnnotatorSteps = 40 }
-    | Args.Quick | Args.Full -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
+    | Args.Quick
+    | Args.Full -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
 
 let isFull = args.Profile = Args.Full
 // ADE20K is not asked for: the FCN transfer row runs at the CPU profiles only (see fcnFullReason).
@@ -56,18 +63,35 @@ let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$"
 let recipe (model: string) : Cli.RunConfigArgs -> Cli.RunConfigArgs =
     if isFull then
         Cli.withOverrides
-            [ sprintf "model.name=%s" model; "data.dataset=imagenet"; sprintf "data.root=%s" (root DataRoots.ImageNet)
-              "data.batch_size=128"; "optim.lr=0.0016"; "optim.weight_decay=0.05"; "optim.epochs=300"; "optim.warmup_epochs=5"
-              "optim.warmup_lr=1e-6"; "optim.min_lr=1e-5"; "optim.ema=true"; "optim.ema_decay=0.99992"
-              "aug.label_smoothing=0.1"; "aug.mixup=0"; "aug.cutmix=0"
-              "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "device=cuda" ]
+            [ sprintf "model.name=%s" model
+              "data.dataset=imagenet"
+              sprintf "data.root=%s" (root DataRoots.ImageNet)
+              "data.batch_size=128"
+              "optim.lr=0.0016"
+              "optim.weight_decay=0.05"
+              "optim.epochs=300"
+              "optim.warmup_epochs=5"
+              "optim.warmup_lr=1e-6"
+              "optim.min_lr=1e-5"
+              "optim.ema=true"
+              "optim.ema_decay=0.99992"
+              "aug.label_smoothing=0.1"
+              "aug.mixup=0"
+              "aug.cutmix=0"
+              "aug.randaugment=rand-m9-mstd0.5-inc1"
+              "aug.random_erasing=0.25"
+              "device=cuda" ]
         >> Cli.withOverrides (if model.StartsWith "resnet" then [] else [ "model.drop_path_rate=0.1" ])
     else
         Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
         >> Cli.withOverrides
-            [ sprintf "model.name=%s" model; sprintf "optim.steps=%d" budget.Steps; sprintf "optim.warmup_steps=%d" budget.Warmup
-              sprintf "data.batch_size=%d" budget.Batch; sprintf "data.train_limit=%d" budget.TrainLimit
-              sprintf "data.eval_limit=%d" budget.EvalLimit; "checkpoint.every_steps=0" ]
+            [ sprintf "model.name=%s" model
+              sprintf "optim.steps=%d" budget.Steps
+              sprintf "optim.warmup_steps=%d" budget.Warmup
+              sprintf "data.batch_size=%d" budget.Batch
+              sprintf "data.train_limit=%d" budget.TrainLimit
+              sprintf "data.eval_limit=%d" budget.EvalLimit
+              "checkpoint.every_steps=0" ]
 
 let train (name: string) (model: string) (overrides: string list) (c: Cli.Ctx) (seed: int) =
     Cli.train c (Cli.runConfig name [] |> recipe model |> Cli.withOverrides overrides) seed
@@ -76,18 +100,25 @@ let train (name: string) (model: string) (overrides: string list) (c: Cli.Ctx) (
 
 let annotatorModel = if isFull then "resnet50" else "resnet_tiny_fm28"
 let annotator =
-    Cli.train ctx
+    Cli.train
+        ctx
         (Cli.runConfig "annotator" []
          |> recipe annotatorModel
          |> Cli.withOverrides (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
         0
 let labels =
-    Cli.annotate ctx
-        { Name = "token-labels"; Model = annotatorModel; Weights = Cli.weights annotator "best"
+    Cli.annotate
+        ctx
+        { Name = "token-labels"
+          Model = annotatorModel
+          Weights = Cli.weights annotator "best"
           Data = (if isFull then "imagenet" else "fashion-mnist")
           Root = (if isFull then Some(root DataRoots.ImageNet) else None)
-          Split = "train"; Resolution = (if isFull then 224 else 28); TopK = 5
-          Limit = (if isFull then None else Some budget.TrainLimit); Batch = None }
+          Split = "train"
+          Resolution = (if isFull then 224 else 28)
+          TopK = 5
+          Limit = (if isFull then None else Some budget.TrainLimit)
+          Batch = None }
 let store = defaultArg labels.Output "<token-label store>"
 
 // ---- the grid ----------------------------------------------------------------------------------------------
@@ -106,7 +137,8 @@ let grid =
       "lvvit-cutmix", lvvit, plain @ cutmix
       // MixToken under image-level labels: the dense term is off (weight 0) and the prediction ignores the (then
       // untrained) aux head, so only the class token, with its GT target mixed by token area, is trained.
-      "lvvit-mixtoken-gt", lvvit,
+      "lvvit-mixtoken-gt",
+      lvvit,
       tokenLabels @ [ "aug.mixtoken=true"; "token_label.dense_weight=0"; "token_label.class_target=ground_truth"; "model.aux_logit_weight=0" ]
       "lvvit-tl", lvvit, tokenLabels @ [ "model.mix_token=false" ]
       "lvvit-tl-mixtoken", lvvit, tokenLabels @ [ "aug.mixtoken=true" ]
@@ -142,8 +174,14 @@ let delta table row paperRef name baseline = Results.deltaRow table row "Δ top-
 
 /// MixToken vs CutMix, both under image-level labels: Δ = top-1(MixToken) − top-1(CutMix) per seed.
 let mixtokenVsCutmix =
-    Results.deltaRow "MixToken vs CutMix" "image labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-in-labels") top1
-        runs["lvvit-cutmix"] runs["lvvit-mixtoken-gt"]
+    Results.deltaRow
+        "MixToken vs CutMix"
+        "image labels"
+        "Δ top-1"
+        (Some "tl-ablation-mixtoken-vs-cutmix-in-labels")
+        top1
+        runs["lvvit-cutmix"]
+        runs["lvvit-mixtoken-gt"]
 
 // ---- segmentation transfer (FCN): CPU profiles ----------------------------------------------------------------
 
@@ -155,35 +193,51 @@ let transferTable = "segmentation transfer (FCN)"
 /// Objects annotator → token labels of the backbone's pretraining images → TL pretraining → FCN fine-tuning of both
 /// backbones on fashion-scenes. None at full.
 let transfer =
-    if isFull then None
+    if isFull then
+        None
     else
         let env = Backbone.env args ctx []
         let b = env.Budget
         let annotatorSteps = if args.Profile = Args.Smoke then 10 else 100
         let objectsAnnotator =
-            Cli.train ctx
+            Cli.train
+                ctx
                 (Cli.runConfig "objects-annotator" []
                  |> Cli.withConfig "configs/fashion-objects-annotator.json"
                  |> Cli.withOverrides
-                     [ sprintf "optim.steps=%d" annotatorSteps; sprintf "optim.warmup_steps=%d" (annotatorSteps / 10)
-                       sprintf "data.eval_limit=%d" b.EvalLimit; "checkpoint.every_steps=0" ])
+                     [ sprintf "optim.steps=%d" annotatorSteps
+                       sprintf "optim.warmup_steps=%d" (annotatorSteps / 10)
+                       sprintf "data.eval_limit=%d" b.EvalLimit
+                       "checkpoint.every_steps=0" ])
                 0
         let objectLabels =
-            Cli.annotate ctx
-                { Name = "object-token-labels"; Model = "resnet_tiny_objects64"; Weights = Backbone.weightsOf objectsAnnotator "last"
-                  Data = "fashion-objects"; Root = None; Split = "train"; Resolution = 64; TopK = 5
-                  Limit = Some(b.Steps * b.Batch); Batch = None }
+            Cli.annotate
+                ctx
+                { Name = "object-token-labels"
+                  Model = "resnet_tiny_objects64"
+                  Weights = Backbone.weightsOf objectsAnnotator "last"
+                  Data = "fashion-objects"
+                  Root = None
+                  Split = "train"
+                  Resolution = 64
+                  TopK = 5
+                  Limit = Some(b.Steps * b.Batch)
+                  Batch = None }
         let objectStore = defaultArg objectLabels.Output "<token-label store>"
         let tl = Backbone.variant "tl" "token labeling" []
-        let pretrainTl (c: Cli.Ctx) seed =
-            Backbone.pretrainWith env c tl [ "token_label.enabled=true"; sprintf "token_label.source=%s" objectStore ] seed
+        let pretrainTl (c: Cli.Ctx) seed = Backbone.pretrainWith env c tl [ "token_label.enabled=true"; sprintf "token_label.source=%s" objectStore ] seed
         let fcn (c: Cli.Ctx) (backbone: Backbone.Backbone) =
-            Backbone.probeWith env c Backbone.Seg ("fcn-" + backbone.Variant.Key)
+            Backbone.probeWith
+                env
+                c
+                Backbone.Seg
+                ("fcn-" + backbone.Variant.Key)
                 // Head at the probe's lr (1e-2), backbone at a tenth of it (mmseg's backbone lr_mult 0.1, as SETR's
                 // configs give the head 10× the backbone's lr): one lr for both collapsed both backbones to the
                 // all-background floor (7.64 mIoU at 1e-2 and at 1e-3, measured). mmseg's ViT schedule (AdamW 6e-5, 160k
                 // iterations) does not fit 100 steps.
-                [ "probe.head=fcn"; "probe.train_backbone=true"; "probe.backbone_lr_mult=0.1" ] backbone
+                [ "probe.head=fcn"; "probe.train_backbone=true"; "probe.backbone_lr_mult=0.1" ]
+                backbone
         let pairs =
             [ for seed in Args.seeds args |> List.truncate 2 ->
                   fun (c: Cli.Ctx) ->
@@ -200,29 +254,38 @@ let transferRows =
         let withoutTl, withTl = List.map fst pairs, List.map snd pairs
         let train (b: Backbone.Backbone, _) = b.Train
         let miou = Cli.metric "mIoU"
-        let note = "vit_tiny_scenes64 pretrained on fashion-objects, then FCN head + backbone fine-tuned on fashion-scenes (`probe.head=fcn`, `probe.train_backbone=true`)"
+        let note =
+            "vit_tiny_scenes64 pretrained on fashion-objects, then FCN head + backbone fine-tuned on fashion-scenes (`probe.head=fcn`, `probe.train_backbone=true`)"
         [ Results.row transferTable "annotator (resnet_tiny_objects64)" "top-1 %" None top1 [ objectsAnnotator ]
           Results.deltaRow transferTable "pretraining: without → with TL" "Δ top-1" None top1 (withoutTl |> List.map train) (withTl |> List.map train)
           Results.row transferTable "ViT + FCN without token labeling" "mIoU" (Some "tl-seg-fcn-without") miou (withoutTl |> List.map snd)
           |> Results.withNote note
-          Results.row transferTable "ViT + FCN with token labeling" "mIoU" (Some "tl-seg-fcn-with") miou (withTl |> List.map snd)
-          |> Results.withNote note
-          Results.deltaRow transferTable "ViT + FCN, without → with TL" "Δ mIoU" (Some "tl-seg-fcn-delta") miou
-              (withoutTl |> List.map snd) (withTl |> List.map snd) ]
+          Results.row transferTable "ViT + FCN with token labeling" "mIoU" (Some "tl-seg-fcn-with") miou (withTl |> List.map snd) |> Results.withNote note
+          Results.deltaRow
+              transferTable
+              "ViT + FCN, without → with TL"
+              "Δ mIoU"
+              (Some "tl-seg-fcn-delta")
+              miou
+              (withoutTl |> List.map snd)
+              (withTl |> List.map snd) ]
 
 let augRows =
     match augAllRuns, augNoMixupRuns with
     | Ok all, Ok noMixup ->
         [ Results.deltaRow "augmentation ablation" "all four" "Δ top-1" None top1 baseline all
-          Results.deltaRow "augmentation ablation" "Mixup removed" "Δ top-1 vs all four" (Some "tl-ablation-aug-mixup-removed-delta") top1 all noMixup ], []
+          Results.deltaRow "augmentation ablation" "Mixup removed" "Δ top-1 vs all four" (Some "tl-ablation-aug-mixup-removed-delta") top1 all noMixup ],
+        []
     | Error why, _
     | _, Error why ->
-        [], [ Results.unavailable "augmentation ablation" "all four (RandAugment, random erasing, Mixup, CutMix)" "top-1 %" why
-              Results.unavailable "augmentation ablation" "Mixup removed" "Δ top-1" why ]
+        [],
+        [ Results.unavailable "augmentation ablation" "all four (RandAugment, random erasing, Mixup, CutMix)" "top-1 %" why
+          Results.unavailable "augmentation ablation" "Mixup removed" "Δ top-1" why ]
 
 let tlCutmixRows =
     match tlCutmix with
-    | Ok r -> [ Results.deltaRow "MixToken vs CutMix" "token labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-relabel") top1 r runs["lvvit-tl-mixtoken"] ], []
+    | Ok r ->
+        [ Results.deltaRow "MixToken vs CutMix" "token labels" "Δ top-1" (Some "tl-ablation-mixtoken-vs-cutmix-relabel") top1 r runs["lvvit-tl-mixtoken"] ], []
     | Error why -> [], [ Results.unavailable "MixToken vs CutMix" "token labels (ReLabel-style supervision)" "Δ top-1" why ]
 
 /// The paper's model table (params, GFLOPs at 224) against the registry: no training, so every profile checks it.
@@ -246,13 +309,22 @@ let rows =
       mixtokenVsCutmix
       delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
       delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
-    @ transferRows @ fst tlCutmixRows @ fst augRows @ modelRows
+    @ transferRows
+    @ fst tlCutmixRows
+    @ fst augRows
+    @ modelRows
 
 let unavailableRows =
     (if isFull then [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] else [])
-    @ [ Results.unavailable "model table" "LV-ViT-T/S/M/L ImageNet top-1" "top-1 %"
-          (if isFull then "the full plan trains LV-ViT-S only (the ablation grid on ImageNet-1k, on a GPU: the `TL + MixToken` top-1 row); LV-ViT-T, -M and -L are not in it"
-           else "needs ImageNet-1k: full profile") ]
-    @ snd tlCutmixRows @ snd augRows
+    @ [ Results.unavailable
+            "model table"
+            "LV-ViT-T/S/M/L ImageNet top-1"
+            "top-1 %"
+            (if isFull then
+                 "the full plan trains LV-ViT-S only (the ablation grid on ImageNet-1k, on a GPU: the `TL + MixToken` top-1 row); LV-ViT-T, -M and -L are not in it"
+             else
+                 "needs ImageNet-1k: full profile") ]
+    @ snd tlCutmixRows
+    @ snd augRows
 
 Results.finish ctx rows unavailableRows |> ignore

@@ -29,23 +29,25 @@ module Profile =
 
 /// The parsed command line of a paper script.
 type Args =
-    { Profile: Profile
-      /// Seeds per configuration; each script picks its default per profile.
-      Seeds: int
-      /// Root of the results tree (default `<repo>/results`); run directories go under `<root>/<profile>/<paper>/runs`.
-      ResultsRoot: string
-      /// CPU threads for every CLI run (passed as REPRODUCE_THREADS, so it does not enter the run's config hash);
-      /// None = the library default (every core).
-      Threads: int option
-      /// Runs executed at once by Cli.inParallel (default: one per core, each on cores/jobs threads): the quick models
-      /// are too small to use two threads well, so two single-threaded runs finish sooner than two in a row.
-      Jobs: int
-      /// JSON file naming the real dataset roots (see DataRoots.fsx); None = `<repo>/data-roots.json` if present.
-      DataConfig: string option
-      /// With the full profile: run instead of only printing the plan (needs every dataset root).
-      Execute: bool
-      /// The command as typed, recorded in measured.json.
-      Command: string }
+    {
+        Profile: Profile
+        /// Seeds per configuration; each script picks its default per profile.
+        Seeds: int
+        /// Root of the results tree (default `<repo>/results`); run directories go under `<root>/<profile>/<paper>/runs`.
+        ResultsRoot: string
+        /// CPU threads for every CLI run (passed as REPRODUCE_THREADS, so it does not enter the run's config hash);
+        /// None = the library default (every core).
+        Threads: int option
+        /// Runs executed at once by Cli.inParallel (default: one per core, each on cores/jobs threads): the quick models
+        /// are too small to use two threads well, so two single-threaded runs finish sooner than two in a row.
+        Jobs: int
+        /// JSON file naming the real dataset roots (see DataRoots.fsx); None = `<repo>/data-roots.json` if present.
+        DataConfig: string option
+        /// With the full profile: run instead of only printing the plan (needs every dataset root).
+        Execute: bool
+        /// The command as typed, recorded in measured.json.
+        Command: string
+    }
 
 /// Repository root: scripts/lib/.. /..
 let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
@@ -72,7 +74,11 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
         match Int32.TryParse v with
         | true, n when n > 0 -> n
         | _ -> fail (sprintf "%s needs a positive integer, got '%s'" flag v)
-    let rec go (acc: {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Jobs: int option; Data: string option; Execute: bool |}) args =
+    let rec go
+        (acc:
+            {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Jobs: int option; Data: string option; Execute: bool |})
+        args
+        =
         match args with
         | [] -> acc
         | ("-h" | "--help") :: _ ->
@@ -104,8 +110,7 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
       Command = String.Join(" ", "dotnet fsi scripts/" + script :: argv) }
 
 /// Parses the script's own command line (fsi.CommandLineArgs minus the script path).
-let parse (script: string) (defaultSeeds: Profile -> int) : Args =
-    parseWith script defaultSeeds (fsi.CommandLineArgs |> Array.toList |> List.tail)
+let parse (script: string) (defaultSeeds: Profile -> int) : Args = parseWith script defaultSeeds (fsi.CommandLineArgs |> Array.toList |> List.tail)
 
 /// The seeds of a run set: 0 .. Seeds-1.
 let seeds (a: Args) = List.init a.Seeds id

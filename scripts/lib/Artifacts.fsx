@@ -26,8 +26,13 @@ let recreate (r: RunResult) (entries: string list) =
     if Directory.Exists scratch then Directory.Delete(scratch, true)
     Directory.CreateDirectory(Path.GetDirectoryName scratch) |> ignore
     let threads = recordedThreads r.Dir
-    printfn "[%s] re-creating %s (gitignored, absent here) by repeating the run%s" r.Name (String.Join(", ", entries))
-        (match threads with Some n -> sprintf " on %d thread(s), as recorded" n | None -> "")
+    printfn
+        "[%s] re-creating %s (gitignored, absent here) by repeating the run%s"
+        r.Name
+        (String.Join(", ", entries))
+        (match threads with
+         | Some n -> sprintf " on %d thread(s), as recorded" n
+         | None -> "")
     r.Recreate.Into(scratch, threads)
     let committed, again = reproducible (Path.Combine(r.Dir, "final.json")), reproducible (Path.Combine(scratch, "final.json"))
     let moved =
@@ -45,23 +50,33 @@ let recreate (r: RunResult) (entries: string list) =
                 | Some w -> sprintf "%s %g (committed %g, band ±%g)" k w v (Bands.toleranceFor k v)
                 | None -> sprintf "%s missing (committed %g)" k v)
         if inBand then
-            printfn "[%s] warning: the repetition differs from %s within the regression bands (%s); its %s are used"
-                r.Name r.RelDir (String.Join("; ", text)) (String.Join(", ", entries))
+            printfn
+                "[%s] warning: the repetition differs from %s within the regression bands (%s); its %s are used"
+                r.Name
+                r.RelDir
+                (String.Join("; ", text))
+                (String.Join(", ", entries))
         else
-            printfn "[%s] warning: the repetition differs from %s beyond the regression bands (%s); its %s are used, and runs that consumed the original stay as committed (delete %s and its dependents' run directories to re-run them)"
-                r.Name r.RelDir (String.Join("; ", text)) (String.Join(", ", entries)) r.RelDir
+            printfn
+                "[%s] warning: the repetition differs from %s beyond the regression bands (%s); its %s are used, and runs that consumed the original stay as committed (delete %s and its dependents' run directories to re-run them)"
+                r.Name
+                r.RelDir
+                (String.Join("; ", text))
+                (String.Join(", ", entries))
+                r.RelDir
     for e in entries do
         let source, target = Path.Combine(scratch, e), Path.Combine(r.Dir, e)
         if Directory.Exists source then
             if Directory.Exists target then Directory.Delete(target, true)
             Directory.Move(source, target)
-        elif File.Exists source then File.Move(source, target, true)
-        else failwithf "repeating %s did not produce %s, so the runs that need it cannot run; delete %s to re-run it from scratch" r.RelDir e r.RelDir
+        elif File.Exists source then
+            File.Move(source, target, true)
+        else
+            failwithf "repeating %s did not produce %s, so the runs that need it cannot run; delete %s to re-run it from scratch" r.RelDir e r.RelDir
     Directory.Delete(scratch, true)
 
 /// Registers how to re-create a missing artifact (repo path) of a finished run.
-let whenMissing (artifact: string) (create: unit -> unit) =
-    pending.TryAdd(repoPath artifact, lazy (create ())) |> ignore
+let whenMissing (artifact: string) (create: unit -> unit) = pending.TryAdd(repoPath artifact, lazy (create ())) |> ignore
 
 /// Re-creates the missing artifacts that `args` name (e.g. `--weights W`, `token_label.source=S`) before they run.
 let ensure (args: string list) =

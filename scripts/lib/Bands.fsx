@@ -15,5 +15,4 @@ let toleranceFor (metric: string) (value: float) =
     else max 0.025 (0.05 * abs value)
 
 /// Whether `got` is within the band of `expected` for `metric`.
-let within (metric: string) (expected: float) (got: float) =
-    System.Double.IsFinite got && abs (got - expected) <= toleranceFor metric expected
+let within (metric: string) (expected: float) (got: float) = System.Double.IsFinite got && abs (got - expected) <= toleranceFor metric expected

@@ -11,11 +11,15 @@ let private depth = AsyncLocal<int>()
 let nested (f: unit -> 'T) : 'T =
     let outer = depth.Value
     depth.Value <- outer + 1
-    try f () finally depth.Value <- outer
+    try
+        f ()
+    finally
+        depth.Value <- outer
 
 /// Runs `f`; at the outermost boundary an exception ends the script with `error: <describe e>` on stderr and exit 1.
 let run (describe: exn -> string) (f: unit -> 'T) : 'T =
-    if depth.Value > 0 then f ()
+    if depth.Value > 0 then
+        f ()
     else
         try
             nested f

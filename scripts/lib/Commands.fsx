@@ -39,7 +39,10 @@ let train (ctx: Ctx) (c: RunConfigArgs) (seed: int) : RunResult =
 /// the engine cannot produce: the reason then comes from the engine itself.
 let attempt (f: unit -> 'T) : Result<'T, string> =
     Boundary.nested (fun () ->
-        try Ok(f ()) with RunFailed(_, code, message) when code = RefusedExitCode -> Error(engineMessage message))
+        try
+            Ok(f ())
+        with RunFailed(_, code, message) when code = RefusedExitCode ->
+            Error(engineMessage message))
 
 /// `reproduce eval --from <train run>`: top-1/top-5 of its best or last checkpoint, optionally the EMA weights
 /// and with config overrides (e.g. data.eval_limit).
@@ -53,15 +56,22 @@ let eval (ctx: Ctx) (from: RunResult) (checkpoint: string) (ema: bool) (override
 /// re-created by repeating the run when absent).
 let weights (r: RunResult) (which: string) : string =
     let target = Path.Combine(r.Dir, sprintf "weights-%s.safetensors" which)
-    if r.Planned then target
-    else guard <| fun () ->
+    if r.Planned then
+        target
+    else
+        guard
+        <| fun () ->
             let extract () =
                 let args = [ "weights"; "--from"; repoPath r.Dir; "--checkpoint"; which; "--out"; repoPath target ]
                 let result = Process.run false None r.Name args |> lastJson args
                 if result["tensors"].GetValue<int>() <= 0 then failwithf "`%s` wrote no tensor" (commandLine args)
             if not (File.Exists target) then
-                if Directory.Exists(Path.Combine(r.Dir, "checkpoints")) then extract ()
-                else Artifacts.whenMissing target (fun () -> Artifacts.recreate r [ "checkpoints" ]; extract ())
+                if Directory.Exists(Path.Combine(r.Dir, "checkpoints")) then
+                    extract ()
+                else
+                    Artifacts.whenMissing target (fun () ->
+                        Artifacts.recreate r [ "checkpoints" ]
+                        extract ())
             repoPath target
 
 /// Arguments of `reproduce annotate` (the token-label store of a teacher over a dataset).
@@ -81,8 +91,19 @@ type AnnotateArgs =
 /// (images annotated, top-k, seconds), so it is cached like any other run.
 let annotate (ctx: Ctx) (a: AnnotateArgs) : RunResult =
     let args =
-        [ "annotate"; "--model"; a.Model; "--weights"; repoPath a.Weights; "--data"; a.Data; "--split"; a.Split
-          "--resolution"; string a.Resolution; "--topk"; string a.TopK ]
+        [ "annotate"
+          "--model"
+          a.Model
+          "--weights"
+          repoPath a.Weights
+          "--data"
+          a.Data
+          "--split"
+          a.Split
+          "--resolution"
+          string a.Resolution
+          "--topk"
+          string a.TopK ]
         @ (a.Root |> Option.map (fun r -> [ "--root"; r ]) |> Option.defaultValue [])
         @ (a.Limit |> Option.map (fun n -> [ "--limit"; string n ]) |> Option.defaultValue [])
         @ (a.Batch |> Option.map (fun n -> [ "--batch"; string n ]) |> Option.defaultValue [])
@@ -119,14 +140,16 @@ let probeDepth ctx c seed = probe "depth" ctx c seed
 
 /// Arguments of `reproduce analyze` (per-block [CLS]/patch cosine similarity and token norms).
 type AnalyzeArgs =
-    { Name: string
-      Model: string
-      Weights: string option
-      /// Model option overrides, key=value.
-      Overrides: string list
-      Images: int
-      Root: string option
-      OutlierSigmas: float option }
+    {
+        Name: string
+        Model: string
+        Weights: string option
+        /// Model option overrides, key=value.
+        Overrides: string list
+        Images: int
+        Root: string option
+        OutlierSigmas: float option
+    }
 
 /// `reproduce analyze` into `<run>/analysis.json` (Output); final.json records the top-level numbers of the analysis.
 let analyze (ctx: Ctx) (a: AnalyzeArgs) : RunResult =
@@ -151,18 +174,20 @@ let analyze (ctx: Ctx) (a: AnalyzeArgs) : RunResult =
 
 /// Arguments of `reproduce bench` (step time of a base model and its variants, measured side by side).
 type BenchArgs =
-    { Name: string
-      Model: string
-      /// Overrides of the base model, key=value.
-      Overrides: string list
-      /// Each variant: further overrides, key=value.
-      Variants: string list list
-      Batch: int
-      Steps: int
-      Warmup: int
-      Rounds: int
-      Threads: int
-      Device: string }
+    {
+        Name: string
+        Model: string
+        /// Overrides of the base model, key=value.
+        Overrides: string list
+        /// Each variant: further overrides, key=value.
+        Variants: string list list
+        Batch: int
+        Steps: int
+        Warmup: int
+        Rounds: int
+        Threads: int
+        Device: string
+    }
 
 /// `reproduce bench` (the CLI alternates the models step by step). Its JSON line goes to `<run>/bench.json`
 /// (Output); final.json records `base_step_ms`, `base_img_s` and, per variant i (in order), `step_time_ratio_i` and
@@ -173,8 +198,19 @@ let bench (ctx: Ctx) (b: BenchArgs) : RunResult =
         [ "bench"; "--model"; b.Model ]
         @ setArgs b.Overrides
         @ (b.Variants |> List.collect (fun v -> [ "--variant"; String.Join(",", v) ]))
-        @ [ "--batch"; string b.Batch; "--steps"; string b.Steps; "--warmup"; string b.Warmup; "--rounds"; string b.Rounds
-            "--threads"; string b.Threads; "--device"; b.Device; "--json" ]
+        @ [ "--batch"
+            string b.Batch
+            "--steps"
+            string b.Steps
+            "--warmup"
+            string b.Warmup
+            "--rounds"
+            string b.Rounds
+            "--threads"
+            string b.Threads
+            "--device"
+            b.Device
+            "--json" ]
     let file (dir: string) = Path.Combine(dir, "bench.json")
     runIn ctx "bench" b.Name None args [] (file >> repoPath >> Some) None (fun x dir ->
         Directory.CreateDirectory dir |> ignore
@@ -206,7 +242,8 @@ let private modelCache = Collections.Concurrent.ConcurrentDictionary<string, Mod
 
 /// `reproduce models --json --name NAME [--set k=v …]` (one JSON array on one line), cached per (name, overrides).
 let modelInfo (ctx: Ctx) (name: string) (overrides: string list) : ModelInfo =
-    guard <| fun () ->
+    guard
+    <| fun () ->
         let key = String.Join("\n", name :: overrides)
         match modelCache.TryGetValue key with
         | true, m -> m
@@ -214,7 +251,9 @@ let modelInfo (ctx: Ctx) (name: string) (overrides: string list) : ModelInfo =
             let args = [ "models"; "--json"; "--name"; name ] @ setArgs overrides
             let o = (Process.run false ctx.Args.Threads ("models " + name) args |> lastJson args).AsArray()[0]
             let m =
-                { Name = o["name"].GetValue<string>(); Params = o["params"].GetValue<int64>()
-                  Gflops = o["gflops"].GetValue<float>(); Resolution = o["resolution"].GetValue<int>() }
+                { Name = o["name"].GetValue<string>()
+                  Params = o["params"].GetValue<int64>()
+                  Gflops = o["gflops"].GetValue<float>()
+                  Resolution = o["resolution"].GetValue<int>() }
             modelCache[key] <- m
             m

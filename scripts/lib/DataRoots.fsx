@@ -51,8 +51,10 @@ let private fileRoots (args: Args.Args) : Map<string, string> =
     | None -> Map.empty
     | Some f ->
         let node =
-            try JsonNode.Parse(File.ReadAllText f)
-            with e -> failwithf "data roots file '%s' is not valid JSON: %s" f e.Message
+            try
+                JsonNode.Parse(File.ReadAllText f)
+            with e ->
+                failwithf "data roots file '%s' is not valid JSON: %s" f e.Message
         match node with
         | :? JsonObject as o ->
             [ for kv in o do
@@ -69,10 +71,11 @@ let private fileRoots (args: Args.Args) : Map<string, string> =
 let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
     let fromEnv = Environment.GetEnvironmentVariable(envVar d)
     let candidate =
-        if not (String.IsNullOrWhiteSpace fromEnv) then Some(fromEnv, envVar d)
-        else fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
+        if not (String.IsNullOrWhiteSpace fromEnv) then
+            Some(fromEnv, envVar d)
+        else
+            fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
     match candidate with
-    | None ->
-        Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" (key d) (envVar d) (key d))
+    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" (key d) (envVar d) (key d))
     | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist" (key d) origin path)
     | Some(path, _) -> Ok(Path.GetFullPath path)

@@ -10,7 +10,8 @@ open RunDirs
 /// cores/jobs threads, unless --threads was given. The first failure is re-raised after the others finished (their
 /// finished runs stay cached).
 let inParallel (ctx: Ctx) (work: (Ctx -> 'T) list) : 'T list =
-    Process.guard <| fun () ->
+    Process.guard
+    <| fun () ->
         Process.ensureBuilt ()
         let jobs = max 1 (min ctx.Args.Jobs work.Length)
         let threads = ctx.Args.Threads |> Option.orElse (Some(max 1 (Environment.ProcessorCount / jobs)))
@@ -21,6 +22,15 @@ let inParallel (ctx: Ctx) (work: (Ctx -> 'T) list) : 'T list =
             |> List.map (fun w ->
                 Threading.Tasks.Task.Run(fun () ->
                     gate.Wait()
-                    try (try Ok(w inner) with e -> Error e) finally gate.Release() |> ignore))
+                    try
+                        (try
+                            Ok(w inner)
+                         with e ->
+                             Error e)
+                    finally
+                        gate.Release() |> ignore))
         let results = tasks |> List.map (fun t -> t.Result)
-        results |> List.map (function Ok v -> v | Error e -> raise e)
+        results
+        |> List.map (function
+            | Ok v -> v
+            | Error e -> raise e)

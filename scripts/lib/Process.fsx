@@ -22,8 +22,11 @@ let RefusedExitCode = 3
 let describeFailure (e: exn) =
     match e with
     | RunFailed(command, code, message) ->
-        sprintf "`%s` exited with %d: %s (the output above has the details; finished runs are kept, so re-running the script continues from here)"
-            command code message
+        sprintf
+            "`%s` exited with %d: %s (the output above has the details; finished runs are kept, so re-running the script continues from here)"
+            command
+            code
+            message
     | :? AggregateException as a when a.InnerExceptions.Count = 1 -> a.InnerExceptions[0].Message
     | e -> e.Message
 
@@ -40,15 +43,15 @@ let mutable private built = false
 /// newer, runs nothing); later calls start the dll directly, skipping the launcher's staleness check.
 let ensureBuilt () =
     if not built then
-        let psi = ProcessStartInfo(Path.Combine(Args.repoRoot, "reproduce"), "--build-only", WorkingDirectory = Args.repoRoot,
-                                   UseShellExecute = false)
+        let psi = ProcessStartInfo(Path.Combine(Args.repoRoot, "reproduce"), "--build-only", WorkingDirectory = Args.repoRoot, UseShellExecute = false)
         use p = Process.Start psi
         p.WaitForExit()
         if p.ExitCode <> 0 || not (File.Exists dll) then
             failwithf "building the reproduce CLI failed (./reproduce --build-only exited with %d): run `dotnet fsi build.fsx build` to see why" p.ExitCode
         built <- true
 
-let private quote (a: string) = if a = "" || a |> Seq.exists (fun c -> Char.IsWhiteSpace c || c = '"' || c = '\'') then "'" + a.Replace("'", "'\\''") + "'" else a
+let private quote (a: string) =
+    if a = "" || a |> Seq.exists (fun c -> Char.IsWhiteSpace c || c = '"' || c = '\'') then "'" + a.Replace("'", "'\\''") + "'" else a
 
 /// `reproduce <args>` as a shell would read it (error messages, plan mode, refused.json's readers).
 let commandLine (args: string list) = String.Join(" ", "reproduce" :: (args |> List.map quote))
@@ -58,10 +61,10 @@ let commandLine (args: string list) = String.Join(" ", "reproduce" :: (args |> L
 /// the CLI's error lines.
 let run (echo: bool) (threads: int option) (label: string) (args: string list) : string =
     ensureBuilt ()
-    let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false,
-                               RedirectStandardOutput = true, RedirectStandardError = true)
+    let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
     psi.ArgumentList.Add dll
-    for a in args do psi.ArgumentList.Add a
+    for a in args do
+        psi.ArgumentList.Add a
     threads |> Option.iter (fun n -> psi.Environment["REPRODUCE_THREADS"] <- string n)
     let out = StringBuilder()
     let err = ResizeArray<string>()
@@ -92,7 +95,12 @@ let lastJson (args: string list) (stdout: string) : JsonNode =
     match last with
     | None -> fail "nothing"
     | Some line ->
-        match (try JsonNode.Parse line with _ -> null) with
+        match
+            (try
+                JsonNode.Parse line
+             with _ ->
+                 null)
+        with
         | null -> fail (sprintf "no JSON ('%s')" line)
         | node -> node
 

@@ -27,7 +27,9 @@ let formatMeanStd (values: float list) =
 
 /// A row of values measured on `runs` (one per seed) by `value`, e.g. `Cli.metric "top1"`.
 let row (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: Cli.RunResult -> float) (runs: Cli.RunResult list) : MeasuredRow =
-    { Table = table; Row = rowName; Metric = metric
+    { Table = table
+      Row = rowName
+      Metric = metric
       Values = runs |> List.map value
       Seeds = runs |> List.map (fun r -> r.Seed)
       PaperRef = paperRef
@@ -36,16 +38,26 @@ let row (table: string) (rowName: string) (metric: string) (paperRef: string opt
 
 /// Δ = value(run) − value(baseline run of the same seed), one per seed: the comparable quantity where the paper's
 /// absolute numbers come from another dataset. Both lists must hold the same seeds.
-let deltaRow (table: string) (rowName: string) (metric: string) (paperRef: string option) (value: Cli.RunResult -> float)
-             (baseline: Cli.RunResult list) (runs: Cli.RunResult list) : MeasuredRow =
+let deltaRow
+    (table: string)
+    (rowName: string)
+    (metric: string)
+    (paperRef: string option)
+    (value: Cli.RunResult -> float)
+    (baseline: Cli.RunResult list)
+    (runs: Cli.RunResult list)
+    : MeasuredRow =
     let bySeed = baseline |> List.map (fun r -> r.Seed, r) |> Map.ofList
     let pairs =
         runs
         |> List.map (fun r ->
             match bySeed.TryFind r.Seed with
             | Some b -> r, b
-            | None -> failwithf "Δ row '%s': no baseline run for seed %d (baseline seeds: %A)" rowName r.Seed (List.map (fun (b: Cli.RunResult) -> b.Seed) baseline))
-    { Table = table; Row = rowName; Metric = metric
+            | None ->
+                failwithf "Δ row '%s': no baseline run for seed %d (baseline seeds: %A)" rowName r.Seed (List.map (fun (b: Cli.RunResult) -> b.Seed) baseline))
+    { Table = table
+      Row = rowName
+      Metric = metric
       Values = pairs |> List.map (fun (r, b) -> value r - value b)
       Seeds = pairs |> List.map (fun (r, _) -> r.Seed)
       PaperRef = paperRef
@@ -57,7 +69,13 @@ let constRow (table: string) (rowName: string) (metric: string) (paperRef: strin
     { Table = table; Row = rowName; Metric = metric; Values = [ value ]; Seeds = [ 0 ]; PaperRef = paperRef; Runs = []; Note = note }
 
 let withNote (note: string) (r: MeasuredRow) =
-    { r with Note = Some(match r.Note with Some n -> n + "; " + note | None -> note) }
+    { r with
+        Note =
+            Some(
+                match r.Note with
+                | Some n -> n + "; " + note
+                | None -> note
+            ) }
 
 let unavailable (table: string) (rowName: string) (metric: string) (reason: string) : UnavailableRow =
     { Table = table; Row = rowName; Metric = metric; Reason = reason }
@@ -66,10 +84,9 @@ let unavailable (table: string) (rowName: string) (metric: string) (reason: stri
 let hardware (args: Args.Args) =
     let cpu =
         try
-            File.ReadLines "/proc/cpuinfo"
-            |> Seq.tryFind (fun l -> l.StartsWith "model name")
-            |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
-        with _ -> None
+            File.ReadLines "/proc/cpuinfo" |> Seq.tryFind (fun l -> l.StartsWith "model name") |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
+        with _ ->
+            None
     let threads =
         match args.Threads with
         | Some n -> sprintf "%d threads per run" n
@@ -82,19 +99,27 @@ let measuredPath (ctx: Cli.Ctx) = Path.Combine(ctx.PaperDir, "measured.json")
 let private printPlan (ctx: Cli.Ctx) =
     printfn "\n%s, %s profile: plan only (pass --execute to run it)." ctx.Paper (Args.Profile.name ctx.Args.Profile)
     printfn "Would run %d commands (from %s):" ctx.Planned.Count Args.repoRoot
-    for c in ctx.Planned do printfn "  %s" c
-    if ctx.Missing.Count = 0 then printfn "All datasets are configured."
+    for c in ctx.Planned do
+        printfn "  %s" c
+    if ctx.Missing.Count = 0 then
+        printfn "All datasets are configured."
     else
         printfn "Missing data:"
-        for m in ctx.Missing do printfn "  %s" m
+        for m in ctx.Missing do
+            printfn "  %s" m
 
 /// Ends a paper script. Plan mode: prints what would run and which data is missing, writes nothing (exit code 3
 /// when data is missing, else 0). Otherwise: writes measured.json, then the report (table.md, table.csv, the
 /// built-in plots and `extraPlots`, each a (file name, Vega-Lite spec) pair), and prints a summary; returns the
 /// results written.
-let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list)
-                    (extraPlots: (string * Text.Json.Nodes.JsonObject) list) : PaperResults option =
-    Cli.guard <| fun () ->
+let finishWithPlots
+    (ctx: Cli.Ctx)
+    (rows: MeasuredRow list)
+    (unavailableRows: UnavailableRow list)
+    (extraPlots: (string * Text.Json.Nodes.JsonObject) list)
+    : PaperResults option =
+    Cli.guard
+    <| fun () ->
         if ctx.Plan then
             printPlan ctx
             if ctx.Missing.Count > 0 then exit 3
@@ -117,8 +142,10 @@ let finishWithPlots (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: Un
             // Tables (md, csv), plots (vl.json + svg) and the HTML page beside measured.json.
             Reproduce.Report.Report.writePaper ctx.Args.ResultsRoot results extraPlots
             printfn "\n%s (%s): %d rows, %d unavailable → %s" ctx.Paper results.Profile rows.Length unavailableRows.Length (measuredPath ctx)
-            for r in rows do printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
-            for u in unavailableRows do printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
+            for r in rows do
+                printfn "  %-28s %-26s %-10s %s" r.Table r.Row r.Metric (formatMeanStd r.Values)
+            for u in unavailableRows do
+                printfn "  %-28s %-26s unavailable: %s" u.Table u.Row u.Reason
             let ran = ctx.Executed |> Seq.sumBy snd
             printfn "%d runs executed in %.1f s (the rest finished earlier)." ctx.Executed.Count ran
             Some results
@@ -140,5 +167,4 @@ let perBlockPlot (title: string) (yTitle: string) (table: string) (metrics: stri
     Reproduce.Report.Plots.perBlockLines title yTitle series
 
 /// finishWithPlots without extra plots.
-let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option =
-    finishWithPlots ctx rows unavailableRows []
+let finish (ctx: Cli.Ctx) (rows: MeasuredRow list) (unavailableRows: UnavailableRow list) : PaperResults option = finishWithPlots ctx rows unavailableRows []

@@ -14,18 +14,20 @@ open System.Text.Json.Nodes
 
 /// One paper script's session: its arguments, where its runs go, and (in plan mode) what it would run.
 type Ctx =
-    { Args: Args.Args
-      /// "token-labeling" | "sta-anf" | "specialization" | "combined".
-      Paper: string
-      /// `<results>/<profile>/<paper>`.
-      PaperDir: string
-      RunsDir: string
-      /// Full profile without --execute: print each command instead of running it.
-      Plan: bool
-      Planned: ResizeArray<string>
-      Missing: ResizeArray<string>
-      /// Wall seconds of the runs executed in this session.
-      Executed: ResizeArray<string * float> }
+    {
+        Args: Args.Args
+        /// "token-labeling" | "sta-anf" | "specialization" | "combined".
+        Paper: string
+        /// `<results>/<profile>/<paper>`.
+        PaperDir: string
+        RunsDir: string
+        /// Full profile without --execute: print each command instead of running it.
+        Plan: bool
+        Planned: ResizeArray<string>
+        Missing: ResizeArray<string>
+        /// Wall seconds of the runs executed in this session.
+        Executed: ResizeArray<string * float>
+    }
 
 let context (args: Args.Args) (paper: string) : Ctx =
     let dir = Path.Combine(args.ResultsRoot, Args.Profile.name args.Profile, paper)
@@ -46,34 +48,36 @@ type Recreator(run: string -> int option -> unit) =
 
 /// What one run produced. `Metrics` holds final.json's numbers, `Texts` its strings and booleans.
 type RunResult =
-    { Name: string
-      Seed: int
-      /// Absolute run directory.
-      Dir: string
-      /// Run directory relative to the results root (what measured.json records).
-      RelDir: string
-      Metrics: Map<string, float>
-      Texts: Map<string, string>
-      /// The run's main artifact besides final.json, where it has one (annotate: the token-label store;
-      /// analyze: the analysis JSON; a train_backbone probe: backbone.safetensors).
-      Output: string option
-      /// Finished earlier: read from disk, not run now.
-      Skipped: bool
-      /// Plan mode: not run, Metrics empty.
-      Planned: bool
-      /// Wall seconds of this session's execution (0 when skipped or planned).
-      Seconds: float
-      /// Repeats the run's command into another directory (used to re-create gitignored artifacts).
-      Recreate: Recreator }
+    {
+        Name: string
+        Seed: int
+        /// Absolute run directory.
+        Dir: string
+        /// Run directory relative to the results root (what measured.json records).
+        RelDir: string
+        Metrics: Map<string, float>
+        Texts: Map<string, string>
+        /// The run's main artifact besides final.json, where it has one (annotate: the token-label store;
+        /// analyze: the analysis JSON; a train_backbone probe: backbone.safetensors).
+        Output: string option
+        /// Finished earlier: read from disk, not run now.
+        Skipped: bool
+        /// Plan mode: not run, Metrics empty.
+        Planned: bool
+        /// Wall seconds of this session's execution (0 when skipped or planned).
+        Seconds: float
+        /// Repeats the run's command into another directory (used to re-create gitignored artifacts).
+        Recreate: Recreator
+    }
 
 /// Metric `key` of a run's final.json; NaN for a planned run; a clear error when the key is absent.
 let metric (key: string) (r: RunResult) : float =
-    if r.Planned then nan
+    if r.Planned then
+        nan
     else
         match r.Metrics.TryFind key with
         | Some v -> v
-        | None ->
-            failwithf "run '%s' has no metric '%s' in final.json (it has: %s)" r.RelDir key (String.Join(", ", r.Metrics.Keys))
+        | None -> failwithf "run '%s' has no metric '%s' in final.json (it has: %s)" r.RelDir key (String.Join(", ", r.Metrics.Keys))
 
 /// Runs `reproduce <args>` for `ctx` (its thread count), echoing the output with a `[label]` prefix.
 let exec (ctx: Ctx) (label: string) (args: string list) : string = Process.run true ctx.Args.Threads label args
@@ -94,7 +98,12 @@ let argsHash (kind: string) (args: string list) (files: string list) =
 /// final.json's numbers and its strings/booleans (nulls and arrays stay in the file).
 let readFinal (file: string) : Map<string, float> * Map<string, string> =
     let o =
-        match (try JsonNode.Parse(File.ReadAllText file) with e -> failwithf "'%s' is not valid JSON: %s" file e.Message) with
+        match
+            (try
+                JsonNode.Parse(File.ReadAllText file)
+             with e ->
+                 failwithf "'%s' is not valid JSON: %s" file e.Message)
+        with
         | :? JsonObject as o -> o
         | _ -> failwithf "'%s' does not hold a JSON object" file
     let mutable nums, texts = Map.empty, Map.empty
@@ -104,7 +113,8 @@ let readFinal (file: string) : Map<string, float> * Map<string, string> =
             match v.GetValueKind() with
             | Text.Json.JsonValueKind.Number -> nums <- nums.Add(kv.Key, v.GetValue<float>())
             | Text.Json.JsonValueKind.String -> texts <- texts.Add(kv.Key, v.GetValue<string>())
-            | Text.Json.JsonValueKind.True | Text.Json.JsonValueKind.False -> texts <- texts.Add(kv.Key, string (v.GetValue<bool>()))
+            | Text.Json.JsonValueKind.True
+            | Text.Json.JsonValueKind.False -> texts <- texts.Add(kv.Key, string (v.GetValue<bool>()))
             | _ -> ()
         | _ -> () // nulls (NaN) and arrays (per-class IoU) stay in the file
     nums, texts
@@ -144,7 +154,8 @@ let writeRuntime (ctx: Ctx) (dir: string) =
 /// The thread count recorded in a run's runtime.json (None for runs made before it was recorded).
 let recordedThreads (dir: string) =
     let f = Path.Combine(dir, runtimeFile)
-    if not (File.Exists f) then None
+    if not (File.Exists f) then
+        None
     else
         match JsonNode.Parse(File.ReadAllText f) with
         | :? JsonObject as o ->
@@ -170,7 +181,9 @@ let writeRefusal (dir: string) (args: string list) (message: string) =
     let o = JsonObject()
     o["command"] <- JsonArray(args |> List.map (fun a -> JsonValue.Create a :> JsonNode) |> Array.ofList)
     o["error"] <- JsonValue.Create message
-    Process.writeAtomic (Path.Combine(dir, refusedFile)) (o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)) + "\n")
+    Process.writeAtomic
+        (Path.Combine(dir, refusedFile))
+        (o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)) + "\n")
 
 /// Drops a refusal the engine no longer makes (and the directory, when nothing else is in it).
 let clearRefusal (dir: string) =

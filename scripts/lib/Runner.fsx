@@ -14,21 +14,45 @@ open RunDirs
 /// one, re-asks the engine about a recorded refusal without running (and without the artifacts the run would
 /// need), so an engine that now accepts the configuration runs it. `extraFiles` are files (repo-relative) whose
 /// contents enter the hash; `output` names the run's main artifact in its directory.
-let runIn (ctx: Ctx) (kind: string) (name: string) (seed: int option) (args: string list) (extraFiles: string list)
-          (output: string -> string option) (check: (Ctx -> unit) option) (body: Ctx -> string -> unit) : RunResult =
+let runIn
+    (ctx: Ctx)
+    (kind: string)
+    (name: string)
+    (seed: int option)
+    (args: string list)
+    (extraFiles: string list)
+    (output: string -> string option)
+    (check: (Ctx -> unit) option)
+    (body: Ctx -> string -> unit)
+    : RunResult =
     guard (fun () ->
         let hash = argsHash kind args extraFiles
-        let dirName = match seed with Some s -> sprintf "%s-s%d-%s" name s hash | None -> sprintf "%s-%s" name hash
+        let dirName =
+            match seed with
+            | Some s -> sprintf "%s-s%d-%s" name s hash
+            | None -> sprintf "%s-%s" name hash
         let dir = Path.Combine(ctx.RunsDir, dirName)
         let rel = Path.GetRelativePath(ctx.Args.ResultsRoot, dir)
         let recreator =
             Recreator(fun scratch threads ->
-                let c = match threads with Some n -> { ctx with Args = { ctx.Args with Threads = Some n } } | None -> ctx
+                let c =
+                    match threads with
+                    | Some n -> { ctx with Args = { ctx.Args with Threads = Some n } }
+                    | None -> ctx
                 Artifacts.ensure args
                 body c scratch)
         let result metrics texts skipped planned seconds =
-            { Name = name; Seed = defaultArg seed 0; Dir = dir; RelDir = rel; Metrics = metrics; Texts = texts
-              Output = output dir; Skipped = skipped; Planned = planned; Seconds = seconds; Recreate = recreator }
+            { Name = name
+              Seed = defaultArg seed 0
+              Dir = dir
+              RelDir = rel
+              Metrics = metrics
+              Texts = texts
+              Output = output dir
+              Skipped = skipped
+              Planned = planned
+              Seconds = seconds
+              Recreate = recreator }
         let refusedNow () =
             // Still refused with the same words: the record stands. Accepted now: the record goes and the run executes.
             match check with

@@ -16,13 +16,16 @@ type AnnotateArgs =
     | [<Mandatory>] Out of store: string
     | Limit of images: int
     | Batch of images: int
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Model _ -> "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet_tiny_objects64, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
+            | Model _ ->
+                "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet_tiny_objects64, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
             | Weights _ -> "the teacher's trained weights (safetensors)."
             | Data _ -> "fashion-mnist, fashion-objects (64×64 RGB, rendered as the trainer renders it) or imagenet."
-            | Root _ -> "dataset root (fashion-mnist, fashion-objects: the Fashion-MNIST folder, default /usr/share/datasets/fashion-mnist; imagenet: required, holds train/ and val/)."
+            | Root _ ->
+                "dataset root (fashion-mnist, fashion-objects: the Fashion-MNIST folder, default /usr/share/datasets/fashion-mnist; imagenet: required, holds train/ and val/)."
             | Split _ -> "split to annotate (default train)."
             | Resolution _ -> "input side R: shorter side resized to R, center crop R×R (fashion-objects: rendered at R×R; 64 for vit_tiny_scenes64)."
             | Topk _ -> "classes kept per location."
@@ -35,9 +38,17 @@ let run (a: ParseResults<AnnotateArgs>) =
     Errors.guarded (fun () ->
         let options =
             AnnotateOptions(
-                a.GetResult Model, a.GetResult Weights, a.GetResult Data, a.TryGetResult Root |> Option.toObj,
-                a.GetResult(Split, "train"), a.GetResult Resolution, a.GetResult Topk, a.GetResult Out,
-                a.TryGetResult Limit |> Option.toNullable, a.GetResult(Batch, 64))
+                a.GetResult Model,
+                a.GetResult Weights,
+                a.GetResult Data,
+                a.TryGetResult Root |> Option.toObj,
+                a.GetResult(Split, "train"),
+                a.GetResult Resolution,
+                a.GetResult Topk,
+                a.GetResult Out,
+                a.TryGetResult Limit |> Option.toNullable,
+                a.GetResult(Batch, 64)
+            )
         let n = Annotator.Run(options, fun d t -> if d = t || d % 1000 < options.BatchSize then eprintfn "annotated %d/%d" d t)
         printfn "wrote top-%d score maps of %d images to %s" options.TopK n options.Output
         let result = System.Text.Json.Nodes.JsonObject()

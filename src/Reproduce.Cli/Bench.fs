@@ -26,12 +26,14 @@ type BenchArgs =
     | Seed of int64
     | Mode of string
     | Json
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Model _ -> "registered model name (see `reproduce models`)."
             | Set _ -> "set one key of the base model, key=value as the run config's model.* keys (repeatable), e.g. --set num_classes=10."
-            | Variant _ -> "a model to compare with the base: further model keys \"key=value,key=value\" (repeatable; as the run config's model.* keys, JSON lists and objects allowed), e.g. \"sta={},anf.kernel_size=5\"."
+            | Variant _ ->
+                "a model to compare with the base: further model keys \"key=value,key=value\" (repeatable; as the run config's model.* keys, JSON lists and objects allowed), e.g. \"sta={},anf.kernel_size=5\"."
             | Batch _ -> "images per step (default 32)."
             | Steps _ -> "timed steps per model and round (default 20)."
             | Warmup _ -> "untimed steps per model before timing (default 3)."
@@ -42,8 +44,7 @@ type BenchArgs =
             | Mode _ -> "train (forward, cross-entropy, backward, AdamW; default) | infer (no-grad forward, eval mode)."
             | Json -> "print only the JSON line."
 
-let private describe (model: string) (sets: string) =
-    if String.IsNullOrEmpty sets then model else sprintf "%s [%s]" model sets
+let private describe (model: string) (sets: string) = if String.IsNullOrEmpty sets then model else sprintf "%s [%s]" model sets
 
 let private line (name: string) (m: BenchModelResult) =
     let ratio =

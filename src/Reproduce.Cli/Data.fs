@@ -14,11 +14,13 @@ type CheckArgs =
     | Header_Only
     | Max_Problems of count: int
     | Threads of count: int
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Dataset _ -> "imagenet, ade20k, nyu, kitti, or fashion-scenes (a generated tree: checks its three layouts)."
-            | Root _ -> "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/)."
+            | Root _ ->
+                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/)."
             | Split _ -> "check only this split (default: every split present)."
             | Limit _ -> "check at most this many samples per split (the layout scan always covers all)."
             | Header_Only -> "read image headers only instead of decoding every file (faster; misses truncated data and bad label values)."
@@ -33,6 +35,7 @@ type ScenesArgs =
     | Height of pixels: int
     | Width of pixels: int
     | Max_Items of count: int
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -47,6 +50,7 @@ type ScenesArgs =
 type DataArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] Scenes of ParseResults<ScenesArgs>
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -97,7 +101,8 @@ let check (a: ParseResults<CheckArgs>) =
             Split = a.GetResult(Split, defaultValue = null),
             Limit = a.GetResult(Limit, defaultValue = Int32.MaxValue),
             Decode = not (a.Contains Header_Only),
-            Threads = a.GetResult(Threads, defaultValue = Environment.ProcessorCount))
+            Threads = a.GetResult(Threads, defaultValue = Environment.ProcessorCount)
+        )
     let maxProblems = a.GetResult(Max_Problems, defaultValue = 20)
     let root = a.GetResult CheckArgs.Root
     match a.GetResult Dataset with
@@ -119,11 +124,19 @@ let scenes (a: ParseResults<ScenesArgs>) =
             TestCount = a.GetResult(Test, d.TestCount),
             Height = a.GetResult(Height, d.Height),
             Width = a.GetResult(Width, d.Width),
-            MaxItems = a.GetResult(Max_Items, d.MaxItems))
+            MaxItems = a.GetResult(Max_Items, d.MaxItems)
+        )
     let sw = Diagnostics.Stopwatch.StartNew()
     let tree = FashionScenes.Ensure(config, a.GetResult(ScenesArgs.Root, defaultValue = null))
-    printfn "fashion-scenes: %s (%d train + %d test scenes of %dx%d, seed %d; %.1f s)"
-        tree.Root config.TrainCount config.TestCount config.Height config.Width config.Seed sw.Elapsed.TotalSeconds
+    printfn
+        "fashion-scenes: %s (%d train + %d test scenes of %dx%d, seed %d; %.1f s)"
+        tree.Root
+        config.TrainCount
+        config.TestCount
+        config.Height
+        config.Width
+        config.Seed
+        sw.Elapsed.TotalSeconds
     printfn "  ade20k: %s" tree.AdeRoot
     printfn "  nyu:    %s" tree.NyuRoot
     printfn "  kitti:  %s" tree.KittiRoot

@@ -11,6 +11,7 @@ type InferArgs =
     | Images of dir: string
     | Tensor of file: string
     | [<Mandatory>] Out of file: string
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with

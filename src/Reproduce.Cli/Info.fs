@@ -8,6 +8,7 @@ open Reproduce.Torch
 
 type InfoArgs =
     | Json
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -20,7 +21,9 @@ let cpuModel () =
         |> Seq.tryFind (fun l -> l.StartsWith "model name")
         |> Option.map (fun l -> l.Substring(l.IndexOf ':' + 1).Trim())
         |> Option.defaultValue "unknown"
-    with :? IOException | :? System.UnauthorizedAccessException -> "unknown"
+    with
+    | :? IOException
+    | :? System.UnauthorizedAccessException -> "unknown"
 
 /// Prints libtorch, thread and CUDA facts, one `key: value` per line, or one JSON object with --json: the facts that
 /// decide a run's numerics besides its config (a script records them beside each run).
@@ -42,7 +45,6 @@ let run (a: ParseResults<InfoArgs>) =
         printfn "processors: %d" System.Environment.ProcessorCount
         printfn "cpu: %s" (cpuModel ())
         printfn "cuda available: %b" Cuda.IsAvailable
-        if Cuda.IsAvailable then
-            printfn "cuda devices: %d" Cuda.DeviceCount
+        if Cuda.IsAvailable then printfn "cuda devices: %d" Cuda.DeviceCount
         printfn "sdpa op: %b" (Op.Exists "aten::scaled_dot_product_attention")
     0

@@ -9,13 +9,15 @@ open Reproduce.Vision.Models
 
 /// What to list and how.
 type Options =
-    { Json: bool
-      /// Registry names to list; empty lists every model.
-      Names: string list
-      /// Model keys `key=value` (`model.` optional: `drop_path_rate=0.1`, `anf.kernel_size=5`), applied to every listed model.
-      Sets: string list
-      /// Also print each model's resolved options.
-      ShowOptions: bool }
+    {
+        Json: bool
+        /// Registry names to list; empty lists every model.
+        Names: string list
+        /// Model keys `key=value` (`model.` optional: `drop_path_rate=0.1`, `anf.kernel_size=5`), applied to every listed model.
+        Sets: string list
+        /// Also print each model's resolved options.
+        ShowOptions: bool
+    }
 
 let private table (entries: ModelEntry list) showOptions =
     printfn "%-32s %12s %10s %6s  %s" "name" "params" "GFLOPs" "res" "source"

@@ -18,6 +18,7 @@ type ProbeArgs =
     | [<CustomCommandLine("--set")>] Probe_Set of string
     | [<CustomCommandLine("--seed")>] Probe_Seed of int
     | [<CustomCommandLine("--out"); Mandatory>] Probe_Out of string
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -33,6 +34,7 @@ type ProbeArgs =
 type ProbeCommand =
     | [<CliPrefix(CliPrefix.None)>] Seg of ParseResults<ProbeArgs>
     | [<CliPrefix(CliPrefix.None)>] Depth of ParseResults<ProbeArgs>
+
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -47,6 +49,7 @@ type AnalyzeArgs =
     | [<CustomCommandLine("--root")>] Analyze_Root of string
     | [<CustomCommandLine("--outlier-sigmas")>] Analyze_Sigmas of float
     | [<CustomCommandLine("--out"); Mandatory>] Analyze_Out of string
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -62,7 +65,8 @@ type AnalyzeArgs =
 /// the output is redirected — as `reproduce train` does.
 let private runWithProgress (config: RunConfig) (out: string) =
     Progress.run (fun plain report message ->
-        if plain then ProbeRun.Run(config, out, Action<string>(message))
+        if plain then
+            ProbeRun.Run(config, out, Action<string>(message))
         else
             let onProgress (p: ProbeProgress) = report (int64 p.Step) (int64 p.TotalSteps) (p.Text())
             ProbeRun.Run(config, out, Action<string>(message), Action<ProbeProgress>(onProgress)))
@@ -93,14 +97,16 @@ let run (a: ParseResults<ProbeCommand>) =
 /// `reproduce analyze ...`
 let analyze (a: ParseResults<AnalyzeArgs>) =
     Errors.guarded (fun () ->
-        let overrides =
-            a.GetResults Analyze_Set
-            |> List.map (fun s -> ConfigLoader.ParseAssignment s)
-            |> ResizeArray
+        let overrides = a.GetResults Analyze_Set |> List.map (fun s -> ConfigLoader.ParseAssignment s) |> ResizeArray
         let request =
-            AnalysisRequest(a.GetResult Analyze_Model, overrides, a.TryGetResult Analyze_Weights |> Option.toObj,
-                            a.GetResult(Analyze_Images, 32), a.TryGetResult Analyze_Root |> Option.toObj,
-                            TokenAnalysisOptions(a.GetResult(Analyze_Sigmas, 3.0)))
+            AnalysisRequest(
+                a.GetResult Analyze_Model,
+                overrides,
+                a.TryGetResult Analyze_Weights |> Option.toObj,
+                a.GetResult(Analyze_Images, 32),
+                a.TryGetResult Analyze_Root |> Option.toObj,
+                TokenAnalysisOptions(a.GetResult(Analyze_Sigmas, 3.0))
+            )
         let out = a.GetResult Analyze_Out
         AnalysisRun.Run(request, out) |> ignore
         printfn "analyze: %s written to %s" request.Model out

@@ -9,6 +9,7 @@ type ModelsArgs =
     | Name of string
     | [<CustomCommandLine("--set")>] Override of string
     | Show_Options
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -30,6 +31,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Analyze of ParseResults<Probe.AnalyzeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<Bench.BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Weights of ParseResults<Weights.WeightsArgs>
+
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -44,7 +46,8 @@ type Command =
             | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
             | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
             | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta={},anf={}\"), side by side (last line: JSON)."
-            | Weights _ -> "the plain model weights of a training run's checkpoint: `weights --from RUN_DIR --checkpoint best|last [--ema] --out FILE.safetensors` (last line: JSON)."
+            | Weights _ ->
+                "the plain model weights of a training run's checkpoint: `weights --from RUN_DIR --checkpoint best|last [--ema] --out FILE.safetensors` (last line: JSON)."
 
 [<EntryPoint>]
 let main argv =
@@ -53,12 +56,7 @@ let main argv =
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.GetAllResults() with
         | [ Info a ] -> Info.run a
-        | [ Models a ] ->
-            Models.run
-                { Json = a.Contains Json
-                  Names = a.GetResults Name
-                  Sets = a.GetResults Override
-                  ShowOptions = a.Contains Show_Options }
+        | [ Models a ] -> Models.run { Json = a.Contains Json; Names = a.GetResults Name; Sets = a.GetResults Override; ShowOptions = a.Contains Show_Options }
         | [ Data a ] -> Data.run a
         | [ Score a ] -> Score.run a
         | [ Infer a ] -> Infer.run a

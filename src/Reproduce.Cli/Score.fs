@@ -11,6 +11,7 @@ type SegArgs =
     | [<Mandatory>] Gt of dir: string
     | Reduce_Zero_Label
     | Num_Classes of count: int
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -23,6 +24,7 @@ type DepthArgs =
     | [<Mandatory>] Pred of dir: string
     | [<Mandatory>] Gt of dir: string
     | [<Mandatory>] Dataset of name: string
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -33,6 +35,7 @@ type DepthArgs =
 type ScoreArgs =
     | [<CliPrefix(CliPrefix.None)>] Seg of ParseResults<SegArgs>
     | [<CliPrefix(CliPrefix.None)>] Depth of ParseResults<DepthArgs>
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with

@@ -20,10 +20,12 @@ type TrainArgs =
     | Seed of int64
     | Log_Every of int
     | Check
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Check -> "only check the configuration (keys, supported combinations, the model builds) without reading data; exit 0 when accepted, 3 when refused."
+            | Check ->
+                "only check the configuration (keys, supported combinations, the model builds) without reading data; exit 0 when accepted, 3 when refused."
             | Config _ -> "JSON config file (repeatable; later files override earlier ones)."
             | Set _ -> "override one config key, key=value (repeatable), e.g. --set optim.lr=1e-3."
             | Out _ -> "run directory (default runs/<name>-<config hash>)."
@@ -43,6 +45,7 @@ type EvalArgs =
     | Device of string
     | Threads of int
     | Seed of int64
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -62,36 +65,44 @@ let private flagOverrides (device: string option) (threads: int option) (seed: i
       yield! threads |> Option.map (sprintf "threads=%d") |> Option.toList
       yield! seed |> Option.map (sprintf "seed=%d") |> Option.toList ]
 
-let private printFinal (final: Text.Json.Nodes.JsonObject) =
-    printfn "%s" (final.ToJsonString(JsonSerializerOptions(WriteIndented = false)))
+let private printFinal (final: Text.Json.Nodes.JsonObject) = printfn "%s" (final.ToJsonString(JsonSerializerOptions(WriteIndented = false)))
 
 let private formatEta (t: TimeSpan) =
-    if t.TotalHours >= 1.0 then sprintf "%d:%02d:%02d" (int t.TotalHours) t.Minutes t.Seconds
-    else sprintf "%02d:%02d" t.Minutes t.Seconds
+    if t.TotalHours >= 1.0 then sprintf "%d:%02d:%02d" (int t.TotalHours) t.Minutes t.Seconds else sprintf "%02d:%02d" t.Minutes t.Seconds
 
 /// The progress text of one report: step, loss, lr, img/s, ETA.
 let private progressText (p: TrainProgressInfo) =
-    sprintf "step %d/%d  epoch %d  loss %.4f  lr %s  %.1f img/s  ETA %s"
-        p.Step p.TotalSteps p.Epoch p.Loss (p.Lr.ToString("0.00e+00", Globalization.CultureInfo.InvariantCulture))
-        p.ImagesPerSecond (formatEta p.Eta)
+    sprintf
+        "step %d/%d  epoch %d  loss %.4f  lr %s  %.1f img/s  ETA %s"
+        p.Step
+        p.TotalSteps
+        p.Epoch
+        p.Loss
+        (p.Lr.ToString("0.00e+00", Globalization.CultureInfo.InvariantCulture))
+        p.ImagesPerSecond
+        (formatEta p.Eta)
 
 /// Trains with a progress bar on a terminal, or plain lines (one per report) when the output is redirected.
 let private trainWithProgress (config: RunConfig) (out: string) (resume: bool) (logEvery: int) =
     Progress.run (fun _ report message ->
         let onProgress (p: TrainProgressInfo) = report p.Step p.TotalSteps (progressText p)
-        Trainer.Run(config, out, TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(message))))
+        Trainer.Run(
+            config,
+            out,
+            TrainOptions(Resume = resume, LogEvery = logEvery, OnProgress = Action<TrainProgressInfo>(onProgress), OnMessage = Action<string>(message))
+        ))
 
 let runTrain (a: ParseResults<TrainArgs>) =
     Errors.guarded (fun () ->
         let sets =
-            a.GetResults TrainArgs.Set
-            @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
+            a.GetResults TrainArgs.Set @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
         let refusal =
             try
                 let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
                 Trainer.Check config
                 Ok config
-            with :? ConfigException as e -> Error e.Message
+            with :? ConfigException as e ->
+                Error e.Message
         match refusal with
         | Error message -> Errors.fail Errors.RefusedExitCode message
         | Ok config when a.Contains TrainArgs.Check ->
@@ -111,11 +122,8 @@ let runEval (a: ParseResults<EvalArgs>) =
     Errors.guarded (fun () ->
         let from = a.GetResult EvalArgs.From
         let baseConfig = Path.Combine(from, "config.json")
-        if not (File.Exists baseConfig) then
-            raise (FileNotFoundException(sprintf "'%s' is not a run directory: it has no config.json" from, baseConfig))
-        let sets =
-            a.GetResults EvalArgs.Set
-            @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
+        if not (File.Exists baseConfig) then raise (FileNotFoundException(sprintf "'%s' is not a run directory: it has no config.json" from, baseConfig))
+        let sets = a.GetResults EvalArgs.Set @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
         let config = RunConfig.Load(baseConfig :: a.GetResults EvalArgs.Config, sets)
         let choice =
             match a.GetResult(EvalArgs.Checkpoint, defaultValue = "best") with

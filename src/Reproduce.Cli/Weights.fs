@@ -12,6 +12,7 @@ type WeightsArgs =
     | Checkpoint of string
     | Ema
     | [<Mandatory>] Out of file: string
+
     interface IArgParserTemplate with
         member a.Usage =
             match a with

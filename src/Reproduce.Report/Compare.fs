@@ -20,23 +20,27 @@ type Comparability =
 
 /// One row of the comparison table.
 type ComparisonRow =
-    { Measured: MeasuredRow
-      Paper: PaperRow option
-      /// Mean over seeds; None when the row has no values.
-      Mean: float option
-      /// Sample standard deviation (n − 1); None for fewer than two seeds.
-      Std: float option
-      /// Reproduced − paper when comparable; for a published range, the distance outside it (0 inside).
-      Delta: float option
-      Comparability: Comparability }
+    {
+        Measured: MeasuredRow
+        Paper: PaperRow option
+        /// Mean over seeds; None when the row has no values.
+        Mean: float option
+        /// Sample standard deviation (n − 1); None for fewer than two seeds.
+        Std: float option
+        /// Reproduced − paper when comparable; for a published range, the distance outside it (0 inside).
+        Delta: float option
+        Comparability: Comparability
+    }
 
 /// A whole table: the measured file it came from, its rows, and every seed used by any row.
 type Comparison =
-    { Results: PaperResults
-      /// Title of the paper (from its reference file), or the slug when there is none.
-      Title: string
-      Rows: ComparisonRow list
-      Seeds: int list }
+    {
+        Results: PaperResults
+        /// Title of the paper (from its reference file), or the slug when there is none.
+        Title: string
+        Rows: ComparisonRow list
+        Seeds: int list
+    }
 
 /// Mean and sample standard deviation (divisor n − 1). One value has no std; no value has neither.
 let meanStd (values: float list) : float option * float option =
@@ -62,10 +66,8 @@ let comparability (profile: string) (measured: MeasuredRow) (paper: PaperRow opt
     let kind = metricKind measured.Metric
     match paper with
     | None -> NoPaperValue "no published number for this row"
-    | Some p when p.Value.IsNone && p.Range.IsNone ->
-        NoPaperValue(sprintf "the paper gives no number (%s)" (defaultArg p.ValueText "not found"))
-    | Some p when p.Kind <> kind ->
-        NotComparable(sprintf "paper value is %s, reproduced metric is %s" (kindName p.Kind) (kindName kind))
+    | Some p when p.Value.IsNone && p.Range.IsNone -> NoPaperValue(sprintf "the paper gives no number (%s)" (defaultArg p.ValueText "not found"))
+    | Some p when p.Kind <> kind -> NotComparable(sprintf "paper value is %s, reproduced metric is %s" (kindName p.Kind) (kindName kind))
     | Some _ when measured.Values.IsEmpty -> NotComparable "no reproduced values"
     | Some p ->
         match p.Kind with
@@ -79,15 +81,19 @@ let comparability (profile: string) (measured: MeasuredRow) (paper: PaperRow opt
 let delta (mean: float) (paper: PaperRow) : float option =
     match paper.Value, paper.Range with
     | Some v, _ -> Some(mean - v)
-    | None, Some(lo, hi) -> Some(if mean < lo then mean - lo elif mean > hi then mean - hi else 0.0)
+    | None, Some(lo, hi) ->
+        Some(
+            if mean < lo then mean - lo
+            elif mean > hi then mean - hi
+            else 0.0
+        )
     | None, None -> None
 
 /// Builds the comparison of one measured file; `origin` names that file in errors (unknown paper_ref).
 let join (origin: string) (papers: PaperFile list) (results: PaperResults) : Comparison =
     let byId = index papers
     let row (m: MeasuredRow) =
-        if m.Values.Length <> m.Seeds.Length then
-            failwithf "%s: row '%s' / '%s': %d values for %d seeds" origin m.Row m.Metric m.Values.Length m.Seeds.Length
+        if m.Values.Length <> m.Seeds.Length then failwithf "%s: row '%s' / '%s': %d values for %d seeds" origin m.Row m.Metric m.Values.Length m.Seeds.Length
         let paper =
             m.PaperRef
             |> Option.map (fun id ->
@@ -175,8 +181,17 @@ let claimLines (c: Comparison) =
           | "" -> ()
           | d ->
               let n = r.Measured.Values.Length
-              yield sprintf "- %s — %s, %s: %s (%d seed%s) vs paper %s: **%s**"
-                        r.Measured.Table r.Measured.Row r.Measured.Metric (reproducedText r) n (if n = 1 then "" else "s") (paperText r) d ]
+              yield
+                  sprintf
+                      "- %s — %s, %s: %s (%d seed%s) vs paper %s: **%s**"
+                      r.Measured.Table
+                      r.Measured.Row
+                      r.Measured.Metric
+                      (reproducedText r)
+                      n
+                      (if n = 1 then "" else "s")
+                      (paperText r)
+                      d ]
 
 /// The heading lines every table carries: profile, seeds, hardware and the command that made it.
 let header (c: Comparison) =
@@ -191,10 +206,19 @@ let markdownBody (c: Comparison) =
           [ "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | direction | comparable | seeds | paper ref | note |"
             "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |" ]
       for r in c.Rows do
-          yield mdRow
-              [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; paperText r; reproducedText r; deltaText r
-                direction r; comparableText r.Comparability; seedsText r.Measured.Seeds
-                defaultArg r.Measured.PaperRef "—"; defaultArg r.Measured.Note "" ]
+          yield
+              mdRow
+                  [ r.Measured.Table
+                    r.Measured.Row
+                    r.Measured.Metric
+                    paperText r
+                    reproducedText r
+                    deltaText r
+                    direction r
+                    comparableText r.Comparability
+                    seedsText r.Measured.Seeds
+                    defaultArg r.Measured.PaperRef "—"
+                    defaultArg r.Measured.Note "" ]
       yield ""
       yield
           sprintf
@@ -214,23 +238,17 @@ let markdownBody (c: Comparison) =
 /// The whole `table.md`: title, header (profile, seeds, hardware, command), table, unavailable rows.
 let markdown (c: Comparison) =
     let lines =
-        [ yield sprintf "# %s — reproduced vs paper (profile `%s`)" c.Title c.Results.Profile
-          yield ""
-          yield! header c
-          yield ""
-          yield! markdownBody c ]
+        [ yield sprintf "# %s — reproduced vs paper (profile `%s`)" c.Title c.Results.Profile; yield ""; yield! header c; yield ""; yield! markdownBody c ]
     String.Join("\n", lines) + "\n"
 
 /// Quotes one CSV field per RFC 4180: fields with a comma, quote, CR or LF are wrapped in quotes, and quotes doubled.
-let csvField (s: string) =
-    if s.IndexOfAny [| ','; '"'; '\r'; '\n' |] >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
+let csvField (s: string) = if s.IndexOfAny [| ','; '"'; '\r'; '\n' |] >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
 
 let private csvLine (fields: string list) = String.Join(",", fields |> List.map csvField)
 
 /// The CSV columns, in order.
 let csvColumns =
-    [ "table"; "row"; "metric"; "paper_ref"; "paper"; "reproduced"; "mean"; "std"; "n"; "seeds"; "delta"; "direction"
-      "status"; "reason"; "profile"; "note" ]
+    [ "table"; "row"; "metric"; "paper_ref"; "paper"; "reproduced"; "mean"; "std"; "n"; "seeds"; "delta"; "direction"; "status"; "reason"; "profile"; "note" ]
 
 /// The whole `table.csv` (CRLF line ends, as RFC 4180 says): one line per measured row, then one per row the
 /// profile cannot produce (status "unavailable"). Numbers with 12 significant digits.
@@ -245,12 +263,23 @@ let csv (c: Comparison) =
                 | NotComparable reason -> "not comparable", reason
                 | NoPaperValue reason -> "no paper value", reason
             csvLine
-                [ r.Measured.Table; r.Measured.Row; r.Measured.Metric; defaultArg r.Measured.PaperRef ""
-                  (r.Paper |> opt display); reproducedText r; opt fmtExact r.Mean; opt fmtExact r.Std
-                  string r.Measured.Values.Length; String.Join(";", r.Measured.Seeds); opt fmtExact r.Delta
-                  direction r; status; reason; c.Results.Profile; defaultArg r.Measured.Note "" ])
+                [ r.Measured.Table
+                  r.Measured.Row
+                  r.Measured.Metric
+                  defaultArg r.Measured.PaperRef ""
+                  (r.Paper |> opt display)
+                  reproducedText r
+                  opt fmtExact r.Mean
+                  opt fmtExact r.Std
+                  string r.Measured.Values.Length
+                  String.Join(";", r.Measured.Seeds)
+                  opt fmtExact r.Delta
+                  direction r
+                  status
+                  reason
+                  c.Results.Profile
+                  defaultArg r.Measured.Note "" ])
     let unavailable =
         c.Results.Unavailable
-        |> List.map (fun u ->
-            csvLine [ u.Table; u.Row; u.Metric; ""; ""; ""; ""; ""; "0"; ""; ""; ""; "unavailable"; u.Reason; c.Results.Profile; "" ])
+        |> List.map (fun u -> csvLine [ u.Table; u.Row; u.Metric; ""; ""; ""; ""; ""; "0"; ""; ""; ""; "unavailable"; u.Reason; c.Results.Profile; "" ])
     String.Join("\r\n", csvLine csvColumns :: measured @ unavailable) + "\r\n"

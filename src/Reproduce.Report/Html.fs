@@ -31,8 +31,7 @@ let vendorScripts (toolDir: string) : string list =
 
 /// Escapes the five HTML-special characters only (WebUtility.HtmlEncode would also turn ± and other Latin-1
 /// characters into numeric entities, which the UTF-8 page does not need).
-let private enc (s: string) =
-    s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;").Replace("'", "&#39;")
+let private enc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;").Replace("'", "&#39;")
 
 /// A `<script>` body must not contain "</script" (it would end the element early); "<\/" means the same in JS
 /// strings and regular expressions, the only places the bundles have it.
@@ -41,11 +40,13 @@ let private scriptSafe (js: string) = js.Replace("</script", "<\\/script").Repla
 let private table (headers: string list) (rows: string list list) =
     let sb = StringBuilder()
     sb.Append("<table>\n<thead><tr>") |> ignore
-    for h in headers do sb.Append("<th>").Append(enc h).Append("</th>") |> ignore
+    for h in headers do
+        sb.Append("<th>").Append(enc h).Append("</th>") |> ignore
     sb.Append("</tr></thead>\n<tbody>\n") |> ignore
     for r in rows do
         sb.Append("<tr>") |> ignore
-        for cell in r do sb.Append("<td>").Append(enc cell).Append("</td>") |> ignore
+        for cell in r do
+            sb.Append("<td>").Append(enc cell).Append("</td>") |> ignore
         sb.Append("</tr>\n") |> ignore
     sb.Append("</tbody>\n</table>\n").ToString()
 
@@ -62,9 +63,15 @@ let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string 
     let r = c.Results
     add "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     add (sprintf "<title>%s — profile %s</title>\n<style>%s</style>\n" (enc c.Title) (enc r.Profile) style)
-    for js in scripts do add (sprintf "<script>%s</script>\n" (scriptSafe js))
+    for js in scripts do
+        add (sprintf "<script>%s</script>\n" (scriptSafe js))
     add "</head>\n<body>\n"
-    add (sprintf "<h1>%s</h1>\n<p>Reproduced vs paper, profile <code>%s</code>. Numbers of a small profile are never the paper's numbers.</p>\n" (enc c.Title) (enc r.Profile))
+    add (
+        sprintf
+            "<h1>%s</h1>\n<p>Reproduced vs paper, profile <code>%s</code>. Numbers of a small profile are never the paper's numbers.</p>\n"
+            (enc c.Title)
+            (enc r.Profile)
+    )
     add "<ul class=\"meta\">\n"
     add (sprintf "<li>profile: <code>%s</code></li>\n" (enc r.Profile))
     add (sprintf "<li>seeds: %s</li>\n" (enc (if c.Seeds.IsEmpty then "none" else String.Join(", ", c.Seeds))))
@@ -76,20 +83,34 @@ let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string 
         table
             [ "table"; "row"; "metric"; "paper"; "reproduced (mean ± std)"; "Δ vs paper"; "comparable"; "seeds"; "paper ref"; "note" ]
             [ for row in c.Rows ->
-                  [ row.Measured.Table; row.Measured.Row; row.Measured.Metric; paperText row; reproducedText row
-                    deltaText row; comparableText row.Comparability; String.Join(", ", row.Measured.Seeds)
-                    defaultArg row.Measured.PaperRef "—"; defaultArg row.Measured.Note "" ] ]
+                  [ row.Measured.Table
+                    row.Measured.Row
+                    row.Measured.Metric
+                    paperText row
+                    reproducedText row
+                    deltaText row
+                    comparableText row.Comparability
+                    String.Join(", ", row.Measured.Seeds)
+                    defaultArg row.Measured.PaperRef "—"
+                    defaultArg row.Measured.Note "" ] ]
     )
     add "<h2>Rows this profile cannot produce</h2>\n"
-    if r.Unavailable.IsEmpty then add "<p>None listed by the script.</p>\n"
-    else add (table [ "table"; "row"; "metric"; "why" ] [ for u in r.Unavailable -> [ u.Table; u.Row; u.Metric; u.Reason ] ])
+    if r.Unavailable.IsEmpty then
+        add "<p>None listed by the script.</p>\n"
+    else
+        add (table [ "table"; "row"; "metric"; "why" ] [ for u in r.Unavailable -> [ u.Table; u.Row; u.Metric; u.Reason ] ])
     if not plots.IsEmpty then add "<h2>Plots</h2>\n"
     plots
     |> List.iteri (fun i p ->
         let id = sprintf "plot-%d" i
         add (sprintf "<div class=\"plot\"><h3>%s</h3>\n<div id=\"%s\">%s</div>\n" (enc p.Name) id (defaultArg p.Svg ""))
-        add (sprintf "<p><a href=\"%s.vl.json\">%s.vl.json</a>%s</p></div>\n" (enc p.Name) (enc p.Name)
-                 (if p.Svg.IsSome then sprintf " · <a href=\"%s.svg\">%s.svg</a>" (enc p.Name) (enc p.Name) else ""))
+        add (
+            sprintf
+                "<p><a href=\"%s.vl.json\">%s.vl.json</a>%s</p></div>\n"
+                (enc p.Name)
+                (enc p.Name)
+                (if p.Svg.IsSome then sprintf " · <a href=\"%s.svg\">%s.svg</a>" (enc p.Name) (enc p.Name) else "")
+        )
         if not scripts.IsEmpty then
             // ToJsonString with default options escapes <, > and & as \u003C…, so the spec cannot end the script.
             add (sprintf "<script>vegaEmbed('#%s', %s, {actions: false}).catch(function (e) { console.error(e); });</script>\n" id (p.Spec.ToJsonString())))

@@ -12,16 +12,19 @@ let profileOrder = [ "quick"; "full"; "smoke" ]
 
 /// One results folder that has a measured.json.
 type Entry =
-    { Profile: string
-      Paper: string
-      /// Folder relative to the results root, with forward slashes (for Markdown links).
-      RelDir: string
-      Measured: Measured.PaperResults }
+    {
+        Profile: string
+        Paper: string
+        /// Folder relative to the results root, with forward slashes (for Markdown links).
+        RelDir: string
+        Measured: Measured.PaperResults
+    }
 
 /// Every `<profile>/<paper>/measured.json` under the results root (the `paper` folder holds references, not
 /// results), in profile order and then by paper.
 let entries (resultsRoot: string) : Entry list =
-    if not (Directory.Exists resultsRoot) then []
+    if not (Directory.Exists resultsRoot) then
+        []
     else
         [ for profileDir in Directory.GetDirectories resultsRoot do
               let profile = Io.fileName profileDir
@@ -66,17 +69,20 @@ let markdown (resultsRoot: string) : string =
           yield ""
           for p in papers do
               let numbers = p.Rows |> List.filter (fun r -> r.Value.IsSome) |> List.length
-              yield sprintf "- %s — %s: %d rows (%d with a number)" (link (sprintf "paper/%s.json" p.Paper) (sprintf "paper/%s.json" p.Paper)) p.Title p.Rows.Length numbers
+              yield
+                  sprintf
+                      "- %s — %s: %d rows (%d with a number)"
+                      (link (sprintf "paper/%s.json" p.Paper) (sprintf "paper/%s.json" p.Paper))
+                      p.Title
+                      p.Rows.Length
+                      numbers
           yield ""
-          if found.IsEmpty then
-              yield "No reproduction table has been produced yet: run the paper scripts in `scripts/` (see `scripts/README.md`)."
+          if found.IsEmpty then yield "No reproduction table has been produced yet: run the paper scripts in `scripts/` (see `scripts/README.md`)."
           for e in found do
               let c = Compare.join (Path.Combine(resultsRoot, e.RelDir, "measured.json")) papers e.Measured
               let dir = Path.Combine(resultsRoot, e.Profile, e.Paper)
               let present name = File.Exists(Path.Combine(dir, name))
-              let plots =
-                  if Directory.Exists dir then Directory.GetFiles(dir, "*.svg") |> Array.map Io.fileName |> Array.sort |> List.ofArray
-                  else []
+              let plots = if Directory.Exists dir then Directory.GetFiles(dir, "*.svg") |> Array.map Io.fileName |> Array.sort |> List.ofArray else []
               yield sprintf "## %s — profile `%s`" c.Title e.Profile
               yield ""
               yield! Compare.header c

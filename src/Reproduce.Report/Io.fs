@@ -18,9 +18,14 @@ let writeText (path: string) (text: string) =
 
 /// A file or folder name made by a script (a plot name, a profile, a paper slug) must be one plain path segment.
 let checkSegment (what: string) (name: string) =
-    if System.String.IsNullOrWhiteSpace name
-       || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
-       || name.Contains '/' || name.Contains '\\' || name = "." || name = ".." then
+    if
+        System.String.IsNullOrWhiteSpace name
+        || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+        || name.Contains '/'
+        || name.Contains '\\'
+        || name = "."
+        || name = ".."
+    then
         failwithf "%s '%s' is not a plain file name (no slashes, not empty, not . or ..)" what name
 
 /// The last segment of a path ("" for none); Path.GetFileName's null only comes from a null path.

@@ -9,35 +9,39 @@ open System.Text.Json.Nodes
 
 /// One reproduced quantity: a metric of one table row, one value per seed (same order as Seeds).
 type MeasuredRow =
-    { /// Table of the paper this row belongs to, e.g. "ablation", "results table", "overhead".
-      Table: string
-      /// Row label as the table prints it, e.g. "TL + MixToken".
-      Row: string
-      /// Metric with its unit, e.g. "top-1 %", "Δ top-1", "mIoU", "abs_rel", "params %".
-      Metric: string
-      /// One value per seed.
-      Values: float list
-      Seeds: int list
-      /// Id of the published number to compare with (`id` in results/paper/<paper>.json), if any.
-      PaperRef: string option
-      /// Run directories (relative to the results folder) the values came from.
-      Runs: string list
-      Note: string option }
+    {
+        /// Table of the paper this row belongs to, e.g. "ablation", "results table", "overhead".
+        Table: string
+        /// Row label as the table prints it, e.g. "TL + MixToken".
+        Row: string
+        /// Metric with its unit, e.g. "top-1 %", "Δ top-1", "mIoU", "abs_rel", "params %".
+        Metric: string
+        /// One value per seed.
+        Values: float list
+        Seeds: int list
+        /// Id of the published number to compare with (`id` in results/paper/<paper>.json), if any.
+        PaperRef: string option
+        /// Run directories (relative to the results folder) the values came from.
+        Runs: string list
+        Note: string option
+    }
 
 /// A row of the paper the profile cannot produce, and why (e.g. "needs ImageNet-1k: full profile").
 type UnavailableRow = { Table: string; Row: string; Metric: string; Reason: string }
 
 /// Everything one script measured for one paper at one profile.
 type PaperResults =
-    { /// "token-labeling" | "sta-anf" | "specialization" | "combined".
-      Paper: string
-      Profile: string
-      /// Hardware the numbers were measured on, e.g. "CPU, 2 threads (Intel …)".
-      Hardware: string
-      /// The command that produced them, e.g. "dotnet fsi scripts/token-labeling.fsx --profile quick --seeds 3".
-      Command: string
-      Rows: MeasuredRow list
-      Unavailable: UnavailableRow list }
+    {
+        /// "token-labeling" | "sta-anf" | "specialization" | "combined".
+        Paper: string
+        Profile: string
+        /// Hardware the numbers were measured on, e.g. "CPU, 2 threads (Intel …)".
+        Hardware: string
+        /// The command that produced them, e.g. "dotnet fsi scripts/token-labeling.fsx --profile quick --seeds 3".
+        Command: string
+        Rows: MeasuredRow list
+        Unavailable: UnavailableRow list
+    }
 
 let private str (s: string) : JsonNode | null = JsonValue.Create s
 let private num (v: float) : JsonNode | null = JsonValue.Create v
@@ -87,7 +91,12 @@ let write (path: string) (results: PaperResults) =
 let private value<'T> (fail: string -> 'T) key (n: JsonNode | null) : 'T =
     match n with
     | null -> fail key
-    | n -> try n.GetValue<'T>() with :? System.InvalidOperationException | :? System.FormatException -> fail key
+    | n ->
+        try
+            n.GetValue<'T>()
+        with
+        | :? System.InvalidOperationException
+        | :? System.FormatException -> fail key
 
 /// Parses the text of a `measured.json`; `origin` names the file in errors.
 let ofJson (origin: string) (text: string) : PaperResults =
@@ -97,20 +106,34 @@ let ofJson (origin: string) (text: string) : PaperResults =
             match JsonNode.Parse text with
             | null -> failwithf "%s: empty JSON" origin
             | n -> n
-        with :? JsonException as e -> failwithf "%s: invalid JSON: %s" origin e.Message
-    let get (o: JsonNode) (key: string) : JsonNode = match o[key] with null -> fail key | v -> v
+        with :? JsonException as e ->
+            failwithf "%s: invalid JSON: %s" origin e.Message
+    let get (o: JsonNode) (key: string) : JsonNode =
+        match o[key] with
+        | null -> fail key
+        | v -> v
     let text (o: JsonNode) key : string = value fail key (get o key)
-    let opt (o: JsonNode) (key: string) = match o[key] with null -> None | v -> Some(value fail key v)
+    let opt (o: JsonNode) (key: string) =
+        match o[key] with
+        | null -> None
+        | v -> Some(value fail key v)
     let list (o: JsonNode) key (f: JsonNode | null -> 'T) =
-        match get o key with :? JsonArray as a -> [ for n in a -> f n ] | _ -> fail key
+        match get o key with
+        | :? JsonArray as a -> [ for n in a -> f n ]
+        | _ -> fail key
     { Paper = text root "paper"
       Profile = text root "profile"
       Hardware = text root "hardware"
       Command = text root "command"
       Rows =
         list root "rows" (fun r ->
-            let r = match r with null -> fail "rows" | r -> r
-            { Table = text r "table"; Row = text r "row"; Metric = text r "metric"
+            let r =
+                match r with
+                | null -> fail "rows"
+                | r -> r
+            { Table = text r "table"
+              Row = text r "row"
+              Metric = text r "metric"
               Values = list r "values" (value fail "values")
               Seeds = list r "seeds" (value fail "seeds")
               PaperRef = opt r "paper_ref"
@@ -118,7 +141,10 @@ let ofJson (origin: string) (text: string) : PaperResults =
               Note = opt r "note" })
       Unavailable =
         list root "unavailable" (fun u ->
-            let u = match u with null -> fail "unavailable" | u -> u
+            let u =
+                match u with
+                | null -> fail "unavailable"
+                | u -> u
             { Table = text u "table"; Row = text u "row"; Metric = text u "metric"; Reason = text u "reason" }) }
 
 /// Reads a `measured.json`, naming the file on error.

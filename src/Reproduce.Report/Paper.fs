@@ -17,36 +17,40 @@ type ValueKind =
 
 /// One published number.
 type PaperRow =
-    { /// Stable id, unique over all files, e.g. "tl-mixtoken-vs-cutmix-in-labels"; `paper_ref` in measured.json.
-      Id: string
-      /// Paper slug: "token-labeling" | "sta-anf" | "specialization" | "related".
-      Paper: string
-      /// Table or claim of the paper, e.g. "MixToken vs CutMix".
-      Table: string
-      Model: string
-      Dataset: string
-      Metric: string
-      Kind: ValueKind
-      /// The number; None where the source gives none (then ValueText says what it gives).
-      Value: float option
-      /// The wording when it is not a plain number ("up to +2.2", "not found", "< 5").
-      ValueText: string option
-      /// A published range ("+0.5 to +1.5") as (low, high); a reproduced value inside it is on target.
-      Range: (float * float) option
-      /// True for properties of the architecture (parameter counts, FLOPs overhead) that any profile building
-      /// the paper-sized model reproduces exactly, so an absolute comparison is meaningful at every profile.
-      ProfileIndependent: bool
-      /// Source tags of docs/papers.md (its source key); "derived" for numbers computed from cited ones.
-      Source: string
-      Note: string option }
+    {
+        /// Stable id, unique over all files, e.g. "tl-mixtoken-vs-cutmix-in-labels"; `paper_ref` in measured.json.
+        Id: string
+        /// Paper slug: "token-labeling" | "sta-anf" | "specialization" | "related".
+        Paper: string
+        /// Table or claim of the paper, e.g. "MixToken vs CutMix".
+        Table: string
+        Model: string
+        Dataset: string
+        Metric: string
+        Kind: ValueKind
+        /// The number; None where the source gives none (then ValueText says what it gives).
+        Value: float option
+        /// The wording when it is not a plain number ("up to +2.2", "not found", "< 5").
+        ValueText: string option
+        /// A published range ("+0.5 to +1.5") as (low, high); a reproduced value inside it is on target.
+        Range: (float * float) option
+        /// True for properties of the architecture (parameter counts, FLOPs overhead) that any profile building
+        /// the paper-sized model reproduces exactly, so an absolute comparison is meaningful at every profile.
+        ProfileIndependent: bool
+        /// Source tags of docs/papers.md (its source key); "derived" for numbers computed from cited ones.
+        Source: string
+        Note: string option
+    }
 
 /// One `results/paper/<paper>.json` file.
 type PaperFile =
-    { Paper: string
-      Title: string
-      Rows: PaperRow list
-      /// What the references do not give (so nobody fills it in from memory).
-      NotFound: string list }
+    {
+        Paper: string
+        Title: string
+        Rows: PaperRow list
+        /// What the references do not give (so nobody fills it in from memory).
+        NotFound: string list
+    }
 
 let kindName =
     function
@@ -66,8 +70,10 @@ let readableJson = JsonSerializerOptions(WriteIndented = true, Encoder = JavaScr
 
 let private parseRoot (origin: string) (text: string) : JsonObject =
     let node =
-        try JsonNode.Parse text
-        with :? JsonException as e -> failwithf "%s: invalid JSON: %s" origin e.Message
+        try
+            JsonNode.Parse text
+        with :? JsonException as e ->
+            failwithf "%s: invalid JSON: %s" origin e.Message
     match node with
     | :? JsonObject as o -> o
     | _ -> failwithf "%s: expected a JSON object at the top level" origin
@@ -134,8 +140,7 @@ let private parseRow (origin: string) (index: int) (node: JsonNode | null) : Pap
         | null -> false
         | n when (boolOf n).IsSome -> (boolOf n).Value
         | _ -> failwithf "%s: %s: 'profile_independent' must be true or false" origin where
-    if value.IsNone && valueText.IsNone then
-        failwithf "%s: %s: 'value' is null, so 'value_text' must say what the source gives" origin where
+    if value.IsNone && valueText.IsNone then failwithf "%s: %s: 'value' is null, so 'value_text' must say what the source gives" origin where
     { Id = id
       Paper = req "paper"
       Table = req "table"
@@ -169,17 +174,13 @@ let ofJson (origin: string) (text: string) : PaperFile =
                   | None -> failwithf "%s: 'not_found' must be an array of strings" origin ]
         | _ -> failwithf "%s: 'not_found' must be an array of strings" origin
     for r in rows do
-        if r.Paper <> paper then
-            failwithf "%s: row '%s': paper '%s' differs from the file's paper '%s'" origin r.Id r.Paper paper
+        if r.Paper <> paper then failwithf "%s: row '%s': paper '%s' differs from the file's paper '%s'" origin r.Id r.Paper paper
     rows
     |> List.countBy _.Id
     |> List.filter (fun (_, n) -> n > 1)
     |> List.tryHead
     |> Option.iter (fun (id, n) -> failwithf "%s: duplicate id '%s' (%d rows)" origin id n)
-    { Paper = paper
-      Title = requiredString origin "top level" root "title"
-      Rows = rows
-      NotFound = notFound }
+    { Paper = paper; Title = requiredString origin "top level" root "title"; Rows = rows; NotFound = notFound }
 
 /// Reads one paper file, naming it on error.
 let read (path: string) : PaperFile =
@@ -215,8 +216,7 @@ let readAll (dir: string) : PaperFile list =
     files
 
 /// All rows of the given files by id.
-let index (files: PaperFile list) : Map<string, PaperRow> =
-    files |> List.collect _.Rows |> List.map (fun r -> r.Id, r) |> Map.ofList
+let index (files: PaperFile list) : Map<string, PaperRow> = files |> List.collect _.Rows |> List.map (fun r -> r.Id, r) |> Map.ofList
 
 /// The row's value as printed: the number, or the source's wording where there is no number.
 let display (r: PaperRow) =

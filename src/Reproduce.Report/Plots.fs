@@ -12,7 +12,8 @@ let schema = "https://vega.github.io/schema/vega-lite/v6.json"
 // Small constructors: a spec is mostly nested objects, and these keep the builders readable.
 let private obj (props: (string * JsonNode | null) list) : JsonObject =
     let o = JsonObject()
-    for k, v in props do o[k] <- v
+    for k, v in props do
+        o[k] <- v
     o
 
 let private node (o: JsonObject) : JsonNode | null = o
@@ -24,15 +25,11 @@ let private arr (items: (JsonNode | null) list) : JsonNode | null = JsonArray(Ar
 let private field name typ (extra: (string * JsonNode | null) list) = node (obj ([ "field", s name; "type", s typ ] @ extra))
 let private nullTitle = [ ("title", (null: JsonNode | null)) ]
 
-let private tooltip (fields: (string * string) list) =
-    arr [ for name, typ in fields -> field name typ [] ]
+let private tooltip (fields: (string * string) list) = arr [ for name, typ in fields -> field name typ [] ]
 
 /// The common top of every spec: schema, title, embedded data rows.
 let private top (title: string) (values: JsonObject list) =
-    obj
-        [ "$schema", s schema
-          "title", s title
-          "data", node (obj [ ("values", arr (values |> List.map node)) ]) ]
+    obj [ "$schema", s schema; "title", s title; "data", node (obj [ ("values", arr (values |> List.map node)) ]) ]
 
 /// One panel per metric (each with its own x scale: top-1 % and RMSE do not share an axis).
 let private facetByMetric (spec: JsonObject) (layers: JsonObject list) =
@@ -48,8 +45,7 @@ let private rowLabel (r: ComparisonRow) = sprintf "%s: %s" r.Measured.Table r.Me
 /// The row axis. labelLimit 0 = no limit: the headless renderer overestimates text widths, so any finite limit
 /// cut long labels ("segmentation transfer (FCN): ViT + FCN…").
 // A function, not a value: a JSON node can have only one parent, and every layer needs its own y channel.
-let private labelY () =
-    field "label" "nominal" (nullTitle @ [ "sort", (null: JsonNode | null); "axis", node (obj [ ("labelLimit", i 0) ]) ])
+let private labelY () = field "label" "nominal" (nullTitle @ [ "sort", (null: JsonNode | null); "axis", node (obj [ ("labelLimit", i 0) ]) ])
 
 /// Parameter counts and FLOPs, and a method's overhead in them (Δ% params), are constants of an architecture, not
 /// outcomes of training: in the Δ and mean panels they would only stretch the axes, so they get their own plot.
@@ -116,8 +112,7 @@ let private pairedBars (title: string) (values: JsonObject list) =
               "encoding", node (obj (position () @ [ "x", field "lo" "quantitative" []; "x2", node (obj [ ("field", s "hi") ]) ])) ]
     facetByMetric (top title values) [ bars; errors ]
 
-let private paperDatum (r: ComparisonRow) (paper: float) =
-    obj [ "label", s (rowLabel r); "metric", s r.Measured.Metric; "source", s "paper"; "value", n paper ]
+let private paperDatum (r: ComparisonRow) (paper: float) = obj [ "label", s (rowLabel r); "metric", s r.Measured.Metric; "source", s "paper"; "value", n paper ]
 
 let private reproducedBar (r: ComparisonRow) (mean: float) =
     let o = reproducedDatum r mean
@@ -196,7 +191,11 @@ let perBlockLines (title: string) (yTitle: string) (series: (string * (int * flo
             // opaque on top of it, so a dashed line stays visible over a solid one.
             let ramp a b = if k = 1 then [ b ] else List.init k (fun j -> a + (b - a) * float j / float (k - 1))
             let byMeasure (channel: string) typ range =
-                channel, field "measure" typ [ "title", s "measure"; "scale", scale measures range; "legend", legend [ "symbolStrokeColor", s "black"; "symbolSize", i 200 ] ]
+                channel,
+                field
+                    "measure"
+                    typ
+                    [ "title", s "measure"; "scale", scale measures range; "legend", legend [ "symbolStrokeColor", s "black"; "symbolSize", i 200 ] ]
             [ "color", field "variant" "nominal" [ "title", s "variant"; "scale", scale variants None; "legend", legend [] ]
               byMeasure "strokeDash" "nominal" None
               byMeasure "shape" "nominal" None

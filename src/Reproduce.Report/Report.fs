@@ -21,14 +21,12 @@ let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (st
     for name, _ in extraPlots do
         Io.checkSegment "plot name" name
         if List.contains name builtInPlots then failwithf "plot name '%s' is reserved for a built-in plot" name
-    extraPlots
-    |> List.countBy fst
-    |> List.tryFind (fun (_, k) -> k > 1)
-    |> Option.iter (fun (name, _) -> failwithf "plot name '%s' is given twice" name)
+    extraPlots |> List.countBy fst |> List.tryFind (fun (_, k) -> k > 1) |> Option.iter (fun (name, _) -> failwithf "plot name '%s' is given twice" name)
     let builtIn =
         [ "mean-std", Plots.meanStdBars (sprintf "%s: reproduced, mean ± std over seeds (profile %s)" c.Results.Paper profile) c.Rows
           "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows
-          "model-table", Plots.modelTable (sprintf "%s: parameters and FLOPs (and their overheads), paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
+          "model-table",
+          Plots.modelTable (sprintf "%s: parameters and FLOPs (and their overheads), paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
         |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
     builtIn @ extraPlots
 

@@ -17,13 +17,19 @@ let private isToolDir (dir: string) = File.Exists(Path.Combine(dir, "render.mjs"
 /// it); else the first tools/vega-render found walking up from the current directory.
 let toolDir () : string =
     match Environment.GetEnvironmentVariable "REPRODUCE_VEGA_RENDER" with
-    | null | "" ->
+    | null
+    | "" ->
         let fromSource = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "tools", "vega-render"))
-        if isToolDir fromSource then fromSource
+        if isToolDir fromSource then
+            fromSource
         else
             let rec up (dir: DirectoryInfo | null) =
                 match dir with
-                | null -> failwithf "tools/vega-render/render.mjs not found (looked beside %s and above %s); set REPRODUCE_VEGA_RENDER to its folder" fromSource Environment.CurrentDirectory
+                | null ->
+                    failwithf
+                        "tools/vega-render/render.mjs not found (looked beside %s and above %s); set REPRODUCE_VEGA_RENDER to its folder"
+                        fromSource
+                        Environment.CurrentDirectory
                 | d ->
                     let candidate = Path.Combine(d.FullName, "tools", "vega-render")
                     if isToolDir candidate then candidate else up d.Parent
@@ -44,8 +50,7 @@ let renderMany (pairs: (string * string) list) =
     if not pairs.IsEmpty then
         let dir = toolDir ()
         checkInstalled dir
-        let psi =
-            ProcessStartInfo("node", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
+        let psi = ProcessStartInfo("node", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
         psi.ArgumentList.Add(Path.Combine(dir, "render.mjs"))
         for input, output in pairs do
             Io.ensureParent output
@@ -56,7 +61,8 @@ let renderMany (pairs: (string * string) list) =
                 match Process.Start psi with
                 | null -> failwithf "could not start node: %s" installHint
                 | p -> p
-            with :? Win32Exception as e -> failwithf "node is not on PATH (%s): %s" e.Message installHint
+            with :? Win32Exception as e ->
+                failwithf "node is not on PATH (%s): %s" e.Message installHint
         use p = p
         // Read both streams concurrently so a full stderr pipe cannot block the renderer.
         let err = p.StandardError.ReadToEndAsync()

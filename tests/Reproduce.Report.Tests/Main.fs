@@ -5,5 +5,4 @@ module Reproduce.Report.Tests.Main
 open Expecto
 
 [<EntryPoint>]
-let main argv =
-    runTestsInAssemblyWithCLIArgs [] argv
+let main argv = runTestsInAssemblyWithCLIArgs [] argv

@@ -25,13 +25,16 @@ type TempDir() =
     do Directory.CreateDirectory path |> ignore
     member _.Path = path
     interface IDisposable with
-        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+        member _.Dispose() =
+            try
+                Directory.Delete(path, true)
+            with _ ->
+                ()
 
 /// Asserts that `f` throws and returns the message, so tests can check that it names the file and the key.
 let throwsMessage (f: unit -> unit) : string = Expect.throwsC f _.Message
 
-let assertContains (expected: string) (actual: string) =
-    Expect.isTrue (actual.Contains expected) (sprintf "expected to find %A in:\n%s" expected actual)
+let assertContains (expected: string) (actual: string) = Expect.isTrue (actual.Contains expected) (sprintf "expected to find %A in:\n%s" expected actual)
 
 let assertNotContains (unexpected: string) (actual: string) =
     Expect.isFalse (actual.Contains unexpected) (sprintf "expected not to find %A in:\n%s" unexpected actual)
@@ -43,11 +46,12 @@ let equalRounded (digits: int) (actual: float) (expected: float) (message: strin
 
 /// A measured row with the fields tests do not care about filled in.
 let mrow table row metric values paperRef : MeasuredRow =
-    { Table = table; Row = row; Metric = metric; Values = values
-      Seeds = List.init (List.length values) id
-      PaperRef = paperRef; Runs = []; Note = None }
+    { Table = table; Row = row; Metric = metric; Values = values; Seeds = List.init (List.length values) id; PaperRef = paperRef; Runs = []; Note = None }
 
 let results profile rows unavailable : PaperResults =
-    { Paper = "token-labeling"; Profile = profile; Hardware = "CPU, 2 threads"
+    { Paper = "token-labeling"
+      Profile = profile
+      Hardware = "CPU, 2 threads"
       Command = "dotnet fsi scripts/token-labeling.fsx --profile " + profile
-      Rows = rows; Unavailable = unavailable }
+      Rows = rows
+      Unavailable = unavailable }

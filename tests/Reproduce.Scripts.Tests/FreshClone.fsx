@@ -10,15 +10,32 @@ let args = Args.parse "FreshClone.fsx" (fun _ -> 1)
 let ctx = Cli.context args "fresh-clone"
 
 let tiny (name: string) (model: string) (overrides: string list) =
-    Cli.runConfig name ([ sprintf "model.name=%s" model; "optim.steps=6"; "optim.warmup_steps=1"; "data.batch_size=32"
-                          "data.train_limit=192"; "data.eval_limit=100"; "checkpoint.every_steps=0" ] @ overrides)
+    Cli.runConfig
+        name
+        ([ sprintf "model.name=%s" model
+           "optim.steps=6"
+           "optim.warmup_steps=1"
+           "data.batch_size=32"
+           "data.train_limit=192"
+           "data.eval_limit=100"
+           "checkpoint.every_steps=0" ]
+         @ overrides)
     |> Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
 
 let annotator = Cli.train ctx (tiny "annotator" "resnet_tiny_fm28" []) 0
 let labels =
-    Cli.annotate ctx
-        { Name = "token-labels"; Model = "resnet_tiny_fm28"; Weights = Cli.weights annotator "best"; Data = "fashion-mnist"; Root = None
-          Split = "train"; Resolution = 28; TopK = 5; Limit = Some 192; Batch = None }
+    Cli.annotate
+        ctx
+        { Name = "token-labels"
+          Model = "resnet_tiny_fm28"
+          Weights = Cli.weights annotator "best"
+          Data = "fashion-mnist"
+          Root = None
+          Split = "train"
+          Resolution = 28
+          TopK = 5
+          Limit = Some 192
+          Batch = None }
 let store = defaultArg labels.Output "<store>"
 
 let tlCutmix =

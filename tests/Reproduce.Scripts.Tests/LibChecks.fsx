@@ -7,7 +7,8 @@ open System.IO
 open System.Text
 
 let check (name: string) (ok: bool) (detail: string) =
-    if ok then printfn "ok   %s" name
+    if ok then
+        printfn "ok   %s" name
     else
         eprintfn "FAIL %s: %s" name detail
         exit 1
@@ -16,12 +17,28 @@ let throws (f: unit -> 'a) (fragment: string) =
     try
         f () |> ignore
         false, "no exception"
-    with e -> e.Message.Contains fragment, e.Message
+    with e ->
+        e.Message.Contains fragment, e.Message
 
 // Args: defaults per profile, flags, results root.
-let a = Args.parseWith "x.fsx" (function Args.Smoke -> 1 | _ -> 3) [ "--profile"; "smoke"; "--threads"; "1"; "--results"; "/tmp/r" ]
-check "args: smoke profile, its default seeds, threads, results root" (a.Profile = Args.Smoke && a.Seeds = 1 && a.Threads = Some 1 && a.ResultsRoot = "/tmp/r") (sprintf "%A" a)
-let q = Args.parseWith "x.fsx" (function Args.Smoke -> 1 | _ -> 3) [ "--seeds"; "5" ]
+let a =
+    Args.parseWith
+        "x.fsx"
+        (function
+        | Args.Smoke -> 1
+        | _ -> 3)
+        [ "--profile"; "smoke"; "--threads"; "1"; "--results"; "/tmp/r" ]
+check
+    "args: smoke profile, its default seeds, threads, results root"
+    (a.Profile = Args.Smoke && a.Seeds = 1 && a.Threads = Some 1 && a.ResultsRoot = "/tmp/r")
+    (sprintf "%A" a)
+let q =
+    Args.parseWith
+        "x.fsx"
+        (function
+        | Args.Smoke -> 1
+        | _ -> 3)
+        [ "--seeds"; "5" ]
 check "args: quick by default, --seeds overrides" (q.Profile = Args.Quick && q.Seeds = 5 && Args.seeds q = [ 0; 1; 2; 3; 4 ]) (sprintf "%A" q)
 
 // Statistics.
@@ -31,8 +48,17 @@ check "meanStd: one value has std 0" (Results.meanStd [ 7.0 ] = (7.0, 0.0)) ""
 
 // Δ rows pair runs by seed, whatever the order, and refuse a seed without baseline.
 let run name seed top1 : Cli.RunResult =
-    { Name = name; Seed = seed; Dir = "/x/" + name; RelDir = sprintf "p/%s-s%d" name seed; Metrics = Map [ ("top1", top1) ]; Texts = Map.empty
-      Output = None; Skipped = true; Planned = false; Seconds = 0.0; Recreate = null }
+    { Name = name
+      Seed = seed
+      Dir = "/x/" + name
+      RelDir = sprintf "p/%s-s%d" name seed
+      Metrics = Map [ ("top1", top1) ]
+      Texts = Map.empty
+      Output = None
+      Skipped = true
+      Planned = false
+      Seconds = 0.0
+      Recreate = null }
 let baseline = [ run "b" 0 70.0; run "b" 1 60.0 ]
 let d = Results.deltaRow "t" "r" "Δ top-1" None (Cli.metric "top1") baseline [ run "x" 1 61.5; run "x" 0 70.5 ]
 check "deltaRow: paired by seed" (d.Values = [ 1.5; 0.5 ] && d.Seeds = [ 1; 0 ]) (sprintf "%A" d)
@@ -57,7 +83,8 @@ let result = Process.lastJson [ "annotate" ] "wrote top-5 score maps of 7 images
 check "lastJson: the last line's object" (result["images"].GetValue<int>() = 7 && result["topk"].GetValue<int>() = 5) (result.ToJsonString())
 let models = Process.lastJson [ "models"; "--json" ] "[{\"name\":\"m\",\"params\":1}]\n\n"
 check "lastJson: an array, trailing blank lines ignored" (models.AsArray().Count = 1) (models.ToJsonString())
-let ok3, msg3 = throws (fun () -> Process.lastJson [ "annotate"; "--topk"; "5" ] "{\"images\":7}\nwrote top-5 score maps\n") "reproduce annotate --topk 5` printed no JSON"
+let ok3, msg3 =
+    throws (fun () -> Process.lastJson [ "annotate"; "--topk"; "5" ] "{\"images\":7}\nwrote top-5 score maps\n") "reproduce annotate --topk 5` printed no JSON"
 check "lastJson: a human last line is an error naming the command" ok3 msg3
 
 // Dataset roots: a missing one names the environment variable to set.

@@ -10,7 +10,12 @@ public class ModelRegistryTests
     {
         var c = (VitConfig)ModelRegistry.Get("deit_small_patch16_224").With(v => v with
         {
-            DropPathRate = 0.1, GlobalPool = GlobalPool.Avg, InitValues = 1e-5, RegTokens = 4, NoEmbedClass = true, DropPathSchedule = DropPathSchedule.Uniform,
+            DropPathRate = 0.1,
+            GlobalPool = GlobalPool.Avg,
+            InitValues = 1e-5,
+            RegTokens = 4,
+            NoEmbedClass = true,
+            DropPathSchedule = DropPathSchedule.Uniform,
         }).Config;
         Assert.Equal(0.1, c.DropPathRate);
         Assert.Equal(GlobalPool.Avg, c.GlobalPool);

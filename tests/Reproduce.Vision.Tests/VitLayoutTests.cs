@@ -64,8 +64,11 @@ public class VitLayoutTests
     [Fact]
     public void OptionalPartsChangeOnlyTheirOwnKeys()
     {
-        var config = new VitConfig { ImgSize = 32, PatchSize = 8, EmbedDim = 32, Depth = 2, NumHeads = 4, NumClasses = 0,
-            QkvBias = false, InitValues = 1e-5, GlobalPool = GlobalPool.Avg };
+        var config = new VitConfig
+        {
+            ImgSize = 32, PatchSize = 8, EmbedDim = 32, Depth = 2, NumHeads = 4, NumClasses = 0,
+            QkvBias = false, InitValues = 1e-5, GlobalPool = GlobalPool.Avg
+        };
         using var model = new VisionTransformer(config);
         Assert.Equal(TimmKeys(2, qkvBias: false, layerScale: true, fcNorm: true, head: false), model.NamedParameters().Select(p => p.Name));
         Assert.IsType<Identity>(model.Norm);

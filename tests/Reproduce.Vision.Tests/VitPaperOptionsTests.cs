@@ -71,7 +71,8 @@ public class VitPaperOptionsTests
     {
         using var lvvit = ModelRegistry.CreateVit("lvvit_tiny_fm28", v => v with
         {
-            Sta = new StructuredTokenAugmentationConfig { Tau = 10 }, Anf = new AdaptiveNoiseFilterConfig { ConvAxis = AnfConvAxis.Grid2d },
+            Sta = new StructuredTokenAugmentationConfig { Tau = 10 },
+            Anf = new AdaptiveNoiseFilterConfig { ConvAxis = AnfConvAxis.Grid2d },
             Specialization = new ClsSpecializationConfig(),
         });
         using var scope = Scope.Enter();
@@ -84,7 +85,9 @@ public class VitPaperOptionsTests
 
         using var dynamic = ModelRegistry.CreateVit("vit_tiny_fm28", v => v with
         {
-            DynamicImgSize = true, Anf = new AdaptiveNoiseFilterConfig { ConvAxis = AnfConvAxis.Grid2d }, Sta = new StructuredTokenAugmentationConfig(),
+            DynamicImgSize = true,
+            Anf = new AdaptiveNoiseFilterConfig { ConvAxis = AnfConvAxis.Grid2d },
+            Sta = new StructuredTokenAugmentationConfig(),
         });
         dynamic.Eval();
         var wide = Torch.Torch.Randn([1, 1, 28, 40]);
