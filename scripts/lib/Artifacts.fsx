@@ -49,21 +49,20 @@ let recreate (r: RunResult) (entries: string list) =
                 match w with
                 | Some w -> sprintf "%s %g (committed %g, band ±%g)" k w v (Bands.toleranceFor k v)
                 | None -> sprintf "%s missing (committed %g)" k v)
-        if inBand then
-            printfn
-                "[%s] warning: the repetition differs from %s within the regression bands (%s); its %s are used"
-                r.Name
-                r.RelDir
-                (String.Join("; ", text))
-                (String.Join(", ", entries))
-        else
-            printfn
-                "[%s] warning: the repetition differs from %s beyond the regression bands (%s); its %s are used, and runs that consumed the original stay as committed (delete %s and its dependents' run directories to re-run them)"
-                r.Name
-                r.RelDir
-                (String.Join("; ", text))
-                (String.Join(", ", entries))
-                r.RelDir
+        let verdict = if inBand then "within the regression bands" else "beyond the regression bands"
+        let consequence =
+            if inBand then
+                ""
+            else
+                sprintf ", and runs that consumed the original stay as committed (delete %s and its dependents' run directories to re-run them)" r.RelDir
+        printfn
+            "[%s] warning: the repetition differs from %s %s (%s); its %s are used%s"
+            r.Name
+            r.RelDir
+            verdict
+            (String.Join("; ", text))
+            (String.Join(", ", entries))
+            consequence
     for e in entries do
         let source, target = Path.Combine(scratch, e), Path.Combine(r.Dir, e)
         if Directory.Exists source then
