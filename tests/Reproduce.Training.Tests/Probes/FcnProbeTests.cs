@@ -70,9 +70,11 @@ public sealed class FcnProbeTests : IDisposable
             var expected = JsonNode.Parse(text)!.AsObject();
             foreach (var dead in new[] { "sta", "anf", "specialization" }) expected.Remove(dead);
             var model = expected["model"]!.AsObject();
-            var overrides = model["overrides"]!.AsObject();
-            model.Remove("overrides");
-            foreach (var (k, v) in overrides.ToList()) model[k] = v?.DeepClone();
+            if (model["overrides"] is JsonObject overrides) // the old form: its keys move up into model
+            {
+                model.Remove("overrides");
+                foreach (var (k, v) in overrides.ToList()) model[k] = v?.DeepClone();
+            }
             var actual = JsonNode.Parse(ConfigJson.Indented(RunConfig.FromJson(text)))!.AsObject();
             foreach (var record in new[] { "sta", "anf", "specialization" })   // old string forms, typed now (ModelKeysTests)
             {
@@ -84,14 +86,19 @@ public sealed class FcnProbeTests : IDisposable
         }
     }
 
+    /// <summary>The committed probe run configs, and those of the old form kept in tests/fixtures/legacy-configs.</summary>
     private static string[] CommittedProbeConfigs()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var runs = Path.Combine(dir.FullName, "results", "quick", "backbones", "runs");
             if (Directory.Exists(runs))
+            {
+                var legacy = Directory.GetFiles(Path.Combine(dir.FullName, "tests", "fixtures", "legacy-configs"), "*.config.json");
+                Assert.NotEmpty(legacy);
                 return Directory.GetDirectories(runs, "seg-*").Concat(Directory.GetDirectories(runs, "depth-*"))
-                    .Select(d => Path.Combine(d, RunDirectory.ConfigFile)).Where(File.Exists).ToArray();
+                    .Select(d => Path.Combine(d, RunDirectory.ConfigFile)).Where(File.Exists).Concat(legacy).ToArray();
+            }
         }
         return [];
     }
