@@ -126,8 +126,13 @@ public static class Annotator
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(weights);
-        var key = entry.Config switch { ResNetConfig => "fc.weight", VitConfig => "head.weight", _ => null };
-        if (key is null) return entry;
+        (string Key, Func<int, IModelConfig> WithClasses)? head = entry.Config switch
+        {
+            ResNetConfig r => ("fc.weight", n => r with { NumClasses = n }),
+            VitConfig v => ("head.weight", n => v with { NumClasses = n }),
+            _ => null,
+        };
+        if (head is not { } h) return entry;
         SafeTensorsHeader header;
         try
         {
@@ -137,15 +142,9 @@ public static class Annotator
         {
             throw new AnnotationException($"annotate: cannot read the teacher weights '{weights}': {e.Message}", e);
         }
-        if (!header.TryGetEntry(key, out var classifier) || classifier.Shape.Count != 2) return entry;
+        if (!header.TryGetEntry(h.Key, out var classifier) || classifier.Shape.Count != 2) return entry;
         var classes = classifier.Shape[0];
-        return classes == ModelEvalSettings.NumClasses(entry) ? entry
-            : entry.With(entry.Config switch
-            {
-                VitConfig vit => vit with { NumClasses = (int)classes },
-                ResNetConfig resnet => resnet with { NumClasses = (int)classes },
-                var other => throw new AnnotationException($"annotate: model '{entry.Name}' ({other.GetType().Name}) has no num_classes to match the weights"),
-            });
+        return classes == ModelEvalSettings.NumClasses(entry) ? entry : entry.With(h.WithClasses((int)classes));
     }
 
     private static int NumClasses(ModelEntry entry) =>

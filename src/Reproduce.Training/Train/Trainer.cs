@@ -95,7 +95,7 @@ public static class Trainer
 
     /// <summary>
     /// Everything decided by the configuration alone, before any data, weights or token labels are read: the keys'
-    /// values, the combinations the trainer supports, and that the model builds from its name and overrides. A
+    /// values, the combinations the trainer supports, and the model record (validated as it will be built). A
     /// <see cref="ConfigException"/> here is a refusal (<c>reproduce train --check</c> reports the same one).
     /// </summary>
     public static void Check(RunConfig config)
@@ -103,8 +103,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(config);
         config.Validate("");
         CheckSupported(config);
-        using var scope = Scope.Enter();
-        using var model = CreateModel(config, ModelFor(config), Device.Cpu);
+        _ = ModelFor(config); // validates the model record as it will be built, without building it
     }
 
     /// <summary>The model of <paramref name="entry"/> (see <see cref="ModelFor"/>) as a classifier.</summary>
