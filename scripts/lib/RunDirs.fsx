@@ -95,17 +95,20 @@ let argsHash (kind: string) (args: string list) (files: string list) =
         + String.Join("", files |> List.map (fun f -> "\n--file " + f + "\n" + File.ReadAllText(Path.Combine(Args.repoRoot, f))))
     Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes text)).ToLowerInvariant().Substring(0, 8)
 
+/// The JSON object a run file holds; a clear error naming the file when it holds something else.
+let readObject (file: string) : JsonObject =
+    match
+        (try
+            JsonNode.Parse(File.ReadAllText file)
+         with e ->
+             failwithf "'%s' is not valid JSON: %s" file e.Message)
+    with
+    | :? JsonObject as o -> o
+    | _ -> failwithf "'%s' does not hold a JSON object" file
+
 /// final.json's numbers and its strings/booleans (nulls and arrays stay in the file).
 let readFinal (file: string) : Map<string, float> * Map<string, string> =
-    let o =
-        match
-            (try
-                JsonNode.Parse(File.ReadAllText file)
-             with e ->
-                 failwithf "'%s' is not valid JSON: %s" file e.Message)
-        with
-        | :? JsonObject as o -> o
-        | _ -> failwithf "'%s' does not hold a JSON object" file
+    let o = readObject file
     let mutable nums, texts = Map.empty, Map.empty
     for kv in o do
         match kv.Value with
@@ -157,12 +160,9 @@ let recordedThreads (dir: string) =
     if not (File.Exists f) then
         None
     else
-        match JsonNode.Parse(File.ReadAllText f) with
-        | :? JsonObject as o ->
-            match o["threads"] with
-            | :? JsonValue as v when v.GetValueKind() = Text.Json.JsonValueKind.Number -> Some(v.GetValue<int>())
-            | _ -> None
-        | _ -> None
+        match (readObject f)["threads"] with
+        | :? JsonValue as v when v.GetValueKind() = Text.Json.JsonValueKind.Number -> Some(v.GetValue<int>())
+        | _ -> failwithf "'%s' has no numeric 'threads' (delete the file to re-create on the session's thread count)" f
 
 // ---- refused.json: a configuration the engine refused ------------------------------------------------------
 
@@ -173,8 +173,10 @@ let refusedFile = "refused.json"
 let isRefused (dir: string) = File.Exists(Path.Combine(dir, refusedFile))
 
 let readRefusal (dir: string) =
-    let o = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, refusedFile))).AsObject()
-    o["error"].GetValue<string>()
+    let file = Path.Combine(dir, refusedFile)
+    match (readObject file)["error"] with
+    | :? JsonValue as v when v.GetValueKind() = Text.Json.JsonValueKind.String -> v.GetValue<string>()
+    | _ -> failwithf "'%s' has no string 'error' (delete the file to try the run again)" file
 
 let writeRefusal (dir: string) (args: string list) (message: string) =
     Directory.CreateDirectory dir |> ignore

@@ -97,6 +97,17 @@ match DataRoots.resolve a DataRoots.Kitti with
 | Error why -> check "data roots: a root that does not exist is named" (why.Contains "/nonexistent/kitti") why
 | Ok root -> check "data roots: nonexistent root" false root
 
+// Run records that do not hold what they should: the error names the file and the key.
+let records = Path.Combine(Path.GetTempPath(), "reproduce-libchecks-records-" + Guid.NewGuid().ToString("N"))
+Directory.CreateDirectory records |> ignore
+File.WriteAllText(Path.Combine(records, RunDirs.refusedFile), "{\"command\": []}")
+let okRefusal, msgRefusal = throws (fun () -> RunDirs.readRefusal records) "refused.json' has no string 'error'"
+check "refused.json without 'error' is named" okRefusal msgRefusal
+File.WriteAllText(Path.Combine(records, RunDirs.runtimeFile), "[1, 2]")
+let okRuntime, msgRuntime = throws (fun () -> RunDirs.recordedThreads records) "runtime.json' does not hold a JSON object"
+check "runtime.json that is not an object is named" okRuntime msgRuntime
+Directory.Delete(records, true)
+
 // The library stays in files that each hold one idea (scripts/README.md, "The library").
 for f in Directory.GetFiles(Path.Combine(Args.repoRoot, "scripts", "lib"), "*.fsx") do
     let n = File.ReadAllLines(f).Length
