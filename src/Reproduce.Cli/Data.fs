@@ -5,10 +5,12 @@ open System
 open Argu
 open Reproduce.Vision.Data.Datasets
 open Reproduce.Vision.Data.FashionScenes
+open Reproduce.Vision.Data.TokenLabels
 
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] Dataset of dataset: string
     | [<Mandatory>] Root of dir: string
+    | Images of dir: string
     | Split of name: string
     | Limit of samples: int
     | Header_Only
@@ -18,9 +20,11 @@ type CheckArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Dataset _ -> "imagenet, ade20k, nyu, kitti, or fashion-scenes (a generated tree: checks its three layouts)."
+            | Dataset _ ->
+                "imagenet, ade20k, nyu, kitti, fashion-scenes (a generated tree: checks its three layouts), or token-labels (TokenLabeling's released maps, with --images)."
             | Root _ ->
-                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/)."
+                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/; token-labels: the label_top5_train_nfnet folder)."
+            | Images _ -> "token-labels: the ImageNet root (holding train/) whose training images the maps must cover."
             | Split _ -> "check only this split (default: every split present)."
             | Limit _ -> "check at most this many samples per split (the layout scan always covers all)."
             | Header_Only -> "read image headers only instead of decoding every file (faster; misses truncated data and bad label values)."
@@ -57,7 +61,7 @@ type DataArgs =
             | Check _ -> "validate a dataset tree: counts, classes and the first problems (exit code 1 when there are any)."
             | Scenes _ -> "generate (or find cached) the fashion-scenes stand-in for ADE20K, NYUv2 and KITTI; prints its folder."
 
-let private show (maxProblems: int) (r: DatasetReport) =
+let private show (maxProblems: int) (r: DatasetReport) : DatasetReport =
     printfn "dataset: %s" r.Dataset
     printfn "root: %s" r.Root
     for s in r.Splits do
@@ -75,16 +79,10 @@ let private show (maxProblems: int) (r: DatasetReport) =
         printfn "problems: %d%s" r.Problems.Count (if r.Problems.Count > maxProblems then sprintf " (the first %d)" maxProblems else "")
         for p in r.Problems |> Seq.truncate maxProblems do
             printfn "  %O" p
+    r
 
-/// Checks each (dataset, root) pair, printing one report each; returns the exit code (1 when any problem was found).
-let private checkAll (options: CheckOptions) (maxProblems: int) (runs: (string * string) list) =
-    let reports =
-        runs
-        |> List.mapi (fun i (name, dir) ->
-            if i > 0 then printfn ""
-            let r = DatasetChecker.Check(name, dir, options)
-            show maxProblems r
-            r)
+/// Prints the overall result of the reports; returns the exit code (1 when any problem was found).
+let private finish (reports: DatasetReport list) =
     let problems = reports |> List.sumBy (fun r -> r.Problems.Count)
     printfn ""
     if problems = 0 then
@@ -93,6 +91,15 @@ let private checkAll (options: CheckOptions) (maxProblems: int) (runs: (string *
     else
         printfn "result: %d problem(s)" problems
         1
+
+/// Checks each (dataset, root) pair, printing one report each; returns the exit code (1 when any problem was found).
+let private checkAll (options: CheckOptions) (maxProblems: int) (runs: (string * string) list) =
+    let reports =
+        runs
+        |> List.mapi (fun i (name, dir) ->
+            if i > 0 then printfn ""
+            show maxProblems (DatasetChecker.Check(name, dir, options)))
+    finish reports
 
 /// Runs `data check`; returns the exit code (1 when any problem was found, 2 for an unknown dataset).
 let check (a: ParseResults<CheckArgs>) =
@@ -109,9 +116,15 @@ let check (a: ParseResults<CheckArgs>) =
     | "fashion-scenes" ->
         let tree = FashionScenesTree.Open root
         checkAll options maxProblems [ "ade20k", tree.AdeRoot; "nyu", tree.NyuRoot; "kitti", tree.KittiRoot ]
+    | "token-labels" ->
+        match a.TryGetResult Images with
+        | None ->
+            eprintfn "data check token-labels needs --images DIR, the ImageNet root whose train/ the maps cover"
+            2
+        | Some images -> finish [ show maxProblems (OfficialTokenLabelCheck.Check(root, images, options)) ]
     | d when DatasetChecker.Datasets |> Seq.contains d -> checkAll options maxProblems [ d, root ]
     | d ->
-        eprintfn "unknown dataset '%s' (imagenet, ade20k, nyu, kitti, fashion-scenes)" d
+        eprintfn "unknown dataset '%s' (imagenet, ade20k, nyu, kitti, fashion-scenes, token-labels)" d
         2
 
 /// Runs `data scenes`: ensures the tree exists and prints where it is.

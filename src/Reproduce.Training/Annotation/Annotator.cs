@@ -181,11 +181,7 @@ public static class Annotator
         {
             throw new AnnotationException($"annotate: cannot read imagenet split '{o.Split}' under {o.Root}: {e.Message}", e);
         }
-        var names = Enumerable.Range(0, folder.Count).Select(i =>
-        {
-            var rel = Path.GetRelativePath(folder.SplitDir, folder[i].Path).Replace('\\', '/');
-            return rel[..^Path.GetExtension(rel).Length];
-        }).ToList();
+        var names = Enumerable.Range(0, folder.Count).Select(folder.KeyOf).ToList();
         return (names, i => ImageCodec.DecodeFile(folder[i].Path, ImageReadMode.Rgb));
     }
 

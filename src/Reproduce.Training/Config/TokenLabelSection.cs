@@ -36,7 +36,11 @@ public sealed record TokenLabelSection : IConfigSection
     public double DenseWeight { get; init; } = PaperDenseWeight;
     /// <summary>ground_truth | annotator | blend.</summary>
     public ClassTarget ClassTarget { get; init; } = ClassTarget.GroundTruth;
-    /// <summary>Token-label store (the annotate command's output directory); required when enabled.</summary>
+    /// <summary>
+    /// Where the maps are, required when enabled: a store file written by <c>reproduce annotate</c>, or a folder in
+    /// TokenLabeling's released layout (<c>&lt;wnid&gt;/&lt;stem&gt;.pt</c>, e.g. <c>label_top5_train_nfnet</c>, whose maps are
+    /// NFNet-F6's at 576 px; docs/papers/token-labeling.md §1.4). ImageNet samples are looked up by their relative path.
+    /// </summary>
     public string? Source { get; init; }
     /// <summary>Side of the per-token label grid; null = the model's patch grid (14 at 224 with patch 16).</summary>
     public int? LabelSize { get; init; }

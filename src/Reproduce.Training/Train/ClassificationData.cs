@@ -60,6 +60,14 @@ public sealed class ClassificationData
     /// <summary>The eval transform applied by <see cref="Batch"/> (for fashion-mnist only its mean and std matter).</summary>
     public EvalTransform Eval { get; }
 
+    /// <summary>
+    /// The token-label key of sample <paramref name="index"/>: ImageNet's relative path without extension
+    /// (<see cref="ImageNetFolder.KeyOf"/>, the key <c>reproduce annotate</c> writes and the released TokenLabeling
+    /// files are named by), else <see cref="TokenLabelTargets.Key"/> (<c>split/index</c>).
+    /// </summary>
+    public string SampleKey(int index) =>
+        _images is ImageNetFolder folder ? folder.KeyOf(index) : TokenLabelTargets.Key(Name[(Name.IndexOf('/') + 1)..], index);
+
     /// <summary>The eval-transformed images and the labels at <paramref name="indices"/>.</summary>
     public (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices)
     {

@@ -8,13 +8,20 @@ namespace Reproduce.Training.Train;
 
 /// <summary>
 /// Targets of the token labeling loss (<see cref="TokenLabelLoss"/>) for one batch: each image's annotator map from
-/// the token-label store (key <c>&lt;split&gt;/&lt;index, 5 digits&gt;</c>, e.g. <c>train/00042</c>, see
-/// <see cref="Key"/>), aligned to the model's token grid (<see cref="TokenLabelAligner"/>, with the run's label
+/// the token-label source under the sample's key (<paramref name="keyOf"/>: ImageNet's relative path, e.g.
+/// <c>n01440764/n01440764_10026</c>, or <c>&lt;split&gt;/&lt;index, 5 digits&gt;</c>, e.g. <c>train/00042</c>, see
+/// <see cref="Key"/>, for the datasets without files), aligned to the model's token grid (<see cref="TokenLabelAligner"/>, with the run's label
 /// smoothing ε), then mixed by the MixToken box (<see cref="MixTokenTargets"/>): the class target by area, the
 /// token targets swapped inside the box.
 /// </summary>
-public sealed class TokenLabelTargets(ITokenLabelSource source, string split, int numClasses, ClassTarget classTarget, double smoothing)
+public sealed class TokenLabelTargets(ITokenLabelSource source, Func<int, string> keyOf, int numClasses, ClassTarget classTarget, double smoothing)
 {
+    /// <summary>Targets keyed <c>split/index</c> (<see cref="Key"/>), as for Fashion-MNIST and fashion-objects.</summary>
+    public TokenLabelTargets(ITokenLabelSource source, string split, int numClasses, ClassTarget classTarget, double smoothing)
+        : this(source, i => Key(split, i), numClasses, classTarget, smoothing)
+    {
+    }
+
     /// <summary>The store key of sample <paramref name="index"/> of <paramref name="split"/>.</summary>
     public static string Key(string split, int index) => $"{split}/{index:D5}";
 
@@ -24,9 +31,12 @@ public sealed class TokenLabelTargets(ITokenLabelSource source, string split, in
         ArgumentNullException.ThrowIfNull(indices);
         return indices.Select(i =>
         {
-            var key = Key(split, i);
-            if (!source.Contains(key)) throw new KeyNotFoundException($"token_label.source has no map for '{key}' (annotate the {split} split first)");
-            return source.Read(key);
+            var key = keyOf(i);
+            if (!source.Contains(key)) throw new KeyNotFoundException($"token_label.source has no map for '{key}' (annotate the training split first)");
+            var map = source.Read(key);
+            if (map.Indices.Max().ToInt64() is var top && top >= numClasses)
+                throw new InvalidDataException($"token_label.source: the map of '{key}' has class index {top}, but the dataset has {numClasses} classes");
+            return map;
         }).ToList();
     }
 

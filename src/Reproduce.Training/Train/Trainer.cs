@@ -87,9 +87,10 @@ public static class Trainer
         using var emaModel = config.Optim.Ema ? CreateModel(config, entry, device) : null;
         using var optimizer = CreateOptimizer(config.Optim, model);
         using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
-        using var labels = config.TokenLabel.Enabled ? TokenLabelStore.Open(config.TokenLabel.Source!) : null;
+        var labels = config.TokenLabel.Enabled ? TokenLabelSources.Open(config.TokenLabel.Source!) : null;
+        using var labelsLifetime = labels as IDisposable;
         var targets = labels is null ? null
-            : new TokenLabelTargets(labels, config.Data.TrainSplit, train.NumClasses, config.TokenLabel.ClassTarget, config.Aug.LabelSmoothing);
+            : new TokenLabelTargets(labels, train.SampleKey, train.NumClasses, config.TokenLabel.ClassTarget, config.Aug.LabelSmoothing);
         return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets).Execute();
     }
 

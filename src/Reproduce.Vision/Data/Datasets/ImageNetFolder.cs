@@ -98,6 +98,16 @@ public sealed class ImageNetFolder : IImageDataset<ClassificationSample>
     /// <summary>Image file and class index of sample <paramref name="index"/>.</summary>
     public (string Path, int Label) this[int index] => _samples[index];
 
+    /// <summary>
+    /// The token-label key of sample <paramref name="index"/> (<see cref="TokenLabels.ITokenLabelSource"/>): its path
+    /// relative to <see cref="SplitDir"/> without the extension, '/'-separated, e.g. <c>n01440764/n01440764_10026</c>.
+    /// </summary>
+    public string KeyOf(int index)
+    {
+        var rel = Path.GetRelativePath(SplitDir, _samples[index].Path).Replace('\\', '/');
+        return rel[..^Path.GetExtension(rel).Length];
+    }
+
     /// <inheritdoc/>
     public ClassificationSample Load(int index)
     {

@@ -13,6 +13,21 @@ namespace Reproduce.Vision.Data.TokenLabels;
 /// </summary>
 public sealed class OfficialTokenLabels : ITokenLabelSource
 {
+    /// <summary>The folder name of the release and of generate_label.py's output in the README's command.</summary>
+    public const string FolderName = "label_top5_train_nfnet";
+
+    /// <summary>
+    /// The release's download (the TokenLabeling README, "Label data": NFNet-F6's maps, Google Drive; a Baidu Yun mirror
+    /// is listed there too). The archive's size is not stated.
+    /// </summary>
+    public const string DownloadUrl = "https://drive.google.com/file/d/1Cat8HQPSRVJFPnBLlfzVE0Exe65a_4zh/view?usp=sharing";
+
+    /// <summary>Top-k of the released maps (generate_label.py's <c>output.topk(5)</c>).</summary>
+    public const int ReleasedTopK = 5;
+
+    /// <summary>Side of the released maps: NFNet-F6 at 576 px, stride 32.</summary>
+    public const int ReleasedSide = 18;
+
     /// <summary>Reads maps below <paramref name="root"/> (the folder holding one sub-folder per wnid).</summary>
     public OfficialTokenLabels(string root)
     {
@@ -23,8 +38,19 @@ public sealed class OfficialTokenLabels : ITokenLabelSource
     /// <summary>The label folder.</summary>
     public string Root { get; }
 
-    /// <summary>The file holding <paramref name="key"/>'s map ("n01440764/n01440764_10026" → root/n01440764/n01440764_10026.pt).</summary>
-    public string PathOf(string key) => System.IO.Path.Combine(Root, key.Replace('/', System.IO.Path.DirectorySeparatorChar) + ".pt");
+    /// <summary>
+    /// The file holding <paramref name="key"/>'s map ("n01440764/n01440764_10026" → root/n01440764/n01440764_10026.pt). As
+    /// generate_label.py names files (<c>'/'.join(path.split('/')[-2:]).split('.')[0] + '.pt'</c>), a file name is cut
+    /// at its first '.'.
+    /// </summary>
+    public string PathOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var slash = key.LastIndexOf('/');
+        var dot = key.IndexOf('.', slash + 1);
+        var stem = dot < 0 ? key : key[..dot];
+        return System.IO.Path.Combine(Root, stem.Replace('/', System.IO.Path.DirectorySeparatorChar) + ".pt");
+    }
 
     /// <inheritdoc/>
     public bool Contains(string key) => File.Exists(PathOf(key));
