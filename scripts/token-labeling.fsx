@@ -23,16 +23,60 @@
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
 // Run lengths: `budget` below (quick: 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
 // 2,000 test images). Wall times: scripts/README.md ("Run times").
-// Full profile: prints the ImageNet / ADE20K plan and which dataset roots are missing (lib/DataRoots.fsx).
-#load "Backbone.fsx"
+// Full profile: prints the ImageNet plan and which dataset roots are missing (lib/DataRoots.fsx). Every train command
+// reads one recipe under configs/full (LV-ViT-S: the paper's; DeiT-S: DeiT's) plus the row's few --sets. The token
+// labels are NFNet-F6's, as in the paper (docs/papers/token-labeling.md §1.4; docs/token-labels.md):
+//   --teacher released  (default) TokenLabeling's released label_top5_train_nfnet folder (REPRODUCE_TOKEN_LABELS or
+//                       "token-labels" in data-roots.json), checked by `reproduce data check token-labels` first
+//   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
+//                       crop 1.0, as generate_label.py; dm_nfnet_f6 is not in the model zoo yet, so --execute stops there
+// No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
+#load "Backbone.fsx" "lib/TokenLabelCheck.fsx"
 
 open System
 
+/// Where the full profile's token labels come from (`--teacher`, full profile only).
+type Teacher =
+    | Released
+    | NfnetF6
+
+let teacherUsage = "  --teacher      full profile: released (default: TokenLabeling's NFNet-F6 label folder) | nfnet_f6 (annotate with dm_nfnet_f6)"
+
+/// `--teacher X` taken out of the command line; the rest goes to Args.
+let argv, teacher =
+    let rec go acc t =
+        function
+        | "--teacher" :: v :: rest ->
+            match v with
+            | "released" -> go acc (Some Released) rest
+            | "nfnet_f6" -> go acc (Some NfnetF6) rest
+            | other ->
+                eprintfn "token-labeling.fsx: --teacher must be released or nfnet_f6, got '%s'\n%s\n%s" other (Args.usage "token-labeling.fsx") teacherUsage
+                exit 2
+        | [ "--teacher" ] ->
+            eprintfn "token-labeling.fsx: --teacher needs a value\n%s" teacherUsage
+            exit 2
+        | ("-h" | "--help") as h :: rest ->
+            printfn "%s" teacherUsage
+            go (h :: acc) t rest
+        | x :: rest -> go (x :: acc) t rest
+        | [] -> List.rev acc, t
+    go [] None (fsi.CommandLineArgs |> Array.toList |> List.tail)
+
 let args =
-    Args.parse "token-labeling.fsx" (function
-        | Args.Smoke -> 1
-        | Args.Quick -> 3
-        | Args.Full -> 1)
+    let a =
+        Args.parseWith
+            "token-labeling.fsx"
+            (function
+            | Args.Smoke -> 1
+            | Args.Quick -> 3
+            | Args.Full -> 1)
+            argv
+    if teacher.IsSome && a.Profile <> Args.Full then
+        eprintfn "token-labeling.fsx: --teacher applies to the full profile (the CPU profiles train their own annotator)"
+        exit 2
+    { a with Command = String.Join(" ", "dotnet fsi scripts/token-labeling.fsx" :: (fsi.CommandLineArgs |> Array.toList |> List.tail)) }
+let teacherOf = defaultArg teacher Released
 let ctx = Cli.context args "token-labeling"
 
 /// Training length and data sizes of one profile (CPU profiles only; full uses the paper's recipe below).
@@ -55,33 +99,18 @@ let budget =
 
 let isFull = args.Profile = Args.Full
 // ADE20K is not asked for: the FCN transfer row runs at the CPU profiles only (see fcnFullReason).
-let data = if isFull then Cli.needData ctx [ DataRoots.ImageNet ] else Map.empty
+let data = if isFull then Cli.needData ctx ([ DataRoots.ImageNet ] @ (if teacherOf = Released then [ DataRoots.TokenLabels ] else [])) else Map.empty
 let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
 
+/// The recipe of each model at full: the committed config (its values cite their sources).
+let fullRecipes = [ "lvvit_s", "configs/full/lvvit-s-imagenet.json"; "deit_small_patch16_224", "configs/full/deit-s-imagenet.json" ] |> Map.ofList
+
 /// The training recipe shared by every run. CPU profiles: configs/fashion-mnist-vit-tiny.json (AdamW 1e-3,
-/// warmup + cosine, label smoothing 0.1, no Mixup/CutMix) cut to the budget. Full: §1.3 (LV-ViT-S on ImageNet).
+/// warmup + cosine, label smoothing 0.1, no Mixup/CutMix) cut to the budget. Full: the model's file in `fullRecipes`
+/// (LV-ViT-S: §1.3; DeiT-S: DeiT's own recipe) with the dataset root.
 let recipe (model: string) : Cli.RunConfigArgs -> Cli.RunConfigArgs =
     if isFull then
-        Cli.withOverrides
-            [ sprintf "model.name=%s" model
-              "data.dataset=imagenet"
-              sprintf "data.root=%s" (root DataRoots.ImageNet)
-              "data.batch_size=128"
-              "optim.lr=0.0016"
-              "optim.weight_decay=0.05"
-              "optim.epochs=300"
-              "optim.warmup_epochs=5"
-              "optim.warmup_lr=1e-6"
-              "optim.min_lr=1e-5"
-              "optim.ema=true"
-              "optim.ema_decay=0.99992"
-              "aug.label_smoothing=0.1"
-              "aug.mixup=0"
-              "aug.cutmix=0"
-              "aug.randaugment=rand-m9-mstd0.5-inc1"
-              "aug.random_erasing=0.25"
-              "device=cuda" ]
-        >> Cli.withOverrides (if model.StartsWith "resnet" then [] else [ "model.drop_path_rate=0.1" ])
+        Cli.withConfig fullRecipes[model] >> Cli.withOverrides [ sprintf "data.root=%s" (root DataRoots.ImageNet) ]
     else
         Cli.withConfig "configs/fashion-mnist-vit-tiny.json"
         >> Cli.withOverrides
@@ -96,30 +125,46 @@ let recipe (model: string) : Cli.RunConfigArgs -> Cli.RunConfigArgs =
 let train (name: string) (model: string) (overrides: string list) (c: Cli.Ctx) (seed: int) =
     Cli.train c (Cli.runConfig name [] |> recipe model |> Cli.withOverrides overrides) seed
 
-// ---- annotator: trained once, annotates once ---------------------------------------------------------------
+// ---- token labels: CPU profiles train an annotator once and annotate once; full uses NFNet-F6's ----------------
 
-let annotatorModel = if isFull then "resnet50" else "resnet_tiny_fm28"
+let annotatorModel = "resnet_tiny_fm28"
 let annotator =
-    Cli.train
-        ctx
-        (Cli.runConfig "annotator" []
-         |> recipe annotatorModel
-         |> Cli.withOverrides (if isFull then [] else [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ]))
-        0
-let labels =
-    Cli.annotate
-        ctx
-        { Name = "token-labels"
-          Model = annotatorModel
-          Weights = Cli.weights annotator "best"
-          Data = (if isFull then "imagenet" else "fashion-mnist")
-          Root = (if isFull then Some(root DataRoots.ImageNet) else None)
-          Split = "train"
-          Resolution = (if isFull then 224 else 28)
-          TopK = 5
-          Limit = (if isFull then None else Some budget.TrainLimit)
-          Batch = None }
-let store = defaultArg labels.Output "<token-label store>"
+    if isFull then
+        None
+    else
+        Some(
+            Cli.train
+                ctx
+                (Cli.runConfig "annotator" []
+                 |> recipe annotatorModel
+                 |> Cli.withOverrides [ sprintf "optim.steps=%d" budget.AnnotatorSteps; "data.train_limit=null"; "checkpoint.every_steps=50" ])
+                0
+        )
+let annotateWith (name: string) (model: string) (weights: string) (resolution: int) (limit: int option) (batch: int option) =
+    let r =
+        Cli.annotate
+            ctx
+            { Name = name
+              Model = model
+              Weights = weights
+              Data = (if isFull then "imagenet" else "fashion-mnist")
+              Root = (if isFull then Some(root DataRoots.ImageNet) else None)
+              Split = "train"
+              Resolution = resolution
+              TopK = 5
+              Limit = limit
+              Batch = batch }
+    defaultArg r.Output "<token-label store>"
+
+let store =
+    match annotator, teacherOf with
+    | Some a, _ -> annotateWith "token-labels" annotatorModel (Cli.weights a "best") 28 (Some budget.TrainLimit) None
+    | None, Released ->
+        let labels = root DataRoots.TokenLabels
+        TokenLabelCheck.checkReleased ctx labels (root DataRoots.ImageNet)
+        labels
+    // generate_label.py's command in the README: dm_nfnet_f6 --pretrained --img-size 576 -b 32 --crop-pct 1.0 (annotate's crop is 1.0).
+    | None, NfnetF6 -> annotateWith "token-labels-nfnet-f6" "dm_nfnet_f6" "$REPRODUCE_NFNET_F6_WEIGHTS" 576 None (Some 32)
 
 // ---- the grid ----------------------------------------------------------------------------------------------
 
@@ -143,7 +188,8 @@ let grid =
       "lvvit-tl", lvvit, tokenLabels @ [ "model.mix_token=false" ]
       "lvvit-tl-mixtoken", lvvit, tokenLabels @ [ "aug.mixtoken=true" ]
       "deit-baseline", deit, []
-      "deit-tl", deit, tokenLabels ]
+      // DeiT's recipe has Mixup/CutMix; with token labels the engine takes MixToken's place for them (§1.6).
+      "deit-tl", deit, tokenLabels @ (if isFull then [ "aug.mixup=0"; "aug.cutmix=0" ] else []) ]
 
 let seeds = Args.seeds args
 let runs =
@@ -160,7 +206,12 @@ let tryGrid (name: string) (model: string) (overrides: string list) =
 
 // The quick recipe turns train-time augmentation off (aug.no_aug in configs/fashion-mnist-vit-tiny.json): switch it
 // back on, with timm's defaults for crop/flip/jitter, for the rows that ablate it.
-let augAll = [ "aug.no_aug=false"; "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
+// At full the recipe already has RandAugment and random erasing on: only Mixup and CutMix are added.
+let augAll =
+    if isFull then
+        [ "aug.mixup=0.8"; "aug.cutmix=1.0" ]
+    else
+        [ "aug.no_aug=false"; "aug.randaugment=rand-m9-mstd0.5-inc1"; "aug.random_erasing=0.25"; "aug.mixup=0.8"; "aug.cutmix=1.0" ]
 let augAllRuns = tryGrid "lvvit-aug-all" lvvit (plain @ augAll)
 let augNoMixupRuns = tryGrid "lvvit-aug-no-mixup" lvvit (plain @ augAll @ [ "aug.mixup=0" ])
 let tlCutmix = tryGrid "lvvit-tl-cutmix" lvvit (tokenLabels @ [ "model.mix_token=false" ] @ cutmix)
@@ -298,17 +349,19 @@ let modelRows =
           // GFLOPs: the paper's own FLOPs table was not found (docs/papers/token-labeling.md §1.1), so there is nothing to compare with.
           yield Results.constRow "model table" label "GFLOPs" None m.Gflops note ]
 
+let annotatorRows = annotator |> Option.map (fun a -> Results.row "annotator" annotatorModel "top-1 %" None top1 [ a ]) |> Option.toList
+
 let rows =
-    [ Results.row "annotator" annotatorModel "top-1 %" None top1 [ annotator ]
-      Results.row ablation "baseline" "top-1 %" None top1 baseline
-      delta ablation "CutMix" None "lvvit-cutmix" baseline
-      delta ablation "MixToken (image labels)" None "lvvit-mixtoken-gt" baseline
-      delta ablation "token labeling" None "lvvit-tl" baseline
-      delta ablation "TL + MixToken" None "lvvit-tl-mixtoken" baseline
-      Results.row ablation "TL + MixToken" "top-1 %" (Some "tl-ablation-mixtoken-tl") top1 runs["lvvit-tl-mixtoken"]
-      mixtokenVsCutmix
-      delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
-      delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
+    annotatorRows
+    @ [ Results.row ablation "baseline" "top-1 %" None top1 baseline
+        delta ablation "CutMix" None "lvvit-cutmix" baseline
+        delta ablation "MixToken (image labels)" None "lvvit-mixtoken-gt" baseline
+        delta ablation "token labeling" None "lvvit-tl" baseline
+        delta ablation "TL + MixToken" None "lvvit-tl-mixtoken" baseline
+        Results.row ablation "TL + MixToken" "top-1 %" (Some "tl-ablation-mixtoken-tl") top1 runs["lvvit-tl-mixtoken"]
+        mixtokenVsCutmix
+        delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
+        delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
     @ transferRows
     @ fst tlCutmixRows
     @ fst augRows

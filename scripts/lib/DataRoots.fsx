@@ -5,6 +5,7 @@
 ///   REPRODUCE_ADE20K    / "ade20k"    ADEChallengeData2016 (images/ and annotations/, training/ and validation/)
 ///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout
 ///   REPRODUCE_KITTI     / "kitti"     KITTI depth (raw + depth-annotated, Eigen split files)
+///   REPRODUCE_TOKEN_LABELS / "token-labels"  TokenLabeling's released label_top5_train_nfnet folder (NFNet-F6's maps)
 ///
 /// e.g. data-roots.json: { "imagenet": "/data/imagenet", "ade20k": "/data/ADEChallengeData2016" }
 module DataRoots
@@ -20,8 +21,9 @@ type Dataset =
     | Ade20k
     | Nyu
     | Kitti
+    | TokenLabels
 
-let all = [ ImageNet; Ade20k; Nyu; Kitti ]
+let all = [ ImageNet; Ade20k; Nyu; Kitti; TokenLabels ]
 
 /// The key in the data-roots file (and the CLI's dataset name for ade20k/nyu/kitti).
 let key =
@@ -30,6 +32,7 @@ let key =
     | Ade20k -> "ade20k"
     | Nyu -> "nyu"
     | Kitti -> "kitti"
+    | TokenLabels -> "token-labels"
 
 let envVar =
     function
@@ -37,6 +40,16 @@ let envVar =
     | Ade20k -> "REPRODUCE_ADE20K"
     | Nyu -> "REPRODUCE_NYU"
     | Kitti -> "REPRODUCE_KITTI"
+    | TokenLabels -> "REPRODUCE_TOKEN_LABELS"
+
+/// Where to get a dataset that has one official download, for the message of a missing root (the URL is the one the
+/// TokenLabeling README gives under "Label data"; OfficialTokenLabels.DownloadUrl in the engine).
+let howToGet =
+    function
+    | TokenLabels ->
+        Some
+            "download https://drive.google.com/file/d/1Cat8HQPSRVJFPnBLlfzVE0Exe65a_4zh/view?usp=sharing (TokenLabeling's README, \"Label data\") and unpack it so that <folder>/n01440764/n01440764_10026.pt exists"
+    | _ -> None
 
 let private configFile (args: Args.Args) =
     match args.DataConfig with
@@ -75,7 +88,8 @@ let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
             Some(fromEnv, envVar d)
         else
             fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
+    let get = howToGet d |> Option.map (sprintf "; %s") |> Option.defaultValue ""
     match candidate with
-    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" (key d) (envVar d) (key d))
-    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist" (key d) origin path)
+    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)%s" (key d) (envVar d) (key d) get)
+    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist%s" (key d) origin path get)
     | Some(path, _) -> Ok(Path.GetFullPath path)
