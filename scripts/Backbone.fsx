@@ -85,29 +85,14 @@ let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.%s")
 
 /// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
 /// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
-/// DeiT's recipe — the STA/ANF paper gives none (docs/papers/sta-anf.md §2.4: epochs, resolution not found).
+/// DeiT's recipe, configs/full/vit-b16-imagenet.json — the STA/ANF paper gives none (docs/papers/sta-anf.md §2.4:
+/// epochs, resolution not found).
 let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
     let config = Cli.runConfig ("pretrain-" + v.Key) []
     if e.IsFull then
         config
-        |> Cli.withOverrides
-            [ "model.name=vit_base_patch16_224"
-              "model.num_classes=1000"
-              "data.dataset=imagenet"
-              sprintf "data.root=%s" (root e DataRoots.ImageNet)
-              "data.batch_size=128"
-              "optim.lr=0.0005"
-              "optim.weight_decay=0.05"
-              "optim.epochs=300"
-              "optim.warmup_epochs=5"
-              "optim.min_lr=1e-5"
-              "aug.label_smoothing=0.1"
-              "aug.mixup=0.8"
-              "aug.cutmix=1.0"
-              "aug.randaugment=rand-m9-mstd0.5-inc1"
-              "aug.random_erasing=0.25"
-              "model.drop_path_rate=0.1"
-              "device=cuda" ]
+        |> Cli.withConfig "configs/full/vit-b16-imagenet.json"
+        |> Cli.withOverrides [ sprintf "data.root=%s" (root e DataRoots.ImageNet) ]
         |> Cli.withOverrides (modelSets v)
     else
         let b = e.Budget
@@ -151,26 +136,33 @@ let probeName =
     | Depth -> "depth"
     | SparseDepth -> "sparse-depth"
 
+/// The probe recipe of each task at full: the committed config (DINOv2-style linear probes; its values cite their sources).
+let fullProbeRecipe =
+    function
+    | Seg -> "configs/full/probe-seg-ade20k.json", DataRoots.Ade20k
+    | Depth -> "configs/full/probe-depth-nyu.json", DataRoots.Nyu
+    | SparseDepth -> "configs/full/probe-depth-kitti.json", DataRoots.Kitti
+
 /// The probe of a backbone: the frozen pretrained variant (same model options, so ANF filters and class-path
-/// parameters load), the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget on CPU profiles.
+/// parameters load). CPU profiles: the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget. Full: the
+/// task's file in `fullProbeRecipe` with the dataset root.
 let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string option) (options: string list) : Cli.RunConfigArgs =
     let data =
         match p, e.IsFull with
         | Seg, false -> [ "data.dataset=fashion-scenes" ]
         | Depth, false -> [ "data.dataset=fashion-scenes" ]
         | SparseDepth, false -> [ "data.dataset=fashion-scenes-sparse" ]
-        | Seg, true -> [ "data.dataset=ade20k"; sprintf "data.root=%s" (root e DataRoots.Ade20k); "probe.reduce_zero_label=true" ]
-        | Depth, true -> [ "data.dataset=nyu"; sprintf "data.root=%s" (root e DataRoots.Nyu) ]
-        | SparseDepth, true -> [ "data.dataset=kitti"; sprintf "data.root=%s" (root e DataRoots.Kitti) ]
+        | _, true -> [ sprintf "data.root=%s" (root e (snd (fullProbeRecipe p))) ]
     let size =
         if e.IsFull then
-            [ "device=cuda" ]
+            []
         else
             [ sprintf "optim.steps=%d" e.Budget.ProbeSteps
               sprintf "data.train_limit=%d" e.Budget.ProbeTrainLimit
               sprintf "data.eval_limit=%d" e.Budget.ProbeEvalLimit ]
     let weightOverrides = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
-    Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
+    let config = Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
+    (if e.IsFull then config |> Cli.withConfig (fst (fullProbeRecipe p)) else config)
     |> Cli.withOverrides ([ sprintf "model.name=%s" (model e) ] @ weightOverrides @ (options |> List.map (sprintf "model.%s")) @ data @ size)
 
 let probeConfig (e: Env) (p: Probe) (b: Backbone) : Cli.RunConfigArgs = probeConfigOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
