@@ -25,7 +25,7 @@
 // 2,000 test images). Wall times: scripts/README.md ("Run times").
 // Full profile: prints the ImageNet plan and which dataset roots are missing (lib/DataRoots.fsx). Every train command
 // reads one recipe under configs/full (LV-ViT-S: the paper's; DeiT-S: DeiT's) plus the row's few --sets. The token
-// labels are NFNet-F6's, as in the paper (docs/papers/token-labeling.md §1.4; docs/token-labels.md):
+// labels are NFNet-F6's, as in the paper (docs/papers/token-labeling.md §1.4; docs/full-profile.md):
 //   --teacher released  (default) TokenLabeling's released label_top5_train_nfnet folder (REPRODUCE_TOKEN_LABELS or
 //                       "token-labels" in data-roots.json), checked by `reproduce data check token-labels` first
 //   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
