@@ -3,8 +3,10 @@
 ///
 ///   REPRODUCE_IMAGENET  / "imagenet"  ImageNet-1k folder with train/ and val/ (class sub-folders)
 ///   REPRODUCE_ADE20K    / "ade20k"    ADEChallengeData2016 (images/ and annotations/, training/ and validation/)
-///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout
+///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout, or the folder of the official labeled .mat + splits.mat
 ///   REPRODUCE_KITTI     / "kitti"     KITTI depth (raw + depth-annotated, Eigen split files)
+///
+///   REPRODUCE_WEIGHTS   / "weights"   the released profile's checkpoints (lib/Released.fsx)
 ///
 /// e.g. data-roots.json: { "imagenet": "/data/imagenet", "ade20k": "/data/ADEChallengeData2016" }
 module DataRoots
@@ -67,15 +69,19 @@ let private fileRoots (args: Args.Args) : Map<string, string> =
             |> Map.ofList
         | _ -> failwithf "data roots file '%s' must hold a JSON object {\"imagenet\": \"/path\", ...}" f
 
-/// Where the root of `d` comes from and what it is; Error says why it is unusable.
-let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
-    let fromEnv = Environment.GetEnvironmentVariable(envVar d)
+/// A folder named by the environment variable `variable`, else by `name` in the data-roots file (the dataset roots,
+/// and the released profile's "weights" / REPRODUCE_WEIGHTS); Error says why it is unusable.
+let resolveFolder (args: Args.Args) (name: string) (variable: string) : Result<string, string> =
+    let fromEnv = Environment.GetEnvironmentVariable variable
     let candidate =
         if not (String.IsNullOrWhiteSpace fromEnv) then
-            Some(fromEnv, envVar d)
+            Some(fromEnv, variable)
         else
-            fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
+            fileRoots args |> Map.tryFind name |> Option.map (fun p -> p, sprintf "'%s' in %s" name (defaultArg (configFile args) ""))
     match candidate with
-    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" (key d) (envVar d) (key d))
-    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist" (key d) origin path)
+    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)" name variable name)
+    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist" name origin path)
     | Some(path, _) -> Ok(Path.GetFullPath path)
+
+/// Where the root of `d` comes from and what it is; Error says why it is unusable.
+let resolve (args: Args.Args) (d: Dataset) : Result<string, string> = resolveFolder args (key d) (envVar d)
