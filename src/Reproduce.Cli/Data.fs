@@ -20,7 +20,7 @@ type CheckArgs =
             match a with
             | Dataset _ -> "imagenet, ade20k, nyu, kitti, or fashion-scenes (a generated tree: checks its three layouts)."
             | Root _ ->
-                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/)."
+                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/; NYUv2 also the folder of the official nyu_depth_v2_labeled.mat + splits.mat)."
             | Split _ -> "check only this split (default: every split present)."
             | Limit _ -> "check at most this many samples per split (the layout scan always covers all)."
             | Header_Only -> "read image headers only instead of decoding every file (faster; misses truncated data and bad label values)."
