@@ -46,7 +46,9 @@ let budget (profile: Args.Profile) =
     match profile with
     | Args.Smoke -> { Steps = 10; Warmup = 1; Batch = 32; EvalLimit = 100; ProbeSteps = 10; ProbeTrainLimit = 80; ProbeEvalLimit = 20; AnalyzeImages = 4 }
     | Args.Quick
-    | Args.Full -> { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000; ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
+    | Args.Full
+    | Args.Released ->
+        { Steps = 100; Warmup = 10; Batch = 32; EvalLimit = 1000; ProbeSteps = 100; ProbeTrainLimit = 800; ProbeEvalLimit = 200; AnalyzeImages = 32 }
 
 /// A model variant: a readable key (run names), the label its table rows carry, and the model keys that make it
 /// (`key=value` under `model.`, the registry record's typed keys: `sta={}`, `anf={}`, `specialization={}`).

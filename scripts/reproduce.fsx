@@ -1,6 +1,6 @@
 // Runs every paper script (each also runnable alone), then writes the index results/README.md.
 //
-//   dotnet fsi scripts/reproduce.fsx [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N]
+//   dotnet fsi scripts/reproduce.fsx [--profile smoke|quick|full|released] [--seeds N] [--results DIR] [--threads N]
 //                                    [--jobs N] [--data-config FILE] [--execute]
 //
 // The arguments are passed on unchanged; without --seeds every script uses its own per-profile default. Scripts run

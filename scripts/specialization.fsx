@@ -5,7 +5,7 @@
 // depth and sparse depth probes; the parameter overhead; the per-block [CLS]/patch cosine similarity before and after
 // the pre-attention LayerNorm.
 //
-//   dotnet fsi scripts/specialization.fsx [--profile smoke|quick|full] [--seeds N] [--jobs N] [--threads N]
+//   dotnet fsi scripts/specialization.fsx [--profile smoke|quick|full|released] [--seeds N] [--jobs N] [--threads N]
 //
 // What runs (scripts/Backbone.fsx; runs shared with the other scripts in results/<profile>/backbones):
 //   main        baseline | norm | norm + QKV (the paper's model): pretrain on fashion-objects (top-1), probes on
@@ -31,8 +31,35 @@ let args =
     Args.parse "specialization.fsx" (function
         | Args.Smoke -> 1
         | Args.Quick -> 2
-        | Args.Full -> 1)
+        | Args.Full
+        | Args.Released -> 1)
 let ctx = Cli.context args "specialization"
+
+// ---- released profile: the paper's cosine analysis on the published backbones (lib/Released.fsx) -----------------
+
+/// The paper's analysis on the models it names (docs/papers/specialization.md §3.2): per block, mean cos([CLS], patch)
+/// on the block input before and after its pre-attention LayerNorm, on DINOv2 ViT-S/B without and with registers and
+/// on DeiT-III S/B, by `reproduce analyze` (its images: the first 32 fashion-scenes test images, resized to the
+/// model's input; the paper reports the finding qualitatively, so the rows carry no paper value but the after-LN one).
+let released () =
+    let s = Released.start ctx
+    let table = "[CLS]–patch cosine per block, released backbones"
+    // Every file is looked up before anything runs, so a missing one stops the profile before the first analysis.
+    let requests =
+        [ for c in Released.dinov2 @ Released.deit3 ->
+              c, Released.analyzeArgs ("released-" + c.Model) c.Model (Released.locate s "[CLS]/patch cosine per block" c) 32 ]
+    let runs = [ for c, a in requests -> c, Released.step s (Released.analyzeCommand a) (fun () -> Cli.analyze ctx a) ]
+    let rows () =
+        [ for c, run in runs do
+              let r = Option.get run
+              for block, _ in Backbone.perBlock "cls_patch_cos_before_norm1" r do
+                  let at key (x: Cli.RunResult) = Backbone.perBlock key x |> List.find (fst >> (=) block) |> snd
+                  let name = sprintf "%s, block %d" c.Label block
+                  yield Results.row table name "cos([CLS], patch) before LN1" None (at "cls_patch_cos_before_norm1") [ r ]
+                  yield Results.row table name "cos([CLS], patch) after LN1" (Some "cls-cosine-after-ln") (at "cls_patch_cos_after_norm1") [ r ] ]
+    Released.finish s rows []
+
+if args.Profile = Args.Released then released ()
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu; DataRoots.Kitti ]
 
 /// A variant from `model.specialization.*` keys; `specialization={}` is the paper's model (norms + QKV in the first

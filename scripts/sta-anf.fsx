@@ -3,7 +3,7 @@
 // + STA + ANF on classification, segmentation and depth — in miniature, its overhead claim, and the token-norm
 // artifact statistics the modules are meant to suppress.
 //
-//   dotnet fsi scripts/sta-anf.fsx [--profile smoke|quick|full] [--seeds N] [--jobs N] [--threads N]
+//   dotnet fsi scripts/sta-anf.fsx [--profile smoke|quick|full|released] [--seeds N] [--jobs N] [--threads N]
 //
 // What runs (per variant and seed; scripts/Backbone.fsx, runs shared with the other scripts in results/<profile>/backbones):
 //   pretrain    vit_tiny_scenes64 on fashion-objects → top-1 (the paper: ViT-B/16 on ImageNet-1k)
@@ -31,8 +31,41 @@ let args =
     Args.parse "sta-anf.fsx" (function
         | Args.Smoke -> 1
         | Args.Quick -> 2
-        | Args.Full -> 1)
+        | Args.Full
+        | Args.Released -> 1)
 let ctx = Cli.context args "sta-anf"
+
+// ---- released profile: the feature-map anomalies on the published backbones (lib/Released.fsx) -------------------
+
+/// The anomaly STA and ANF address, measured where it was found (the registers paper, results/paper/related.json):
+/// per block, the share of high-norm patch tokens (norm > μ + 3σ) and max/median norm on DINOv2 ViT-S/B without and
+/// with 4 registers, by `reproduce analyze` (first 32 fashion-scenes test images at the model's input). DINOv2's
+/// released linear heads (ADE20K mIoU, NYUv2 RMSE vs the model card) are listed but not evaluated yet.
+let released () =
+    let s = Released.start ctx
+    let table = "token-norm outliers per block, released DINOv2 ± registers"
+    // Every file is looked up before anything runs, so a missing one stops the profile before the first analysis.
+    let requests =
+        [ for c in Released.dinov2 -> c, Released.analyzeArgs ("released-" + c.Model) c.Model (Released.locate s "token-norm outliers per block" c) 32 ]
+    let runs = [ for c, a in requests -> c, Released.step s (Released.analyzeCommand a) (fun () -> Cli.analyze ctx a) ]
+    let unavailable =
+        [ for c in Released.dinov2Heads ->
+              Results.unavailable
+                  "released DINOv2 linear heads"
+                  c.Label
+                  (if c.File.Contains "ade20k" then "mIoU" else "RMSE")
+                  (sprintf "%s (%s): evaluating a released head without training is not implemented yet" c.File c.Url) ]
+    let rows () =
+        [ for c, run in runs do
+              let r = Option.get run
+              for block, _ in Backbone.perBlock "outlier_share" r do
+                  let at key (x: Cli.RunResult) = Backbone.perBlock key x |> List.find (fst >> (=) block) |> snd
+                  let name = sprintf "%s, block %d" c.Label block
+                  yield Results.row table name "outlier share (norm > μ + 3σ)" None (at "outlier_share") [ r ]
+                  yield Results.row table name "max / median norm" None (at "norm_max_over_median") [ r ] ]
+    Released.finish s rows unavailable
+
+if args.Profile = Args.Released then released ()
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu ]
 
 let sta = Backbone.variant "sta" "+ STA" [ "sta={}" ]
@@ -152,7 +185,8 @@ let stepTimeRun =
         match args.Profile with
         | Args.Smoke -> { quickish 2 1 1 with Batch = 8 }
         | Args.Quick -> quickish 10 2 3
-        | Args.Full -> { quickish 20 5 3 with Model = "vit_base_patch16_224"; Overrides = []; Batch = 64; Device = "cuda" }
+        | Args.Full
+        | Args.Released -> { quickish 20 5 3 with Model = "vit_base_patch16_224"; Overrides = []; Batch = 64; Device = "cuda" }
     Cli.bench ctx benchArgs
 
 let stepTimeRows =

@@ -2,7 +2,7 @@
 // the paper's ablations in miniature on Fashion-MNIST, compared as Δ top-1 against a baseline trained with the
 // same seed (the paper's absolute numbers are ImageNet's and are not comparable).
 //
-//   dotnet fsi scripts/token-labeling.fsx [--profile smoke|quick|full] [--seeds N] [--jobs N] [--threads N]
+//   dotnet fsi scripts/token-labeling.fsx [--profile smoke|quick|full|released] [--seeds N] [--jobs N] [--threads N]
 //
 // What runs (quick profile; smoke is the same grid at a few steps, for the regression check):
 //   annotator   resnet_tiny_fm28 trained once, then `reproduce annotate` writes its top-5 4×4 score maps of the
@@ -37,7 +37,7 @@ open System
 
 /// Where the full profile's token labels come from (`--teacher`, full profile only).
 type Teacher =
-    | Released
+    | ReleasedLabels
     | NfnetF6
 
 let teacherUsage = "  --teacher      full profile: released (default: TokenLabeling's NFNet-F6 label folder) | nfnet_f6 (annotate with dm_nfnet_f6)"
@@ -48,7 +48,7 @@ let argv, teacher =
         function
         | "--teacher" :: v :: rest ->
             match v with
-            | "released" -> go acc (Some Released) rest
+            | "released" -> go acc (Some ReleasedLabels) rest
             | "nfnet_f6" -> go acc (Some NfnetF6) rest
             | other ->
                 eprintfn "token-labeling.fsx: --teacher must be released or nfnet_f6, got '%s'\n%s\n%s" other (Args.usage "token-labeling.fsx") teacherUsage
@@ -70,14 +70,57 @@ let args =
             (function
             | Args.Smoke -> 1
             | Args.Quick -> 3
-            | Args.Full -> 1)
+            | Args.Full
+            | Args.Released -> 1)
             argv
     if teacher.IsSome && a.Profile <> Args.Full then
         eprintfn "token-labeling.fsx: --teacher applies to the full profile (the CPU profiles train their own annotator)"
         exit 2
     { a with Command = String.Join(" ", "dotnet fsi scripts/token-labeling.fsx" :: (fsi.CommandLineArgs |> Array.toList |> List.tail)) }
-let teacherOf = defaultArg teacher Released
+let teacherOf = defaultArg teacher ReleasedLabels
 let ctx = Cli.context args "token-labeling"
+
+// ---- released profile: the published checkpoints on ImageNet val (lib/Released.fsx) ----------------------------
+
+/// LV-ViT T/S/M/L at every published resolution and the DeiT-S/B baselines, evaluated with `reproduce eval` on
+/// ImageNet val: top-1 against the paper (README) and, where it exists, the Paddle port's re-evaluation of the same
+/// files (docs/papers/token-labeling.md §1.1). The UperNet checkpoints are listed but not evaluated yet.
+let released () =
+    let s = Released.start ctx
+    let imagenet = Released.dataRoot s DataRoots.ImageNet
+    let table = "released checkpoints (ImageNet-1k val)"
+    let top1 = Cli.metric "top1"
+    // Every file is looked up before anything runs, so a missing one stops the profile before the first evaluation.
+    let locate purpose = List.map (fun (c: Released.Checkpoint, id: string) -> id, c, Released.locate s purpose c)
+    let evaluate =
+        List.map (fun (id, c: Released.Checkpoint, weights) ->
+            let cmd = Released.evalArgs c.Model weights imagenet
+            id, (c, Released.step s cmd (fun () -> Released.eval s ("released-" + c.Model) cmd)))
+    let lvFiles = locate "ImageNet top-1 vs the paper and the Paddle re-evaluation" Released.lvvit
+    let deitFiles = locate "ImageNet top-1 of the DeiT baseline" Released.deit
+    let lv = evaluate lvFiles
+    let deit = evaluate deitFiles
+    let paddle = set [ "s-224"; "m-224"; "s-384"; "m-384"; "m-448"; "l-448" ]
+    let unavailable =
+        [ for c in Released.lvvitUpernet ->
+              Results.unavailable
+                  "released checkpoints (ADE20K val)"
+                  c.Label
+                  "mIoU"
+                  (sprintf
+                      "%s (%s) needs a command that evaluates a released backbone + UperNet checkpoint without training; the head is implemented (probe.head=upernet)"
+                      c.File
+                      c.Url) ]
+    let rows () =
+        [ for id, (c, run) in lv do
+              let r = [ Option.get run ]
+              yield Results.row table c.Label "top-1 %" (Some(sprintf "tl-model-lvvit-%s-top1" id)) top1 r
+              if paddle.Contains id then
+                  yield Results.row table (c.Label + " (vs Paddle re-evaluation)") "top-1 %" (Some(sprintf "tl-paddle-lvvit-%s-top1" id)) top1 r
+          for id, (c, run) in deit -> Results.row table c.Label "top-1 %" (Some(sprintf "tl-anchor-deit-%s-top1" id)) top1 [ Option.get run ] ]
+    Released.finish s rows unavailable
+
+if args.Profile = Args.Released then released ()
 
 /// Training length and data sizes of one profile (CPU profiles only; full uses the paper's recipe below).
 type Budget =
@@ -95,11 +138,12 @@ let budget =
     match args.Profile with
     | Args.Smoke -> { Steps = 30; Warmup = 3; Batch = 32; TrainLimit = 960; EvalLimit = 500; AnnotatorSteps = 40 }
     | Args.Quick
-    | Args.Full -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
+    | Args.Full
+    | Args.Released -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
 
 let isFull = args.Profile = Args.Full
 // ADE20K is not asked for: the FCN transfer row runs at the CPU profiles only (see fcnFullReason).
-let data = if isFull then Cli.needData ctx ([ DataRoots.ImageNet ] @ (if teacherOf = Released then [ DataRoots.TokenLabels ] else [])) else Map.empty
+let data = if isFull then Cli.needData ctx ([ DataRoots.ImageNet ] @ (if teacherOf = ReleasedLabels then [ DataRoots.TokenLabels ] else [])) else Map.empty
 let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
 
 /// The recipe of each model at full: the committed config (its values cite their sources).
@@ -159,7 +203,7 @@ let annotateWith (name: string) (model: string) (weights: string) (resolution: i
 let store =
     match annotator, teacherOf with
     | Some a, _ -> annotateWith "token-labels" annotatorModel (Cli.weights a "best") 28 (Some budget.TrainLimit) None
-    | None, Released ->
+    | None, ReleasedLabels ->
         let labels = root DataRoots.TokenLabels
         TokenLabelCheck.checkReleased ctx labels (root DataRoots.ImageNet)
         labels

@@ -1,5 +1,5 @@
 /// Command-line arguments shared by every paper script:
-/// `dotnet fsi scripts/<name>.fsx [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N]
+/// `dotnet fsi scripts/<name>.fsx [--profile smoke|quick|full|released] [--seeds N] [--results DIR] [--threads N]
 /// [--data-config FILE] [--execute]`.
 module Args
 
@@ -7,11 +7,13 @@ open System
 open System.IO
 
 /// How much compute a script spends (docs/architecture.md "Scripts and profiles"): smoke = seconds per run (tests, regression check),
-/// quick = every table in miniature on the embedded data on 2 CPU cores, full = the papers' settings on real data.
+/// quick = every table in miniature on the embedded data on 2 CPU cores, full = the papers' settings on real data,
+/// released = the published checkpoints evaluated and analysed on real data (lib/Released.fsx).
 type Profile =
     | Smoke
     | Quick
     | Full
+    | Released
 
 module Profile =
     let name =
@@ -19,12 +21,14 @@ module Profile =
         | Smoke -> "smoke"
         | Quick -> "quick"
         | Full -> "full"
+        | Released -> "released"
 
     let tryParse (s: string) =
         match s.Trim().ToLowerInvariant() with
         | "smoke" -> Some Smoke
         | "quick" -> Some Quick
         | "full" -> Some Full
+        | "released" -> Some Released
         | _ -> None
 
 /// The parsed command line of a paper script.
@@ -54,8 +58,8 @@ let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
 
 let usage (script: string) =
     sprintf
-        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute]\n\
-         \  --profile      compute profile (default quick)\n\
+        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full|released] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute]\n\
+         \  --profile      compute profile (default quick); released: the published checkpoints (REPRODUCE_WEIGHTS)\n\
          \  --seeds N      seeds per configuration (default: the script's, per profile)\n\
          \  --results DIR  results root (default results/ in the repository)\n\
          \  --threads N    CPU threads per run (default: every core, or cores/jobs in parallel groups)\n\
@@ -87,7 +91,7 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
         | "--profile" :: v :: rest ->
             match Profile.tryParse v with
             | Some p -> go {| acc with Profile = Some p |} rest
-            | None -> fail (sprintf "--profile must be smoke, quick or full, got '%s'" v)
+            | None -> fail (sprintf "--profile must be smoke, quick, full or released, got '%s'" v)
         | "--seeds" :: v :: rest -> go {| acc with Seeds = Some(positiveInt "--seeds" v) |} rest
         | "--results" :: v :: rest -> go {| acc with Results = Some v |} rest
         | "--threads" :: v :: rest -> go {| acc with Threads = Some(positiveInt "--threads" v) |} rest

@@ -3,9 +3,11 @@
 ///
 ///   REPRODUCE_IMAGENET  / "imagenet"  ImageNet-1k folder with train/ and val/ (class sub-folders)
 ///   REPRODUCE_ADE20K    / "ade20k"    ADEChallengeData2016 (images/ and annotations/, training/ and validation/)
-///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout
+///   REPRODUCE_NYU       / "nyu"       NYU Depth v2 in the BTS layout, or the folder of the official labeled .mat + splits.mat
 ///   REPRODUCE_KITTI     / "kitti"     KITTI depth (raw + depth-annotated, Eigen split files)
 ///   REPRODUCE_TOKEN_LABELS / "token-labels"  TokenLabeling's released label_top5_train_nfnet folder (NFNet-F6's maps)
+///
+///   REPRODUCE_WEIGHTS   / "weights"   the released profile's checkpoints (lib/Released.fsx)
 ///
 /// e.g. data-roots.json: { "imagenet": "/data/imagenet", "ade20k": "/data/ADEChallengeData2016" }
 module DataRoots
@@ -80,16 +82,23 @@ let private fileRoots (args: Args.Args) : Map<string, string> =
             |> Map.ofList
         | _ -> failwithf "data roots file '%s' must hold a JSON object {\"imagenet\": \"/path\", ...}" f
 
-/// Where the root of `d` comes from and what it is; Error says why it is unusable.
-let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
-    let fromEnv = Environment.GetEnvironmentVariable(envVar d)
+/// A folder named by the environment variable `variable`, else by `name` in the data-roots file (the dataset roots,
+/// and the released profile's "weights" / REPRODUCE_WEIGHTS); Error says why it is unusable, followed by `hint`.
+let resolveFolderWith (args: Args.Args) (name: string) (variable: string) (hint: string) : Result<string, string> =
+    let fromEnv = Environment.GetEnvironmentVariable variable
     let candidate =
         if not (String.IsNullOrWhiteSpace fromEnv) then
-            Some(fromEnv, envVar d)
+            Some(fromEnv, variable)
         else
-            fileRoots args |> Map.tryFind (key d) |> Option.map (fun p -> p, sprintf "'%s' in %s" (key d) (defaultArg (configFile args) ""))
-    let get = howToGet d |> Option.map (sprintf "; %s") |> Option.defaultValue ""
+            fileRoots args |> Map.tryFind name |> Option.map (fun p -> p, sprintf "'%s' in %s" name (defaultArg (configFile args) ""))
     match candidate with
-    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)%s" (key d) (envVar d) (key d) get)
-    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist%s" (key d) origin path get)
+    | None -> Error(sprintf "%s: not configured (set %s=/path, or \"%s\" in data-roots.json / --data-config FILE)%s" name variable name hint)
+    | Some(path, origin) when not (Directory.Exists path) -> Error(sprintf "%s: %s names '%s', which does not exist%s" name origin path hint)
     | Some(path, _) -> Ok(Path.GetFullPath path)
+
+/// Where the root of `d` comes from and what it is; Error says why it is unusable.
+let resolve (args: Args.Args) (d: Dataset) : Result<string, string> =
+    resolveFolderWith args (key d) (envVar d) (howToGet d |> Option.map (sprintf "; %s") |> Option.defaultValue "")
+
+/// A folder named by `variable` or by `name` in the data-roots file, with no download hint.
+let resolveFolder (args: Args.Args) (name: string) (variable: string) : Result<string, string> = resolveFolderWith args name variable ""

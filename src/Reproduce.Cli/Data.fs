@@ -23,7 +23,7 @@ type CheckArgs =
             | Dataset _ ->
                 "imagenet, ade20k, nyu, kitti, fashion-scenes (a generated tree: checks its three layouts), or token-labels (TokenLabeling's released maps, with --images)."
             | Root _ ->
-                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/; token-labels: the label_top5_train_nfnet folder)."
+                "the dataset root (ImageNet: holds train/ and val/; ADE20K: ADEChallengeData2016; NYUv2/KITTI: the BTS layout, lists in train_test_inputs/; NYUv2 also the folder of the official nyu_depth_v2_labeled.mat + splits.mat; token-labels: the label_top5_train_nfnet folder)."
             | Images _ -> "token-labels: the ImageNet root (holding train/) whose training images the maps must cover."
             | Split _ -> "check only this split (default: every split present)."
             | Limit _ -> "check at most this many samples per split (the layout scan always covers all)."

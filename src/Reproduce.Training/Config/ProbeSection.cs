@@ -23,6 +23,11 @@ public enum ProbeHead
     /// chosen block's patch map — Token Labeling's "LV-ViT-S + FCN" transfer head; segmentation only.
     /// </summary>
     Fcn,
+    /// <summary>
+    /// UperNet as Token Labeling's ADE20K configs build it: side layers to a four-level pyramid, mmseg's UPerHead (PPM +
+    /// FPN) and an auxiliary FCN head (<c>UperNetHead</c>); needs four blocks in <c>probe.layers</c>; segmentation only.
+    /// </summary>
+    Upernet,
 }
 
 /// <summary>
@@ -67,7 +72,7 @@ public sealed record ProbeSection : IConfigSection
     /// </summary>
     public bool Slide { get; init; }
     /// <summary>
-    /// linear | fcn (segmentation only). Omitted from the canonical config while linear, so the hashes of linear runs
+    /// linear | fcn | upernet (the last two segmentation only). Omitted from the canonical config while linear, so the hashes of linear runs
     /// made before the key existed stay valid; the same holds for the three <c>fcn_*</c> keys at their defaults.
     /// </summary>
     [ConfigOmitWhenDefault]
@@ -91,6 +96,18 @@ public sealed record ProbeSection : IConfigSection
     /// </summary>
     [ConfigOmitWhenDefault]
     public double BackboneLrMult { get; init; } = 1.0;
+    /// <summary>UperNet: UPerHead <c>channels</c> (Token Labeling's S/M configs 256, L 512; mmseg's ViT configs 512).</summary>
+    [ConfigOmitWhenDefault]
+    public int UpernetChannels { get; init; } = 512;
+    /// <summary>UperNet: width of the last side layer (<c>out_channels</c>, 2048 in every Token Labeling config).</summary>
+    [ConfigOmitWhenDefault]
+    public int UpernetNeckChannels { get; init; } = 2048;
+    /// <summary>UperNet: the auxiliary FCN head's channels (256 in Token Labeling's S/M configs, 512 in L).</summary>
+    [ConfigOmitWhenDefault]
+    public int UpernetAuxChannels { get; init; } = 256;
+    /// <summary>UperNet: weight of the auxiliary head's cross-entropy (mmseg <c>loss_weight</c> 0.4; 0 drops the auxiliary head).</summary>
+    [ConfigOmitWhenDefault]
+    public double UpernetAuxWeight { get; init; } = 0.4;
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -109,7 +126,13 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(CropSize is null or > 0, prefix, "crop_size", $"must be positive or null (got {CropSize})");
         ConfigCheck.Require(Stride is null or > 0, prefix, "stride", $"must be positive or null (got {Stride})");
         ConfigCheck.Require(Head == ProbeHead.Linear || Task == ProbeTask.Segmentation, prefix, "head",
-            $"fcn is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)}); use probe.head=linear");
+            $"{ConfigSchema.EnumName(Head)} is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)}); use probe.head=linear");
+        ConfigCheck.Require(Head != ProbeHead.Upernet || Layers.Count == 4, prefix, "layers",
+            $"probe.head=upernet reads four blocks (Token Labeling's S: [6, 9, 12, 15]); got {Layers.Count}");
+        ConfigCheck.Require(UpernetChannels > 0, prefix, "upernet_channels", $"must be positive (got {UpernetChannels})");
+        ConfigCheck.Require(UpernetNeckChannels > 0, prefix, "upernet_neck_channels", $"must be positive (got {UpernetNeckChannels})");
+        ConfigCheck.Require(UpernetAuxChannels > 0, prefix, "upernet_aux_channels", $"must be positive (got {UpernetAuxChannels})");
+        ConfigCheck.Require(UpernetAuxWeight >= 0, prefix, "upernet_aux_weight", $"must be ≥ 0 (got {UpernetAuxWeight})");
         ConfigCheck.Require(FcnChannels is null or > 0, prefix, "fcn_channels", $"must be positive or null (got {FcnChannels})");
         ConfigCheck.Require(FcnNumConvs >= 0, prefix, "fcn_num_convs", $"must be ≥ 0 (got {FcnNumConvs})");
         ConfigCheck.Require(FcnDropout is >= 0 and < 1, prefix, "fcn_dropout", $"must be in [0, 1) (got {FcnDropout})");

@@ -45,6 +45,7 @@ public static class DepthProbe
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (options.Fcn is not null) throw new ArgumentException("DepthProbe: the FCN head (probe.head=fcn) is implemented for segmentation only");
+        if (options.UperNet is not null) throw new ArgumentException("DepthProbe: the UperNet head (probe.head=upernet) is implemented for segmentation only");
         settings.Eval.Validate();
         if (val.Count == 0) throw new ArgumentException($"DepthProbe: the validation split {val.Name} is empty");
         ProbeInputs.Freeze(backbone);

@@ -61,6 +61,11 @@ public sealed record ProbeOptions
     /// settings (<c>probe.head=fcn</c>; segmentation only — <see cref="DepthProbe"/> refuses it).
     /// </summary>
     public FcnOptions? Fcn { get; init; }
+    /// <summary>
+    /// Set: the segmentation head is Token Labeling's UperNet (<see cref="UperNetHead"/>, <c>probe.head=upernet</c>) with
+    /// these settings, on exactly four blocks; segmentation only. Exclusive with <see cref="Fcn"/>.
+    /// </summary>
+    public UperNetOptions? UperNet { get; init; }
     /// <summary>Stride of the sliding windows; null = ⌊2/3⌋ of the window (341 for 512, as the ViT ADE20K configs).</summary>
     public int? Stride { get; init; }
 
@@ -78,6 +83,9 @@ public sealed record ProbeOptions
         if (Blocks is { Count: 0 }) throw new ArgumentException("probe: the block list is empty");
         if (Fcn is { } fcn && (fcn.Channels is <= 0 || fcn.NumConvs < 0 || fcn.Dropout is < 0 or >= 1))
             throw new ArgumentException($"probe: invalid FCN head settings {fcn}");
+        if (Fcn is not null && UperNet is not null) throw new ArgumentException("probe: choose one segmentation head (FCN or UperNet), not both");
+        if (UperNet is { } u && (u.Channels <= 0 || u.NeckChannels <= 0 || u.AuxChannels <= 0 || u.AuxWeight < 0 || u.Dropout is < 0 or >= 1))
+            throw new ArgumentException($"probe: invalid UperNet head settings {u}");
         if (Stride is <= 0) throw new ArgumentException($"probe: the slide stride must be positive (got {Stride})");
         return this;
     }

@@ -93,6 +93,9 @@ public static class ProbeRun
             Fcn = config.Probe.Head == ProbeHead.Fcn
                 ? new FcnOptions(config.Probe.FcnChannels, config.Probe.FcnNumConvs, config.Probe.FcnDropout)
                 : null,
+            UperNet = config.Probe.Head == ProbeHead.Upernet
+                ? new UperNetOptions(config.Probe.UpernetChannels, config.Probe.UpernetNeckChannels, config.Probe.UpernetAuxChannels, config.Probe.UpernetAuxWeight)
+                : null,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
         if (options.BackboneLrMult != 1.0 && !options.TrainBackbone)
@@ -123,14 +126,14 @@ public static class ProbeRun
         if (task == ProbeTask.Segmentation)
         {
             var (train, val, classes) = SegmentationData(config);
-            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes, {SegmentationHeads.Name(options.Fcn)} head)");
+            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes, {SegmentationHeads.Name(options.Fcn, options.UperNet)} head)");
             evalImages = val.Count;
             trainClock.Start();
             var result = SegmentationProbe.Run(backbone, train, val, classes, options, OnStep);
             using var head = result.Head;
             final = result.Metrics.ToJson();
             final["train_loss"] = result.FinalLoss;
-            if (options.Fcn is not null) final["head"] = SegmentationHeads.Name(options.Fcn); // linear runs keep their keys
+            if (options.Fcn is not null || options.UperNet is not null) final["head"] = SegmentationHeads.Name(options.Fcn, options.UperNet); // linear runs keep their keys
             if (options.TrainBackbone)
             {
                 var weights = Path.Combine(run.Path, BackboneFile);
@@ -255,17 +258,17 @@ public static class ProbeRun
         var d = config.Data;
         var p = config.Probe;
         var evalSplit = d.EvalSplit ?? "test";
-        (DepthDataset train, DepthDataset val, DepthEvalOptions eval) = d.Dataset switch
+        (IImageDataset<DepthSample> train, IImageDataset<DepthSample> val, DepthEvalOptions eval) = d.Dataset switch
         {
             "fashion-scenes" => Pair(Scenes(config).DenseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
             "fashion-scenes-sparse" => Pair(Scenes(config).SparseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
-            "nyu" => Pair(split => NyuDepthV2.Open(RequireRoot(config), split), DepthEvalOptions.Nyu),
+            "nyu" => Pair(split => NyuDepthV2.OpenAny(RequireRoot(config), split), DepthEvalOptions.Nyu),
             "kitti" => Pair(split => KittiDepth.Open(RequireRoot(config), split), DepthEvalOptions.Kitti),
             _ => throw new ArgumentException($"probe depth: data.dataset must be fashion-scenes, fashion-scenes-sparse, nyu or kitti (got '{d.Dataset}')"),
         };
         return (new LimitedDataset<DepthSample>(train, d.TrainLimit), new LimitedDataset<DepthSample>(val, d.EvalLimit), eval);
 
-        (DepthDataset, DepthDataset, DepthEvalOptions) Pair(Func<string, DepthDataset> open, DepthEvalOptions options) =>
+        (IImageDataset<DepthSample>, IImageDataset<DepthSample>, DepthEvalOptions) Pair(Func<string, IImageDataset<DepthSample>> open, DepthEvalOptions options) =>
             (open(d.TrainSplit), open(evalSplit), options);
     }
 }

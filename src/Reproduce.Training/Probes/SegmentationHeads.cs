@@ -15,7 +15,8 @@ namespace Reproduce.Training.Probes;
 public sealed record FcnOptions(int? Channels = null, int NumConvs = 2, double Dropout = 0.1);
 
 /// <summary>
-/// The decode heads a segmentation probe run can train, behind one constructor; both are
+/// The decode heads a segmentation probe run can train, behind one constructor (the linear and FCN heads here, and
+/// <see cref="UperNetHead"/> with <see cref="UperNetOptions"/>); all are
 /// <see cref="SegmentationDecodeHead"/>s, so the training loop, whole/slide evaluation (<see cref="ProbeInputs.Predict"/>)
 /// and upsampling are the same code for both.
 /// </summary>
@@ -24,16 +25,21 @@ public static class SegmentationHeads
     /// <summary>
     /// A fresh head for <paramref name="blocks"/> maps of width <paramref name="embedDim"/>: the DINOv2 linear head
     /// (BN + 1×1 conv) when <paramref name="fcn"/> is null, else an <see cref="FcnHead"/> over the maps concatenated on
-    /// channels (one block, the default <c>probe.layers=[-1]</c>, is mmseg's <c>in_index=-1</c>).
+    /// channels (one block, the default <c>probe.layers=[-1]</c>, is mmseg's <c>in_index=-1</c>); with
+    /// <paramref name="upernet"/> a <see cref="UperNetHead"/> over exactly four blocks.
     /// </summary>
-    public static SegmentationDecodeHead Create(FcnOptions? fcn, int embedDim, int blocks, int numClasses, Device device)
+    public static SegmentationDecodeHead Create(FcnOptions? fcn, int embedDim, int blocks, int numClasses, Device device, UperNetOptions? upernet = null)
     {
+        if (upernet is not null)
+            return blocks == 4
+                ? new UperNetHead(embedDim, numClasses, upernet, device)
+                : throw new ArgumentException($"probe: the UperNet head reads four blocks (probe.layers), got {blocks}");
         if (fcn is null) return new LinearSegmentationHead(Enumerable.Repeat(embedDim, blocks).ToArray(), numClasses, device: device);
         var inChannels = embedDim * blocks;
         return new FcnHead(inChannels, fcn.Channels ?? inChannels, numClasses, fcn.NumConvs, concatInput: true,
             dropoutRatio: fcn.Dropout, device: device);
     }
 
-    /// <summary>The head's name in <c>final.json</c> and messages: <c>linear</c> or <c>fcn</c>.</summary>
-    public static string Name(FcnOptions? fcn) => fcn is null ? "linear" : "fcn";
+    /// <summary>The head's name in <c>final.json</c> and messages: <c>linear</c>, <c>fcn</c> or <c>upernet</c>.</summary>
+    public static string Name(FcnOptions? fcn, UperNetOptions? upernet = null) => upernet is not null ? "upernet" : fcn is null ? "linear" : "fcn";
 }

@@ -57,7 +57,7 @@ public static class SegmentationProbe
         var stride = options.Slide ? options.ResolveStride(size) : (int?)null; // checked before any training
         Torch.Torch.ManualSeed((ulong)options.Seed);
         var device = backbone.Parameters().First().Device;
-        var head = SegmentationHeads.Create(options.Fcn, backbone.Config.EmbedDim, blocks.Length, numClasses, device);
+        var head = SegmentationHeads.Create(options.Fcn, backbone.Config.EmbedDim, blocks.Length, numClasses, device, options.UperNet);
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
@@ -91,7 +91,7 @@ public static class SegmentationProbe
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
-            return F.CrossEntropy(head.Forward(features, size, size), y, ignoreIndex: SegmentationSample.IgnoreIndex);
+            return head.Loss(features, y, size, size, SegmentationSample.IgnoreIndex);
         }, "a batch with every pixel ignored, or divergence; lower the lr", onStep);
     }
 

@@ -100,8 +100,10 @@ public static partial class DatasetChecker
             case "nyu":
                 foreach (var split in Pick(o, ["train", "test"]))
                 {
-                    var ds = TryOpen(() => NyuDepthV2.Open(fullRoot, split), split, o, notes, problems);
-                    if (ds is not null) splits.Add(RunDepth(ds, o, problems));
+                    var ds = TryOpen(() => NyuDepthV2.OpenAny(fullRoot, split), split, o, notes, problems);
+                    if (ds is DepthDataset bts) splits.Add(RunDepth(bts, o, problems));
+                    else if (ds is NyuLabeledMat mat)
+                        splits.Add(Run(mat, o, problems, ("labeled .mat", mat.MatPath), ("split file", mat.SplitsPath)));
                 }
                 break;
             case "kitti":

@@ -4,7 +4,8 @@ namespace Reproduce.Vision.Data.Datasets;
 /// NYU Depth v2 in the BTS layout (docs/protocols.md §3.1): split lines <c>/&lt;scene&gt;/rgb_XXXXX.jpg
 /// /&lt;scene&gt;/sync_depth_XXXXX.png &lt;focal&gt;</c>; depth is uint16 millimetres (metres = value / 1000,
 /// 0 = missing). The standard root holds <c>sync/</c> (train), <c>official_splits/test/</c> (the 654 Eigen
-/// test frames) and the BTS lists in <c>train_test_inputs/</c>.
+/// test frames) and the BTS lists in <c>train_test_inputs/</c>. <see cref="OpenAny"/> also takes the official
+/// labeled .mat (<see cref="NyuLabeledMat"/>).
 /// </summary>
 public static class NyuDepthV2
 {
@@ -49,6 +50,26 @@ public static class NyuDepthV2
     {
         var list = Path.Combine(root, "train_test_inputs", SplitFileName(split));
         return new DepthDataset(Convention, split, list, DataDir(root, split), DataDir(root, split));
+    }
+
+    /// <summary>
+    /// Opens <paramref name="split"/> from whichever official form <paramref name="root"/> holds: the BTS layout
+    /// when its list for the split exists (as <see cref="Open(string, string)"/>), else the official
+    /// <c>nyu_depth_v2_labeled.mat</c> with <c>splits.mat</c> beside it (<see cref="NyuLabeledMat"/>).
+    /// <paramref name="root"/> may also be the .mat file itself.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Neither form is there; the message names both paths looked for.</exception>
+    public static IImageDataset<DepthSample> OpenAny(string root, string split)
+    {
+        if (File.Exists(root))
+            return new NyuLabeledMat(root, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, NyuOfficialSplits.FileName), split);
+        var list = Path.Combine(root, "train_test_inputs", SplitFileName(split));
+        if (File.Exists(list)) return Open(root, split);
+        var mat = Path.Combine(root, NyuLabeledMat.FileName);
+        if (File.Exists(mat)) return new NyuLabeledMat(mat, Path.Combine(root, NyuOfficialSplits.FileName), split);
+        throw new FileNotFoundException(
+            $"{Path.GetFullPath(list)}: NYUv2 split '{split}' not found: neither the BTS list nor {Path.GetFullPath(mat)} (with {NyuOfficialSplits.FileName}) exists",
+            Path.GetFullPath(list));
     }
 
     /// <summary>Opens any BTS list with its data path (and a separate ground-truth path, as BTS's --gt_path).</summary>

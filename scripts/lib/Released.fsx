@@ -1,0 +1,176 @@
+/// The `released` profile of the paper scripts: the published checkpoints, evaluated and analysed through the CLI on
+/// the real datasets, the cheapest numbers directly comparable with the papers. The weights live in one folder:
+/// `REPRODUCE_WEIGHTS`, else "weights" in data-roots.json (`--data-config FILE`); each file keeps its official name.
+/// Without a file the profile prints its plan, every missing file with its official download URL, and exits 0
+/// (`finish`); with the files it runs the CLI (`reproduce eval` / `reproduce analyze`) and writes measured.json
+/// like every profile.
+module Released
+
+#load "Args.fsx" "DataRoots.fsx" "Cli.fsx" "Results.fsx"
+
+open System
+open System.IO
+
+/// One released checkpoint: the registry model that loads it, its official file name and download URL.
+type Checkpoint =
+    {
+        Model: string
+        /// The official file name (what the download is called; the profile looks for exactly this name).
+        File: string
+        Url: string
+        /// Human-readable name in tables, e.g. "LV-ViT-S @224".
+        Label: string
+    }
+
+let private tl = "https://github.com/zihangJiang/TokenLabeling/releases/download"
+let private fb = "https://dl.fbaipublicfiles.com"
+
+let private ck model file url label = { Model = model; File = file; Url = url; Label = label }
+
+/// TokenLabeling's ImageNet checkpoints (zihangJiang/TokenLabeling, README.md), with the paper-row id suffix.
+let lvvit =
+    [ ck "lvvit_t" "lvvit_t.pth" (tl + "/v0.2.0/lvvit_t.pth") "LV-ViT-T @224", "t-224"
+      ck "lvvit_s" "lvvit_s-26M-224-83.3.pth.tar" (tl + "/1.0/lvvit_s-26M-224-83.3.pth.tar") "LV-ViT-S @224", "s-224"
+      ck "lvvit_s_384" "lvvit_s-26M-384-84.4.pth.tar" (tl + "/1.0/lvvit_s-26M-384-84.4.pth.tar") "LV-ViT-S @384", "s-384"
+      ck "lvvit_m" "lvvit_m-56M-224-84.0.pth.tar" (tl + "/1.0/lvvit_m-56M-224-84.0.pth.tar") "LV-ViT-M @224", "m-224"
+      ck "lvvit_m_384" "lvvit_m-56M-384-85.4.pth.tar" (tl + "/1.0/lvvit_m-56M-384-85.4.pth.tar") "LV-ViT-M @384", "m-384"
+      ck "lvvit_m_448" "lvvit_m-56M-448-85.5.pth.tar" (tl + "/1.0/lvvit_m-56M-448-85.5.pth.tar") "LV-ViT-M @448", "m-448"
+      ck "lvvit_l_448" "lvvit_l-150M-448-86.2.pth.tar" (tl + "/1.0/lvvit_l-150M-448-86.2.pth.tar") "LV-ViT-L @448", "l-448"
+      ck "lvvit_l_512" "lvvit_l-150M-512-86.4.pth.tar" (tl + "/1.0/lvvit_l-150M-512-86.4.pth.tar") "LV-ViT-L @512", "l-512" ]
+
+/// TokenLabeling's ADE20K UperNet checkpoints (mmseg format; README.md "Segmentation").
+let lvvitUpernet =
+    [ for s in [ "s"; "m"; "l" ] ->
+          ck
+              (sprintf "lvvit_%s" s)
+              (sprintf "upernet_lvvit_%s.pth" s)
+              (sprintf "%s/v1.1-seg/upernet_lvvit_%s.pth" tl s)
+              (sprintf "LV-ViT-%s + UperNet" (s.ToUpperInvariant())) ]
+
+/// DeiT's ImageNet-1k checkpoints (facebookresearch/deit, README.md), the baselines of the LV-ViT table.
+let deit =
+    [ ck "deit_small_patch16_224" "deit_small_patch16_224-cd65a155.pth" (fb + "/deit/deit_small_patch16_224-cd65a155.pth") "DeiT-S @224", "s"
+      ck "deit_base_patch16_224" "deit_base_patch16_224-b5f2ef4d.pth" (fb + "/deit/deit_base_patch16_224-b5f2ef4d.pth") "DeiT-B @224", "b" ]
+
+/// DeiT-III ImageNet-1k checkpoints (facebookresearch/deit, README_revenge.md).
+let deit3 =
+    [ ck "deit3_small_patch16_224" "deit_3_small_224_1k.pth" (fb + "/deit/deit_3_small_224_1k.pth") "DeiT-III-S @224"
+      ck "deit3_base_patch16_224" "deit_3_base_224_1k.pth" (fb + "/deit/deit_3_base_224_1k.pth") "DeiT-III-B @224" ]
+
+/// DINOv2's hub backbones, without and with 4 registers (facebookresearch/dinov2, README.md / hubconf).
+let dinov2 =
+    [ for size, name in [ "small", "s"; "base", "b" ] do
+          for reg in [ false; true ] ->
+              let hub = sprintf "dinov2_vit%s14%s" name (if reg then "_reg4" else "")
+              ck
+                  (sprintf "vit_%s_patch14%s_dinov2" size (if reg then "_reg4" else ""))
+                  (hub + "_pretrain.pth")
+                  (sprintf "%s/dinov2/dinov2_vit%s14/%s_pretrain.pth" fb name hub)
+                  (sprintf "DINOv2 ViT-%s/14%s" (name.ToUpperInvariant()) (if reg then " + 4 registers" else "")) ]
+
+/// DINOv2's released linear heads (ADE20K linear segmentation, NYUv2 linear4 depth) for ViT-S/B.
+let dinov2Heads =
+    [ for name in [ "s"; "b" ] do
+          let hub = sprintf "dinov2_vit%s14" name
+          yield
+              ck
+                  hub
+                  (hub + "_ade20k_linear_head.pth")
+                  (sprintf "%s/dinov2/%s/%s_ade20k_linear_head.pth" fb hub hub)
+                  (sprintf "DINOv2 ViT-%s/14 ADE20K linear head" (name.ToUpperInvariant()))
+          yield
+              ck
+                  hub
+                  (hub + "_nyu_linear4_head.pth")
+                  (sprintf "%s/dinov2/%s/%s_nyu_linear4_head.pth" fb hub hub)
+                  (sprintf "DINOv2 ViT-%s/14 NYUv2 linear4 head" (name.ToUpperInvariant())) ]
+
+/// The weights folder: `REPRODUCE_WEIGHTS`, else "weights" in the data-roots file.
+let weightsDir (args: Args.Args) : Result<string, string> = DataRoots.resolveFolder args "weights" "REPRODUCE_WEIGHTS"
+
+/// What a released profile found: the folder (or why there is none) and the checkpoints it asked for.
+type Session =
+    {
+        Ctx: Cli.Ctx
+        Folder: Result<string, string>
+        /// Checkpoints asked for and not found, with what they were for.
+        Missing: ResizeArray<Checkpoint * string>
+        /// The commands the profile runs (shown as the plan while files are missing).
+        Commands: ResizeArray<string>
+    }
+
+let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray() }
+
+/// The path of `c` in the weights folder (`<weights>/FILE` when there is no folder, for the plan); records it as
+/// missing, for `purpose`, when the file is not there.
+let locate (s: Session) (purpose: string) (c: Checkpoint) : string =
+    match s.Folder with
+    | Ok dir when File.Exists(Path.Combine(dir, c.File)) -> Path.Combine(dir, c.File)
+    | folder ->
+        s.Missing.Add((c, purpose))
+        match folder with
+        | Ok dir -> Path.Combine(dir, c.File)
+        | Error _ -> "<weights>/" + c.File
+
+/// Every file and dataset root is there: the profile can run.
+let ready (s: Session) = s.Missing.Count = 0 && s.Ctx.Missing.Count = 0
+
+/// The dataset root of `d` (recorded as missing when absent; `<NAME>` in the plan).
+let dataRoot (s: Session) (d: DataRoots.Dataset) : string =
+    Cli.needData s.Ctx [ d ] |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
+
+let private plan (s: Session) (args: string list) = s.Commands.Add(Process.commandLine args)
+
+/// The arguments of `reproduce eval` on a released ImageNet checkpoint (JSON last line: top1, top5, samples).
+let evalArgs (model: string) (weights: string) (imagenet: string) =
+    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ]
+
+/// `reproduce eval` as a cached run of the paper script (its JSON line becomes final.json); only once `ready`.
+let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
+    Runner.runIn s.Ctx "eval-released" name None args [] (fun _ -> None) None (fun x dir ->
+        Directory.CreateDirectory dir |> ignore
+        let result = RunDirs.exec x name args |> Process.lastJson args
+        Process.writeAtomic (Path.Combine(dir, "final.json")) (result.ToJsonString()))
+
+/// The `reproduce analyze` arguments of a released backbone (per-block [CLS]/patch cosines and token-norm statistics).
+let analyzeArgs (name: string) (model: string) (weights: string) (images: int) : Cli.AnalyzeArgs =
+    { Name = name; Model = model; Weights = Some weights; Overrides = []; Images = images; Root = None; OutlierSigmas = None }
+
+/// Records `args` as a command of the plan and, once `ready`, runs it with `run`. Call `locate` (and `dataRoot`) for
+/// every file first, so nothing runs while a later file is missing.
+let step (s: Session) (args: string list) (run: unit -> 'T) : 'T option =
+    plan s args
+    if ready s then Some(run ()) else None
+
+/// The analyze command line, for the plan.
+let analyzeCommand (a: Cli.AnalyzeArgs) =
+    [ "analyze"; "--model"; a.Model ] @ (a.Weights |> Option.map (fun w -> [ "--weights"; w ]) |> Option.defaultValue []) @ [ "--images"; string a.Images ]
+
+/// Ends a released-profile script. While files or roots are missing: prints the commands it would run, the missing
+/// files with their URLs and what each is for, the missing roots, and exits 0, writing nothing. Otherwise writes the
+/// results as every profile does and exits 0 (the script's other profiles do not run after it).
+let finish (s: Session) (rows: unit -> Reproduce.Report.Measured.MeasuredRow list) (unavailableRows: Reproduce.Report.Measured.UnavailableRow list) =
+    let ctx = s.Ctx
+    if not (ready s) then
+        printfn "\n%s, released profile: the published checkpoints evaluated through the CLI (plan only)." ctx.Paper
+        match s.Folder with
+        | Ok dir -> printfn "Weights folder: %s" dir
+        | Error why -> printfn "Weights folder: %s" why
+        printfn "Would run %d commands once the files below are there:" s.Commands.Count
+        for c in s.Commands do
+            printfn "  %s" c
+        let missing = s.Missing |> Seq.distinctBy (fun (c, _) -> c.File) |> List.ofSeq
+        printfn "Missing weights (%d; download each into the weights folder under its official name):" missing.Length
+        for c, purpose in missing do
+            printfn "  %s\n      %s\n      for: %s" c.File c.Url purpose
+        if ctx.Missing.Count > 0 then
+            printfn "Missing data:"
+            for m in ctx.Missing do
+                printfn "  %s" m
+        for u in unavailableRows do
+            printfn "Not in this profile: %s / %s: %s" u.Table u.Row u.Reason
+        printfn "Nothing was run (exit 0)."
+        exit 0
+    else
+        Results.finish ctx (rows ()) unavailableRows |> ignore
+        exit 0
