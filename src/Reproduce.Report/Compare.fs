@@ -133,12 +133,20 @@ let direction (r: ComparisonRow) : string =
 
 // ---- formatting --------------------------------------------------------------------------------------------
 
-/// "mean ± std" rounded to what the std supports (Numbers.meanStd), the value alone for one seed, "—" for none.
+/// The paper's number when the row is compared with it and it is one number.
+let private comparedPaperValue (r: ComparisonRow) =
+    match r.Comparability, r.Paper with
+    | Comparable _, Some { Value = Some v } -> Some v
+    | _ -> None
+
+/// "mean ± std" rounded to what the std supports (Numbers.meanStd); one seed: the value alone, with at least the
+/// decimal places of the paper's number it is compared with; "—" for none.
 let reproducedText (r: ComparisonRow) =
-    match r.Mean, r.Std with
-    | Some m, Some s -> Numbers.meanStd m s
-    | Some m, None -> Numbers.plain m
-    | None, _ -> "—"
+    match r.Mean, r.Std, comparedPaperValue r with
+    | Some m, Some s, _ -> Numbers.meanStd m s
+    | Some m, None, Some p -> Numbers.plainBeside p m
+    | Some m, None, None -> Numbers.plain m
+    | None, _, _ -> "—"
 
 let paperText (r: ComparisonRow) = r.Paper |> Option.map display |> Option.defaultValue "—"
 
@@ -146,6 +154,8 @@ let paperText (r: ComparisonRow) = r.Paper |> Option.map display |> Option.defau
 let deltaText (r: ComparisonRow) =
     match r.Delta, r.Paper with
     | Some 0.0, Some p when p.Value.IsNone && p.Range.IsSome -> "in range"
+    // One seed beside a published number: to the place the reproduced value is printed to (8.535 vs 8.53: +0.005).
+    | Some d, _ when r.Std.IsNone && (comparedPaperValue r).IsSome -> Numbers.withSign (Numbers.fixedAt (Numbers.textDecimals (reproducedText r)) d)
     | Some d, _ -> Numbers.besideMean r.Std d
     | None, _ -> "—"
 

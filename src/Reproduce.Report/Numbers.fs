@@ -46,6 +46,22 @@ let plain (v: float) =
         let d = 3 - int (floor (log10 (abs v)))
         unsignZero ((roundTo d v).ToString("0." + String('#', MaxDecimals), inv))
 
+/// The decimal places of a printed number ("8.530" → 3, "26" → 0).
+let textDecimals (text: string) =
+    match text.IndexOf '.' with
+    | -1 -> 0
+    | k -> text.Length - k - 1
+
+/// The decimal places a number prints with as given (8.53 → 2, 26 → 0).
+let decimalsOf (v: float) = textDecimals (v.ToString("0." + String('#', MaxDecimals), inv))
+
+/// A value without a spread set beside a published number: four significant digits, and at least as many decimal
+/// places as the published number has (150.4736 beside 150.47 → 150.47, not 150.5), so the two read alike.
+let plainBeside (published: float) (v: float) =
+    let d = decimalsOf published
+    let text = plain v
+    if textDecimals text >= d then text else fixedAt d v
+
 /// A published number as given (no rounding), never in E-notation.
 let exact (v: float) = v.ToString("0." + String('#', MaxDecimals), inv)
 

@@ -48,6 +48,16 @@ let tests =
               Expect.equal (Numbers.plain -2.0) "-2" "plain -2"
               Expect.equal (Numbers.plain 0.0) "0" "plain 0"
 
+          testCase "a value without a std beside a published number keeps at least the published decimal places"
+          <| fun () ->
+              // 150.4736 would print 150.5 at four significant digits, which reads as 150.47 being missed.
+              Expect.equal (Numbers.plainBeside 150.47 150.4736) "150.47" "plainBeside 150.47 150.4736"
+              Expect.equal (Numbers.plainBeside 8.53 8.53472) "8.535" "plainBeside 8.53 8.53472"
+              Expect.equal (Numbers.plainBeside 26.0 26.15) "26.15" "plainBeside 26 26.15"
+              Expect.equal (Numbers.plainBeside 0.05 0.04912) "0.04912" "plainBeside 0.05 0.04912"
+              Expect.equal (Numbers.textDecimals "8.530") 3 "textDecimals \"8.530\""
+              Expect.equal (Numbers.decimalsOf 26.0) 0 "decimalsOf 26"
+
           testCase "a difference beside a mean takes the mean's decimal place and a sign"
           <| fun () ->
               Expect.equal (Numbers.besideMean (Some 0.01672) -1.104487) "-1.104" "besideMean (Some 0.01672) -1.104487"

@@ -61,7 +61,14 @@ let private render (exe: string) (page: string) (shots: string) =
     Directory.CreateDirectory work |> ignore
     let url = Uri(Path.GetFullPath page).AbsoluteUri
     let budget = "--virtual-time-budget=5000"
-    let dom = runChromium exe work [ budget; "--dump-dom"; url ]
+    // The inlined vega bundles mention "<table>" in their code: only the markup outside scripts counts.
+    let dom =
+        Regex.Replace(
+            runChromium exe work [ budget; "--dump-dom"; url ],
+            @"<script\b[^>]*>.*?</script>",
+            "",
+            RegexOptions.Singleline ||| RegexOptions.IgnoreCase
+        )
     let shot = Path.Combine(shots, name + ".png")
     runChromium exe work [ budget; "--window-size=1280,1600"; "--screenshot=" + shot; url ] |> ignore
     dom, shot
@@ -89,8 +96,7 @@ let tests =
                   let first = Regex.Match(dom, "<table[^>]*>")
                   Expect.isTrue first.Success (sprintf "%s: the rendered page has a table" page)
                   Expect.stringContains first.Value "class=\"claims\"" (sprintf "%s: the first table is the claims table" page)
-                  // vega-embed ran: the plots are drawn (SVG or canvas) inside their containers.
-                  Expect.stringContains dom "plot-0" (sprintf "%s: the page has its plots" page)
+                  Expect.stringContains dom "id=\"plot-0\"" (sprintf "%s: the page has its plots" page)
                   let tds = cells dom
                   Expect.isNonEmpty tds (sprintf "%s: the tables have cells" page)
                   for cell in tds do
