@@ -51,8 +51,9 @@ let capture (file: string) (args: string) =
 /// image codecs, and the embedded dataset.
 let basePackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"; "libturbojpeg0-dev"; "libpng-dev"; "dataset-fashion-mnist" ]
 
-/// Tests and benchmarks also compare against PyTorch itself (Debian's python3-torch, same libtorch).
-let testPackages = [ "python3-torch"; "python3-numpy" ]
+/// Tests and benchmarks also compare against PyTorch itself (Debian's python3-torch, same libtorch); the page test
+/// renders the results pages in headless Chromium (tests/Reproduce.Report.Tests/PageTests.fs).
+let testPackages = [ "python3-torch"; "python3-numpy"; "chromium" ]
 
 let installed (pkg: string) =
     let code, out = capture "dpkg-query" (sprintf "-W -f=${Status} %s" pkg)

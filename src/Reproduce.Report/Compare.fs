@@ -133,31 +133,30 @@ let direction (r: ComparisonRow) : string =
 
 // ---- formatting --------------------------------------------------------------------------------------------
 
-let private inv = CultureInfo.InvariantCulture
+/// The paper's number when the row is compared with it and it is one number.
+let private comparedPaperValue (r: ComparisonRow) =
+    match r.Comparability, r.Paper with
+    | Comparable _, Some { Value = Some v } -> Some v
+    | _ -> None
 
-/// A number for people: four significant digits, invariant culture.
-let fmt (v: float) = v.ToString("G4", inv)
-
-/// A signed number for people ("+0.1", "-0.3", "0").
-let fmtSigned (v: float) = if v > 0.0 then "+" + fmt v else fmt v
-
-/// A number for machines: 12 significant digits, invariant culture (full "R" precision would print
-/// floating-point noise such as 0.20000000000000004 for a mean of 0.3, 0.1, 0.2).
-let fmtExact (v: float) = v.ToString("G12", inv)
-
-/// "mean ± std", or the mean alone for one seed, or "—" for none.
+/// "mean ± std" rounded to what the std supports (Numbers.meanStd); one seed: the value alone, with at least the
+/// decimal places of the paper's number it is compared with; "—" for none.
 let reproducedText (r: ComparisonRow) =
-    match r.Mean, r.Std with
-    | Some m, Some s -> sprintf "%s ± %s" (fmt m) (fmt s)
-    | Some m, None -> fmt m
-    | None, _ -> "—"
+    match r.Mean, r.Std, comparedPaperValue r with
+    | Some m, Some s, _ -> Numbers.meanStd m s
+    | Some m, None, Some p -> Numbers.plainBeside p m
+    | Some m, None, None -> Numbers.plain m
+    | None, _, _ -> "—"
 
 let paperText (r: ComparisonRow) = r.Paper |> Option.map display |> Option.defaultValue "—"
 
+/// Reproduced − paper, to the reproduced mean's decimal place; "in range" inside a published range.
 let deltaText (r: ComparisonRow) =
     match r.Delta, r.Paper with
     | Some 0.0, Some p when p.Value.IsNone && p.Range.IsSome -> "in range"
-    | Some d, _ -> fmtSigned d
+    // One seed beside a published number: to the place the reproduced value is printed to (8.535 vs 8.53: +0.005).
+    | Some d, _ when r.Std.IsNone && (comparedPaperValue r).IsSome -> Numbers.withSign (Numbers.fixedAt (Numbers.textDecimals (reproducedText r)) d)
+    | Some d, _ -> Numbers.besideMean r.Std d
     | None, _ -> "—"
 
 let comparableText =
@@ -166,80 +165,9 @@ let comparableText =
     | NotComparable reason -> "no: " + reason
     | NoPaperValue reason -> "no paper value: " + reason
 
-let private seedsText (seeds: int list) = String.Join(", ", seeds)
-
-/// Escapes a Markdown table cell: pipes would end the cell, newlines the row.
-let mdCell (s: string) = s.Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ")
-
-let private mdRow (cells: string list) = "| " + String.Join(" | ", cells |> List.map mdCell) + " |"
-
-/// One line per compared difference (rows with a direction): what was reproduced, over how many seeds, against the
-/// paper's number, and whether the sign agrees — the digest of a table's claims, computed from its rows.
-let claimLines (c: Comparison) =
-    [ for r in c.Rows do
-          match direction r with
-          | "" -> ()
-          | d ->
-              let n = r.Measured.Values.Length
-              yield
-                  sprintf
-                      "- %s — %s, %s: %s (%d seed%s) vs paper %s: **%s**"
-                      r.Measured.Table
-                      r.Measured.Row
-                      r.Measured.Metric
-                      (reproducedText r)
-                      n
-                      (if n = 1 then "" else "s")
-                      (paperText r)
-                      d ]
-
-/// The heading lines every table carries: profile, seeds, hardware and the command that made it.
-let header (c: Comparison) =
-    [ sprintf "- profile: `%s`" c.Results.Profile
-      sprintf "- seeds: %s" (if c.Seeds.IsEmpty then "none" else seedsText c.Seeds)
-      sprintf "- hardware: %s" c.Results.Hardware
-      sprintf "- command: `%s`" c.Results.Command ]
-
-/// The comparison table and the unavailable rows as Markdown lines, without a title (Index.fs inlines these).
-let markdownBody (c: Comparison) =
-    [ yield!
-          [ "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | direction | comparable | seeds | paper ref | note |"
-            "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |" ]
-      for r in c.Rows do
-          yield
-              mdRow
-                  [ r.Measured.Table
-                    r.Measured.Row
-                    r.Measured.Metric
-                    paperText r
-                    reproducedText r
-                    deltaText r
-                    direction r
-                    comparableText r.Comparability
-                    seedsText r.Measured.Seeds
-                    defaultArg r.Measured.PaperRef "—"
-                    defaultArg r.Measured.Note "" ]
-      yield ""
-      yield
-          sprintf
-              "Δ rows compare a difference measured on the `%s` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture. Direction: the sign of the reproduced mean against the paper's, \"within seed noise\" when |mean| ≤ 2·std/√n."
-              c.Results.Profile
-      yield ""
-      yield "### Rows this profile cannot produce"
-      yield ""
-      if c.Results.Unavailable.IsEmpty then
-          yield "None listed by the script."
-      else
-          yield "| table | row | metric | why |"
-          yield "| --- | --- | --- | --- |"
-          for u in c.Results.Unavailable do
-              yield mdRow [ u.Table; u.Row; u.Metric; u.Reason ] ]
-
-/// The whole `table.md`: title, header (profile, seeds, hardware, command), table, unavailable rows.
-let markdown (c: Comparison) =
-    let lines =
-        [ yield sprintf "# %s — reproduced vs paper (profile `%s`)" c.Title c.Results.Profile; yield ""; yield! header c; yield ""; yield! markdownBody c ]
-    String.Join("\n", lines) + "\n"
+/// A number for machines: 12 significant digits, invariant culture (full "R" precision would print
+/// floating-point noise such as 0.20000000000000004 for a mean of 0.3, 0.1, 0.2).
+let fmtExact (v: float) = v.ToString("G12", CultureInfo.InvariantCulture)
 
 /// Quotes one CSV field per RFC 4180: fields with a comma, quote, CR or LF are wrapped in quotes, and quotes doubled.
 let csvField (s: string) = if s.IndexOfAny [| ','; '"'; '\r'; '\n' |] >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s

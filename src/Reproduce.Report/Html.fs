@@ -1,5 +1,6 @@
-/// One self-contained HTML page per paper and profile (`results/<profile>/<paper>/index.html`): the comparison
-/// table and the plots, interactive (tooltips) without any network access.
+/// One self-contained HTML page per paper and profile (`results/<profile>/<paper>/index.html`), laid out as table.md
+/// is (Markdown.fs): the claims table first, the plot of those rows, the supporting rows by table, the rows the
+/// profile cannot produce, then the other plots; interactive (tooltips) without any network access.
 ///
 /// Self-contained how: the minified vega, vega-lite and vega-embed bundles from tools/vega-render/node_modules
 /// are inlined (about 1.1 MB per page), and each plot's Vega-Lite spec is embedded as JSON and drawn by
@@ -37,9 +38,9 @@ let private enc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Repla
 /// strings and regular expressions, the only places the bundles have it.
 let private scriptSafe (js: string) = js.Replace("</script", "<\\/script").Replace("</SCRIPT", "<\\/SCRIPT")
 
-let private table (headers: string list) (rows: string list list) =
+let private table (cls: string) (headers: string list) (rows: string list list) =
     let sb = StringBuilder()
-    sb.Append("<table>\n<thead><tr>") |> ignore
+    sb.Append(sprintf "<table class=\"%s\">\n<thead><tr>" cls) |> ignore
     for h in headers do
         sb.Append("<th>").Append(enc h).Append("</th>") |> ignore
     sb.Append("</tr></thead>\n<tbody>\n") |> ignore
@@ -78,30 +79,16 @@ let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string 
     add (sprintf "<li>hardware: %s</li>\n" (enc r.Hardware))
     add (sprintf "<li>command: <code>%s</code></li>\n</ul>\n" (enc r.Command))
     add "<p>Files: <a href=\"table.md\">table.md</a> · <a href=\"table.csv\">table.csv</a> · <a href=\"measured.json\">measured.json</a></p>\n"
-    add "<h2>Comparison</h2>\n"
-    add (
-        table
-            [ "table"; "row"; "metric"; "paper"; "reproduced (mean ± std)"; "Δ vs paper"; "comparable"; "seeds"; "paper ref"; "note" ]
-            [ for row in c.Rows ->
-                  [ row.Measured.Table
-                    row.Measured.Row
-                    row.Measured.Metric
-                    paperText row
-                    reproducedText row
-                    deltaText row
-                    comparableText row.Comparability
-                    String.Join(", ", row.Measured.Seeds)
-                    defaultArg row.Measured.PaperRef "—"
-                    defaultArg row.Measured.Note "" ] ]
-    )
-    add "<h2>Rows this profile cannot produce</h2>\n"
-    if r.Unavailable.IsEmpty then
-        add "<p>None listed by the script.</p>\n"
+    let claims = Summary.claims c
+    add (sprintf "<h2>%s</h2>\n" (enc (Markdown.claimsTitle claims)))
+    if claims.Rows.IsEmpty then
+        add "<p>This table has no claim and no measured difference.</p>\n"
     else
-        add (table [ "table"; "row"; "metric"; "why" ] [ for u in r.Unavailable -> [ u.Table; u.Row; u.Metric; u.Reason ] ])
-    if not plots.IsEmpty then add "<h2>Plots</h2>\n"
-    plots
-    |> List.iteri (fun i p ->
+        add (table "claims" Markdown.claimsHeaders (claims.Rows |> List.map Markdown.claimsCells))
+    add (sprintf "<p>%s</p>\n" (enc (Summary.explanation r.Profile claims)))
+    // The claims plot right under its table; the other plots after the rows.
+    let claimsPlot, otherPlots = plots |> List.indexed |> List.partition (fun (_, p) -> p.Name = Markdown.ClaimsPlot)
+    let addPlot (i: int) (p: PagePlot) =
         let id = sprintf "plot-%d" i
         add (sprintf "<div class=\"plot\"><h3>%s</h3>\n<div id=\"%s\">%s</div>\n" (enc p.Name) id (defaultArg p.Svg ""))
         add (
@@ -113,6 +100,24 @@ let page (c: Comparison) (plots: PagePlot list) (scripts: string list) : string 
         )
         if not scripts.IsEmpty then
             // ToJsonString with default options escapes <, > and & as \u003C…, so the spec cannot end the script.
-            add (sprintf "<script>vegaEmbed('#%s', %s, {actions: false}).catch(function (e) { console.error(e); });</script>\n" id (p.Spec.ToJsonString())))
+            add (sprintf "<script>vegaEmbed('#%s', %s, {actions: false}).catch(function (e) { console.error(e); });</script>\n" id (p.Spec.ToJsonString()))
+    if not claims.Rows.IsEmpty then
+        for i, p in claimsPlot do
+            addPlot i p
+    match Summary.supporting c claims with
+    | [] -> ()
+    | groups ->
+        add "<h2>Supporting rows</h2>\n"
+        for name, rows in groups do
+            add (sprintf "<h3>%s</h3>\n" (enc name))
+            add (table "supporting" Markdown.supportingHeaders (rows |> List.map Markdown.supportingCells))
+    add "<h2>Rows this profile cannot produce</h2>\n"
+    if r.Unavailable.IsEmpty then
+        add "<p>None listed by the script.</p>\n"
+    else
+        add (table "unavailable" [ "table"; "row"; "metric"; "why" ] [ for u in r.Unavailable -> [ u.Table; u.Row; u.Metric; u.Reason ] ])
+    if not otherPlots.IsEmpty then add "<h2>More plots</h2>\n"
+    for i, p in otherPlots do
+        addPlot i p
     add "</body>\n</html>\n"
     sb.ToString()

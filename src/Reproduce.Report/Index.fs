@@ -1,6 +1,6 @@
 /// `results/README.md`: the index of every `results/<profile>/<paper>/` that has a measured.json, each with its
-/// links (table.md, table.csv, index.html, plots) and its table inlined under a heading that names the profile,
-/// seeds, hardware and the command that produced it.
+/// links (table.md, table.csv, index.html, plots) and its table.md body inlined (claims first: Markdown.fs) under a
+/// heading that names the profile, seeds, hardware and the command that produced it.
 module Reproduce.Report.Index
 
 open System
@@ -85,7 +85,7 @@ let markdown (resultsRoot: string) : string =
               let plots = if Directory.Exists dir then Directory.GetFiles(dir, "*.svg") |> Array.map Io.fileName |> Array.sort |> List.ofArray else []
               yield sprintf "## %s — profile `%s`" c.Title e.Profile
               yield ""
-              yield! Compare.header c
+              yield! Markdown.header c
               yield ""
               let files =
                   [ for name in [ "table.md"; "table.csv"; "index.html" ] do
@@ -95,13 +95,8 @@ let markdown (resultsRoot: string) : string =
                   yield ""
                   yield "Plots: " + String.Join(" · ", plots |> List.map (fun p -> link p (e.RelDir + "/" + p)))
               yield ""
-              let claims = Compare.claimLines c
-              if not claims.IsEmpty then
-                  yield "Against the paper's differences (sign of the reproduced mean; \"within seed noise\" when |mean| ≤ 2·std/√n):"
-                  yield ""
-                  yield! claims
-                  yield ""
-              yield! Compare.markdownBody c
+              let claimsPlot = Markdown.ClaimsPlot + ".svg"
+              yield! Markdown.body 3 (if present claimsPlot then Some(e.RelDir + "/" + claimsPlot) else None) c
               yield "" ]
     String.Join("\n", lines).TrimEnd() + "\n"
 

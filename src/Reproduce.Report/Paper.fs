@@ -222,5 +222,5 @@ let index (files: PaperFile list) : Map<string, PaperRow> = files |> List.collec
 let display (r: PaperRow) =
     match r.Value, r.ValueText with
     | _, Some t -> t
-    | Some v, None -> v.ToString("R", Globalization.CultureInfo.InvariantCulture)
+    | Some v, None -> Numbers.exact v
     | None, None -> ""

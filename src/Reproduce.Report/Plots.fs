@@ -127,16 +127,18 @@ let private comparablePaperValue (r: ComparisonRow) =
     | Comparable _ -> r.Paper |> Option.bind _.Value
     | _ -> None
 
-/// Paper vs reproduced (± std) for the comparable rows with a numeric paper value; architecture rows are left
-/// to modelTable.
+/// Paper vs reproduced (± std) for exactly the given rows (a page's claims, Summary.claims): each row with values
+/// gets its reproduced bar, and a paper bar beside it when the paper value is comparable and one number.
 let paperVsReproduced (title: string) (rows: ComparisonRow list) : JsonObject =
     let values =
         [ for r in rows do
-              match r.Mean, comparablePaperValue r with
-              | Some mean, Some paper when not (isArchitectureMetric r.Measured.Metric) ->
-                  yield paperDatum r paper
+              match r.Mean with
+              | Some mean ->
+                  match comparablePaperValue r with
+                  | Some paper -> yield paperDatum r paper
+                  | None -> ()
                   yield reproducedBar r mean
-              | _ -> () ]
+              | None -> () ]
     pairedBars title values
 
 /// Parameter counts and GFLOPs per model, paper vs reproduced (the registry's count); a row without a comparable

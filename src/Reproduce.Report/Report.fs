@@ -12,9 +12,9 @@ let paperDir (resultsRoot: string) (measured: Measured.PaperResults) =
     Path.Combine(resultsRoot, measured.Profile, measured.Paper)
 
 /// Names of the plots every paper gets; extra plots may not reuse them.
-let builtInPlots = [ "mean-std"; "paper-vs-reproduced"; "model-table" ]
+let builtInPlots = [ "mean-std"; Markdown.ClaimsPlot; "model-table" ]
 
-/// The plots of one comparison: per-row mean ± std, paper vs reproduced for the comparable rows, parameter counts
+/// The plots of one comparison: per-row mean ± std, paper vs reproduced for the claims (Summary.claims), parameter counts
 /// and GFLOPs (each only when it has data), then the script's extra plots in the given order.
 let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (string * JsonObject) list =
     let profile = c.Results.Profile
@@ -24,7 +24,10 @@ let plots (c: Compare.Comparison) (extraPlots: (string * JsonObject) list) : (st
     extraPlots |> List.countBy fst |> List.tryFind (fun (_, k) -> k > 1) |> Option.iter (fun (name, _) -> failwithf "plot name '%s' is given twice" name)
     let builtIn =
         [ "mean-std", Plots.meanStdBars (sprintf "%s: reproduced, mean ± std over seeds (profile %s)" c.Results.Paper profile) c.Rows
-          "paper-vs-reproduced", Plots.paperVsReproduced (sprintf "%s: paper vs reproduced, comparable rows (profile %s)" c.Results.Paper profile) c.Rows
+          Markdown.ClaimsPlot,
+          Plots.paperVsReproduced
+              (sprintf "%s: %s, mean ± std over seeds (profile %s)" c.Results.Paper ((Markdown.claimsTitle (Summary.claims c)).ToLowerInvariant()) profile)
+              (Summary.claims c).Rows
           "model-table",
           Plots.modelTable (sprintf "%s: parameters and FLOPs (and their overheads), paper vs reproduced (profile %s)" c.Results.Paper profile) c.Rows ]
         |> List.filter (fun (_, spec) -> Plots.dataCount spec > 0)
@@ -50,7 +53,8 @@ let writePaper (resultsRoot: string) (measured: Measured.PaperResults) (extraPlo
     let c = Compare.join measuredPath papers measured
     let specs = plots c extraPlots
     Measured.write measuredPath measured
-    Io.writeText (Path.Combine(dir, "table.md")) (Compare.markdown c)
+    let claimsPlot = if specs |> List.exists (fst >> (=) Markdown.ClaimsPlot) then Some(Markdown.ClaimsPlot + ".svg") else None
+    Io.writeText (Path.Combine(dir, "table.md")) (Markdown.page claimsPlot c)
     Io.writeText (Path.Combine(dir, "table.csv")) (Compare.csv c)
     for name, spec in specs do
         Io.writeText (Path.Combine(dir, name + ".vl.json")) (Plots.toJson spec)

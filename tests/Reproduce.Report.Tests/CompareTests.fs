@@ -7,7 +7,7 @@ open Reproduce.Report.Compare
 open Reproduce.Report.Measured
 open Reproduce.Report.Tests.TestUtil
 
-let private paperRow id metric kind value : PaperRow =
+let internal paperRow id metric kind value : PaperRow =
     { Id = id
       Paper = "token-labeling"
       Table = "t"
@@ -22,7 +22,7 @@ let private paperRow id metric kind value : PaperRow =
       Source = "S002"
       Note = None }
 
-let private papers =
+let internal papers =
     [ { Paper = "token-labeling"
         Title = "Token Labeling"
         NotFound = []
@@ -33,7 +33,7 @@ let private papers =
             { paperRow "range" "Δ top-1" Delta None with ValueText = Some "+0.5 to +1.5"; Range = Some(0.5, 1.5) }
             { paperRow "words" "Δ top-1" Delta None with ValueText = Some "consistent improvement" } ] } ]
 
-let private small () =
+let internal small () =
     let rows =
         [ mrow "ablation" "MixToken vs CutMix" "Δ top-1" [ 0.3; 0.1; 0.2 ] (Some "mix")
           { mrow "model" "LV-ViT-T, \"tiny\"" "top-1 %" [ 71.5 ] (Some "abs") with Note = Some "a | b" } ]
@@ -116,36 +116,11 @@ let tests =
               let bad = { mrow "a" "b" "Δ top-1" [ 1.0; 2.0 ] None with Seeds = [ 0 ] }
               assertContains "2 values for 1 seeds" (throwsMessage (fun () -> join "m.json" papers (results "quick" [ bad ] []) |> ignore))
 
-          testCase "the Markdown table is exact for a small case"
-          <| fun () ->
-              let expected =
-                  [ "# Token Labeling — reproduced vs paper (profile `quick`)"
-                    ""
-                    "- profile: `quick`"
-                    "- seeds: 0, 1, 2"
-                    "- hardware: CPU, 2 threads"
-                    "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`"
-                    ""
-                    "| table | row | metric | paper | reproduced (mean ± std) | Δ vs paper | direction | comparable | seeds | paper ref | note |"
-                    "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |"
-                    "| ablation | MixToken vs CutMix | Δ top-1 | 0.1 | 0.2 ± 0.1 | +0.1 | same sign as paper | yes: Δ | 0, 1, 2 | mix |  |"
-                    "| model | LV-ViT-T, \"tiny\" | top-1 % | 79.1 | 71.5 | — |  | no: absolute value on quick-profile data vs the paper's ImageNet-1k val | 0 | abs | a \\| b |"
-                    ""
-                    "Δ rows compare a difference measured on the `quick` profile's data (method − baseline) with the paper's difference; absolute values are compared only at the `full` profile or for properties of the architecture. Direction: the sign of the reproduced mean against the paper's, \"within seed noise\" when |mean| ≤ 2·std/√n."
-                    ""
-                    "### Rows this profile cannot produce"
-                    ""
-                    "| table | row | metric | why |"
-                    "| --- | --- | --- | --- |"
-                    "| model | LV-ViT-L | top-1 % | needs ImageNet-1k, full profile |"
-                    "" ]
-              Expect.equal (markdown (small ())) (System.String.Join("\n", expected)) "markdown (small ())"
-
           testCase "the CSV is exact for a small case, quoting commas and quotes"
           <| fun () ->
               let expected =
                   "table,row,metric,paper_ref,paper,reproduced,mean,std,n,seeds,delta,direction,status,reason,profile,note\r\n"
-                  + "ablation,MixToken vs CutMix,Δ top-1,mix,0.1,0.2 ± 0.1,0.2,0.1,3,0;1;2,0.1,same sign as paper,compared,Δ,quick,\r\n"
+                  + "ablation,MixToken vs CutMix,Δ top-1,mix,0.1,0.20 ± 0.10,0.2,0.1,3,0;1;2,0.1,same sign as paper,compared,Δ,quick,\r\n"
                   + "model,\"LV-ViT-T, \"\"tiny\"\"\",top-1 %,abs,79.1,71.5,71.5,,1,0,,,not comparable,absolute value on quick-profile data vs the paper's ImageNet-1k val,quick,a | b\r\n"
                   + "model,LV-ViT-L,top-1 %,,,,,,0,,,,unavailable,\"needs ImageNet-1k, full profile\",quick,\r\n"
               Expect.equal (csv (small ())) expected "csv (small ())"
@@ -173,14 +148,4 @@ let tests =
               Expect.equal (csvField "say \"hi\"") "\"say \"\"hi\"\"\"" "csvField \"say \\\"hi\\\"\""
               Expect.equal (csvField "two\nlines") "\"two\nlines\"" "csvField \"two\\nlines\""
               Expect.equal (csvField "cr\rhere") "\"cr\rhere\"" "csvField \"cr\\rhere\""
-              Expect.equal (csvField "") "" "csvField \"\""
-
-          testCase "Markdown cells escape pipes and newlines" <| fun () -> Expect.equal (mdCell "a | b\nc") "a \\| b c" "mdCell \"a | b\\nc\""
-
-          testCase "numbers print with four significant digits and an explicit plus sign for gains"
-          <| fun () ->
-              Expect.equal (fmt 83.3333) "83.33" "fmt 83.3333"
-              Expect.equal (fmt 0.15909) "0.1591" "fmt 0.15909"
-              Expect.equal (fmtSigned 0.1) "+0.1" "fmtSigned 0.1"
-              Expect.equal (fmtSigned -0.3) "-0.3" "fmtSigned -0.3"
-              Expect.equal (fmtSigned 0.0) "0" "fmtSigned 0.0" ]
+              Expect.equal (csvField "") "" "csvField \"\"" ]

@@ -109,12 +109,13 @@ let tests =
                           0
                           (sprintf "spec.layer.%d.encoding.y.axis.labelLimit" layer)
 
-          testCase "paper vs reproduced holds only comparable trained rows, the reproduced bar with a ± std rule"
+          testCase "paper vs reproduced plots exactly the claims it is given, the reproduced bar with a ± std rule"
           <| fun () ->
-              let spec = Plots.paperVsReproduced "t" (comparison ()).Rows
-              // The params row is comparable too, but belongs to the model table.
-              Expect.equal (Plots.dataCount spec) 2 "Plots.dataCount spec"
-              Expect.equal (metrics spec) [ "Δ top-1" ] "metrics spec"
+              let c = comparison ()
+              let spec = Plots.paperVsReproduced "t" (Summary.claims c).Rows
+              // The claims: the Δ row and the comparable parameter count, each with its paper bar.
+              Expect.equal (Plots.dataCount spec) 4 "Plots.dataCount spec"
+              Expect.equal (metrics spec) [ "Δ top-1"; "params (M)" ] "metrics spec"
               Expect.equal (text "data.values.0.source" spec) "paper" "data.values.0.source"
               equalRounded 12 (num "data.values.0.value" spec) 0.1 "data.values.0.value"
               Expect.isFalse (has "data.values.0.lo" spec) "data.values.0.lo"
@@ -124,6 +125,11 @@ let tests =
               equalRounded 12 (num "data.values.1.hi" spec) 0.3 "data.values.1.hi"
               equalRounded 12 (num "data.values.1.std" spec) 0.1 "data.values.1.std"
               assertPairedBarsWithErrorRule spec
+              // A row without a comparable paper value gets its reproduced bar alone.
+              let uncompared = c.Rows |> List.filter (fun r -> r.Measured.Metric = "GFLOPs")
+              let alone = Plots.paperVsReproduced "t" uncompared
+              Expect.equal (Plots.dataCount alone) 1 "Plots.dataCount alone"
+              Expect.equal (text "data.values.0.source" alone) "reproduced" "data.values.0.source of a row without paper value"
 
           testCase "model table holds the params and GFLOPs rows, with a reproduced bar also where the paper has none"
           <| fun () ->

@@ -39,7 +39,7 @@ let tests =
                   Expect.stringStarts (File.ReadAllText(Path.Combine(out, plot + ".svg"))) "<svg" (plot + ".svg")
               Expect.equal (Measured.read (Path.Combine(out, "measured.json"))) measured "measured.json"
               let c = Compare.join "x" (Paper.readAll (Path.Combine(root, "paper"))) measured
-              Expect.equal (File.ReadAllText(Path.Combine(out, "table.md"))) (Compare.markdown c) "table.md"
+              Expect.equal (File.ReadAllText(Path.Combine(out, "table.md"))) (Markdown.page (Some "paper-vs-reproduced.svg") c) "table.md"
               Expect.equal (File.ReadAllText(Path.Combine(out, "table.csv"))) (Compare.csv c) "table.csv"
               let html = File.ReadAllText(Path.Combine(out, "index.html"))
               // Self-contained: the bundles are inline, nothing is fetched.
@@ -62,8 +62,11 @@ let tests =
               assertContains "- command: `dotnet fsi scripts/token-labeling.fsx --profile quick`" readme
               assertContains "[table.md](quick/token-labeling/table.md)" readme
               assertContains "[mean-std.svg](quick/token-labeling/mean-std.svg)" readme
-              assertContains "| ablation | MixToken vs CutMix | Δ top-1 | +0.1 | 0.2 ± 0.1 | +0.1 | same sign as paper | yes: Δ |" readme
-              assertContains "- ablation — MixToken vs CutMix, Δ top-1: 0.2 ± 0.1 (3 seeds) vs paper +0.1: **same sign as paper**" readme
+              assertContains "### Claims compared with the paper" readme
+              assertContains "| ablation | MixToken vs CutMix | Δ top-1 | +0.1 | 0.20 ± 0.10 | 3 | +0.10 | same sign as paper |" readme
+              assertContains "![Claims compared with the paper: the rows above, mean ± std](quick/token-labeling/paper-vs-reproduced.svg)" readme
+              // The section leads with its claims: the claims table comes before the supporting rows.
+              Expect.isLessThan (readme.IndexOf "### Claims compared with the paper") (readme.IndexOf "### Supporting rows") "claims before supporting rows"
               assertContains "### Rows this profile cannot produce" readme
               assertContains "[paper/token-labeling.json](paper/token-labeling.json)" readme
 
@@ -98,7 +101,9 @@ let tests =
               let c = Compare.join "x" (Paper.readAll paperDir) measured
               let html = Html.page c [ { Name = "p"; Spec = Plots.meanStdBars "t" c.Rows; Svg = Some "<svg id=\"inline\"></svg>" } ] []
               assertContains "<svg id=\"inline\"></svg>" html
-              assertContains "<td>0.2 ± 0.1</td>" html
+              assertContains "<td>0.20 ± 0.10</td>" html
+              // The first table of the page is the claims table.
+              Expect.equal (html.IndexOf "<table") (html.IndexOf "<table class=\"claims\">") "the first table is the claims table"
               assertNotContains "vegaEmbed" html
 
           testCase "a plot that a later run no longer makes is removed"

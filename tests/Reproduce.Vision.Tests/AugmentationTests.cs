@@ -75,6 +75,10 @@ public sealed class AugmentationTests
         Assert.Contains("unknown section", Assert.Throws<FormatException>(() => RandAugment.Parse("rand-m9-q3")).Message);
         Assert.Contains("weighted", Assert.Throws<FormatException>(() => RandAugment.Parse("rand-m9-w0")).Message);
         Assert.Throws<FormatException>(() => RandAugment.Parse("augmix-m3"));
+        // timm would skip the valueless section and clamp m99 to mmax 10; both are refused, naming what is wrong.
+        Assert.Contains("section 'zz' has no numeric value", Assert.Throws<FormatException>(() => RandAugment.Parse("rand-m9-zz")).Message);
+        Assert.Contains("m99 exceeds mmax 10", Assert.Throws<FormatException>(() => RandAugment.Parse("rand-m99")).Message);
+        Assert.Equal(12, RandAugment.Parse("rand-m12-mmax15").Magnitude); // within a raised mmax
     }
 
     [Fact]

@@ -35,6 +35,7 @@ public static class AnalysisRun
         ArgumentNullException.ThrowIfNull(outFile);
         if (request.Images < 1) throw new ArgumentException($"analyze: --images must be ≥ 1 (got {request.Images})");
         request.Options.Validate();
+        if (request.ScenesRoot is { } root && !Directory.Exists(root)) throw new DirectoryNotFoundException($"analyze: --root '{root}' does not exist");
         using var scope = Scope.Enter();
         var entry = ModelSection.Resolve(request.Model, request.Overrides.Select(kv => $"{kv.Key}={kv.Value}"));
         using var vit = entry.Config is VitConfig config ? new VisionTransformer(config) : throw new ArgumentException($"analyze: model '{request.Model}' is not a VisionTransformer");

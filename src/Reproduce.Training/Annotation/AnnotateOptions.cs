@@ -27,5 +27,6 @@ public sealed record AnnotateOptions(string Model, string Weights, string Datase
         if (Limit is < 1) throw new AnnotationException($"annotate: --limit must be positive, got {Limit}");
         if (BatchSize < 1) throw new AnnotationException($"annotate: --batch must be positive, got {BatchSize}");
         if (!File.Exists(Weights)) throw new AnnotationException($"annotate: weights file {Weights} does not exist");
+        if (Root is { } root && !Directory.Exists(root)) throw new AnnotationException($"annotate: --root '{root}' does not exist");
     }
 }

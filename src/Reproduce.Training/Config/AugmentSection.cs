@@ -1,3 +1,5 @@
+using Reproduce.Vision.Data.Transforms;
+
 namespace Reproduce.Training.Config;
 
 /// <summary>What random erasing fills the erased box with (timm's <c>--remode</c>).</summary>
@@ -67,5 +69,17 @@ public sealed record AugmentSection : IConfigSection
         ConfigCheck.Probability(Hflip, prefix, "hflip");
         ConfigCheck.Require(Scale.Count == 2 && Scale[0] > 0 && Scale[0] <= Scale[1] && Scale[1] <= 1, prefix, "scale", "must be [min, max] with 0 < min ≤ max ≤ 1");
         ConfigCheck.Require(Ratio.Count == 2 && Ratio[0] > 0 && Ratio[0] <= Ratio[1], prefix, "ratio", "must be [min, max] with 0 < min ≤ max");
+        // Parsed even when no_aug turns the pipeline off: a malformed value is refused whatever else is set.
+        if (!string.IsNullOrEmpty(Randaugment))
+        {
+            try
+            {
+                _ = RandAugment.Parse(Randaugment);
+            }
+            catch (FormatException e)
+            {
+                ConfigCheck.Require(false, prefix, "randaugment", e.Message);
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ using Reproduce.Torch;
 using Reproduce.Torch.IO;
 using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
+using Reproduce.Training.Train;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Metrics;
@@ -70,6 +71,7 @@ public static class ProbeRun
         if (task == ProbeTask.Classification) throw new ArgumentException("probe: probe.task must be segmentation or depth");
         if (config.Optim.Optimizer != OptimizerKind.AdamW || config.Optim.Schedule != ScheduleKind.Poly)
             throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
+        Check(config);
         var run = CreateRunDirectory(outDir, config);
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         using var scope = Scope.Enter();
@@ -160,6 +162,20 @@ public static class ProbeRun
         final["eval_mode"] = evalMode;
         run.Finish(final);
         return final;
+    }
+
+    /// <summary>
+    /// What the configuration alone decides, checked before the run directory is created or touched: every key's
+    /// value (<see cref="RunConfig.Validate"/>), the model record (a registered ViT with valid options), and that
+    /// <c>data.root</c> and <c>model.weights</c>, when given, exist. Each failure names its key.
+    /// </summary>
+    public static void Check(RunConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate("");
+        if (config.Model.Resolve().Config is not VitConfig)
+            throw new ConfigException($"model.name: '{config.Model.Name}' is not a VisionTransformer", "model.name");
+        RunInputs.Check(config);
     }
 
     /// <summary>Writes the resolved configuration as <c>DIR/config.json</c> (atomically) and opens DIR as a run directory.</summary>

@@ -113,6 +113,18 @@ public sealed class RunDirectory
         return run;
     }
 
+    /// <summary>
+    /// Whether <paramref name="directory"/> holds a finished run (status <c>finished</c> and final.json), read without
+    /// creating or changing anything; false for a missing directory.
+    /// </summary>
+    public static bool IsFinishedAt(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var path = System.IO.Path.GetFullPath(directory);
+        var statusPath = System.IO.Path.Combine(path, StatusFile);
+        return File.Exists(statusPath) && File.ReadAllText(statusPath).Trim() == "finished" && File.Exists(System.IO.Path.Combine(path, FinalFile));
+    }
+
     /// <summary>Opens an existing run directory (its config.json must parse).</summary>
     public static RunDirectory Open(string path)
     {

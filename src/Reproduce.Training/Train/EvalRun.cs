@@ -29,6 +29,8 @@ public static class EvalRun
         ArgumentNullException.ThrowIfNull(fromRun);
         ArgumentNullException.ThrowIfNull(outDir);
         config.Validate("");
+        _ = Trainer.ModelFor(config); // the model record and the data root, checked before the output directory is touched
+        RunInputs.CheckDataRoot(config);
         var source = RunDirectory.Open(fromRun);
         var store = source.OpenCheckpoints();
         if (!store.HasCheckpoint) throw new CheckpointException($"run directory '{source.Path}' has no checkpoint to evaluate");

@@ -63,6 +63,8 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(outDir);
         options ??= new TrainOptions();
         Check(config);
+        // A finished run is skipped without reading its inputs; any other is refused before its directory is touched.
+        if (!RunDirectory.IsFinishedAt(outDir)) RunInputs.Check(config);
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
         if (run.IsFinished)
         {

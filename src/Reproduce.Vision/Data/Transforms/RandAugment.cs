@@ -61,7 +61,8 @@ public sealed record RandAugment
     /// Parses timm's config string, e.g. <c>rand-m9-mstd0.5-inc1</c> (LV-ViT T/S/M) or
     /// <c>rand-n3-m9-mstd0.5-inc1</c> (LV-ViT-L). Sections: m (magnitude), n (ops per image), mstd
     /// (&gt; 100 means uniform), mmax, inc (non-zero enables the increasing ops; timm's bool("0") would
-    /// also enable them). The weighted choice "w" is rejected.
+    /// also enable them). The weighted choice "w" is rejected, and so are a section without a value and a magnitude
+    /// above mmax (timm skips the one and clamps the other).
     /// </summary>
     public static RandAugment Parse(string config)
     {
@@ -71,7 +72,8 @@ public sealed record RandAugment
         foreach (var part in parts.Skip(1))
         {
             var m = Regex.Match(part, @"^([a-z]*)(\d.*)$");
-            if (!m.Success) continue; // timm skips sections without a value
+            // timm skips a section without a value; a typo would then pass unnoticed, so it is an error here.
+            if (!m.Success) throw new FormatException($"RandAugment config '{config}': section '{part}' has no numeric value (known: m, n, mstd, mmax, inc)");
             var key = m.Groups[1].Value;
             var val = m.Groups[2].Value;
             double Num() => double.TryParse(val, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
@@ -87,6 +89,9 @@ public sealed record RandAugment
                 _ => throw new FormatException($"RandAugment config '{config}': unknown section '{part}' (known: m, n, mstd, mmax, inc)"),
             };
         }
+        // timm clamps a magnitude above mmax silently; asking for one is a mistake worth naming.
+        if (ra.Magnitude > ra.MagnitudeMax)
+            throw new FormatException($"RandAugment config '{config}': magnitude m{ra.Magnitude} exceeds mmax {ra.MagnitudeMax} (the scale ends at mmax; give m ≤ {ra.MagnitudeMax} or a larger mmax)");
         return ra;
     }
 
