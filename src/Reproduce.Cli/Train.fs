@@ -25,7 +25,7 @@ type TrainArgs =
         member a.Usage =
             match a with
             | Check ->
-                "only check the configuration (keys, supported combinations, the model builds) without reading data; exit 0 when accepted, 3 when refused."
+                "only check the configuration (keys, supported combinations, the model builds) without reading data; exit 0 when accepted, 1 when malformed, 3 when refused (a supported-combination refusal)."
             | Config _ -> "JSON config file (repeatable; later files override earlier ones)."
             | Set _ -> "override one config key, key=value (repeatable), e.g. --set optim.lr=1e-3."
             | Out _ -> "run directory (default runs/<name>-<config hash>)."
@@ -96,10 +96,13 @@ let runTrain (a: ParseResults<TrainArgs>) =
     Errors.guarded (fun () ->
         let sets =
             a.GetResults TrainArgs.Set @ flagOverrides (a.TryGetResult TrainArgs.Device) (a.TryGetResult TrainArgs.Threads) (a.TryGetResult TrainArgs.Seed)
+        // A malformed configuration (unknown key or model, a value that does not parse) is exit 1 through `guarded`;
+        // only a well-formed combination the trainer does not support is a refusal (exit 3) that scripts record.
+        let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
+        Trainer.CheckWellFormed config
         let refusal =
             try
-                let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
-                Trainer.Check config
+                Trainer.CheckSupported config
                 Ok config
             with :? ConfigException as e ->
                 Error e.Message

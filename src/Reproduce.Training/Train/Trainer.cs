@@ -97,16 +97,24 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Everything decided by the configuration alone, before any data, weights or token labels are read: the keys'
-    /// values, the combinations the trainer supports, and the model record (validated as it will be built). A
-    /// <see cref="ConfigException"/> here is a refusal (<c>reproduce train --check</c> reports the same one).
+    /// Everything decided by the configuration alone, before any data, weights or token labels are read:
+    /// <see cref="CheckWellFormed"/> then <see cref="CheckSupported"/>.
     /// </summary>
     public static void Check(RunConfig config)
     {
+        CheckWellFormed(config);
+        CheckSupported(config);
+    }
+
+    /// <summary>
+    /// The keys' values and the model record (validated as it will be built, without building it). A
+    /// <see cref="ConfigException"/> here is a malformed configuration: a typo to fix, not a result.
+    /// </summary>
+    public static void CheckWellFormed(RunConfig config)
+    {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate("");
-        CheckSupported(config);
-        _ = ModelFor(config); // validates the model record as it will be built, without building it
+        _ = ModelFor(config);
     }
 
     /// <summary>The model of <paramref name="entry"/> (see <see cref="ModelFor"/>) as a classifier.</summary>
@@ -174,8 +182,13 @@ public static class Trainer
         };
     }
 
-    private static void CheckSupported(RunConfig c)
+    /// <summary>
+    /// The combinations of well-formed values the trainer supports. A <see cref="ConfigException"/> here is a refusal:
+    /// <c>reproduce train</c> exits with 3 and the scripts record it as the row's outcome.
+    /// </summary>
+    public static void CheckSupported(RunConfig c)
     {
+        ArgumentNullException.ThrowIfNull(c);
         static void Reject(bool condition, string key, string what)
         {
             if (condition) throw new ConfigException($"{key}: {what} is not supported by the classification trainer yet; turn it off for this run", key);

@@ -41,11 +41,11 @@ public class ValidateBeforeWriteTests
 
     public static TheoryData<string[], int, string> TrainCases => new()
     {
-        // Refusals of the configuration are exit 3 (scripts record them as the run's outcome).
-        { ["--set", "model.name=nope"], 3, "model.name" },
-        { ["--set", "model.anf.kernel_size=x"], 3, "model.anf.kernel_size" },
-        { ["--set", "aug.no_aug=true", "--set", "aug.randaugment=rand-m99-zz"], 3, "aug.randaugment" },
-        { ["--set", "aug.randaugment=rand-m99"], 3, "aug.randaugment" },
+        // A malformed configuration is exit 1 (a refused but well-formed combination is 3: CliTrainTests).
+        { ["--set", "model.name=nope"], 1, "model.name" },
+        { ["--set", "model.anf.kernel_size=x"], 1, "model.anf.kernel_size" },
+        { ["--set", "aug.no_aug=true", "--set", "aug.randaugment=rand-m99-zz"], 1, "aug.randaugment" },
+        { ["--set", "aug.randaugment=rand-m99"], 1, "aug.randaugment" },
         // A missing input is a failure (exit 1), found before the run directory is made.
         { ["--set", "data.root=/nonexistent/fashion-mnist"], 1, "data.root" },
         { ["--set", "model.weights=/nonexistent/w.safetensors"], 1, "model.weights" },

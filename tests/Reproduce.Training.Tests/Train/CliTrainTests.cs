@@ -90,7 +90,7 @@ public class CliTrainTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Run(TrainArgs(dir["run"], "--set", set));
-        Assert.Equal(3, code); // a refusal: deterministic, so scripts record it instead of retrying
+        Assert.Equal(1, code); // malformed: an error to fix, not a refusal a script records
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir["run"]));
     }
