@@ -200,7 +200,7 @@ let hasGloo () = File.Exists(Path.Combine(inc, "gloo", "config.h"))
 
 /// The define sets a source is compiled under: every optional part on (codecs; c10d with Gloo where trixie's Gloo
 /// headers are there), plus the other side of each build switch the file tests. RN_WITH_CUDA needs CUDA's headers,
-/// which Debian main lacks: tools/gpu/run.sh compiles those blocks on a GPU machine.
+/// which Debian main lacks: they compile on a GPU machine only.
 let variants (file: string) =
     let text = File.ReadAllText file
     let gloo = if hasGloo () then [ "-DRN_WITH_GLOO=1"; "-DUSE_C10D_GLOO=1" ] else []
@@ -293,7 +293,7 @@ for f in failures do
     eprintfn "%s\n" f
 if failures.Length > 0 then fail "%d of the compiles against %s's libtorch headers failed (the compiler's file:line is above)" failures.Length suite
 log
-    "%d files compile against %s's libtorch 2.x headers (%.0f s); RN_WITH_CUDA blocks are compiled by tools/gpu/run.sh on a GPU machine"
+    "%d files compile against %s's libtorch 2.x headers (%.0f s) (RN_WITH_CUDA blocks need CUDA's headers: not compiled here)"
     files.Length
     suite
     sw.Elapsed.TotalSeconds

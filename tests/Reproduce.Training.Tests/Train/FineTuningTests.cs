@@ -92,12 +92,15 @@ public sealed class FineTuningTests
         Assert.NotNull(run.Final);
     }
     [Fact]
-    public void Bf16AutocastOnTheCpuAndTf32AreClearErrorsNotIgnored()
+    public void Bf16AutocastOnADeviceWithoutBf16AndTf32OnTheCpuAreClearErrorsNotIgnored()
     {
         using var dir = new TempDir();
-        var bf16 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("autocast_bf16=true"), dir["a"]));
+        // a CUDA index past the last device: no bf16 there on any machine, with or without CUDA
+        var device = $"cuda:{Reproduce.Torch.Cuda.DeviceCount}";
+        var bf16 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("autocast_bf16=true", $"device={device}"), dir["a"]));
         Assert.Equal("autocast_bf16", bf16.Key);
-        Assert.Contains("CUDA-only", bf16.Message, StringComparison.Ordinal);
+        Assert.Contains($"device '{device}' cannot run bf16 autocast", bf16.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir["a"]), "a refused run must write nothing");
         var tf32 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("tf32=true"), dir["b"]));
         Assert.Equal("tf32", tf32.Key);
         Assert.Contains("device is 'cpu'", tf32.Message, StringComparison.Ordinal);
