@@ -92,6 +92,26 @@ public sealed class FineTuningTests
         Assert.NotNull(run.Final);
     }
     [Fact]
+    public void Bf16AutocastOnTheCpuTrainsCloseToFp32ButNotIdentically()
+    {
+        using var dir = new TempDir();
+        double[] Losses(string name, params string[] extra)
+        {
+            var r = Trainer.Run(TrainerTests.Config(extra), dir[name], new TrainOptions { LogEvery = 1 });
+            return r.Run.Metrics.Read().Where(m => m["train_loss"] is not null).Select(m => m["train_loss"]!.GetValue<double>()).ToArray();
+        }
+        var fp32 = Losses("fp32");
+        var bf16 = Losses("bf16", "autocast_bf16=true");
+        Assert.Equal(fp32.Length, bf16.Length);
+        Assert.All(bf16, l => Assert.True(double.IsFinite(l)));
+        var gap = fp32.Zip(bf16, (a, b) => Math.Abs(a - b)).Max();
+        // bf16 keeps 8 significant bits: the runs part (autocast is on) but stay within a few bf16 roundings of a ~2.3 loss.
+        Assert.True(gap > 0 && gap < 0.05, $"max |bf16 − fp32| train loss over {fp32.Length} steps = {gap:G3}");
+        Assert.DoesNotContain("\"autocast_bf16\": true", File.ReadAllText(Path.Combine(dir["fp32"], "config.json")), StringComparison.Ordinal);
+        Assert.Contains("\"autocast_bf16\": true", File.ReadAllText(Path.Combine(dir["bf16"], "config.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bf16AutocastOnADeviceWithoutBf16AndTf32OnTheCpuAreClearErrorsNotIgnored()
     {
         using var dir = new TempDir();
