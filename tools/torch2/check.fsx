@@ -149,7 +149,7 @@ let fetch () =
           for t in [ "DEP-11"; "DEP-11-icons"; "DEP-11-icons-small"; "Contents-deb" ] do
               yield! o (sprintf "Acquire::IndexTargets::deb::%s::DefaultEnabled" t) "false" ]
     log "fetching %s from %s %s (private apt state under build/torch2; nothing is installed)" (String.Join(", ", packages)) m.Uri suite
-    let code, out = exec work "apt-get" (aptOpts @ [ "-q"; "update" ])
+    let code, out = exec work "apt-get" (aptOpts @ [ "-q"; "update"; "--error-on=any" ])
     if code <> 0 then
         fail
             "cannot fetch %s's package lists from %s (apt-get update exited with %d; offline?). The gate needs this mirror once; the unpacked headers are then kept in build/torch2.\n%s"
