@@ -63,7 +63,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(outDir);
         options ??= new TrainOptions();
         Check(config);
-        CheckBf16Support(config);
+        Bf16Support.Check(config);
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
         if (run.IsFinished)
         {
@@ -189,19 +189,6 @@ public static class Trainer
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
             throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");
-    }
-
-    /// <summary>bf16 autocast needs a device that computes in bf16: the CPU (libtorch's CPU autocast) or a CUDA device of compute capability 8.0+.</summary>
-    private static void CheckBf16Support(RunConfig c)
-    {
-        if (!c.AutocastBf16 || Device.Parse(c.Device) is not { Type: DeviceType.Cuda } d) return;
-        var index = Math.Max(d.Index, 0);
-        var why = !Cuda.IsAvailable ? "this libtorch has no usable CUDA device"
-            : index >= Cuda.DeviceCount ? $"the machine has {Cuda.DeviceCount} CUDA device(s)"
-            : !Cuda.IsBf16Supported(index) ? "its compute capability is below 8.0"
-            : null;
-        if (why is not null)
-            throw new ConfigException($"autocast_bf16: device '{c.Device}' cannot run bf16 autocast ({why}); set autocast_bf16=false", "autocast_bf16");
     }
 
     /// <summary>The state of one training run in this process.</summary>
