@@ -1,7 +1,8 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
-// Targets: deps, native, build, test, bench, bench-data, reproduce, info. Each runs what it depends on.
+// Targets: deps, native, build, test, bench, bench-data, reproduce, info, check-torch2. Each runs what it depends on.
+// check-torch2 compiles src/native against Debian trixie's libtorch 2.x headers (tools/torch2/check.fsx).
 // deps also installs the Node renderer of the report's plots (tools/vega-render); test and reproduce need it too.
-// test = the formatting check (C#: dotnet format, F#: Fantomas), unit tests (C#: xunit under `dotnet test`; F#: Expecto
+// test = the formatting check (C#: dotnet format, F#: Fantomas), the libtorch 2.x compile gate, unit tests (C#: xunit under `dotnet test`; F#: Expecto
 // executables), the smoke regression check (scripts/regress.fsx), then the main command over the committed quick
 // results (it must execute nothing and change nothing); reproduce = every paper script at the
 // quick profile (scripts/reproduce.fsx; extra arguments are passed on, e.g. `-- --seeds 1`).
@@ -253,6 +254,8 @@ let target (name: string) (rest: string list) =
     | "test" ->
         log "formatting check"
         formatCheck ()
+        log "libtorch 2.x compile gate (tools/torch2/check.fsx)"
+        run "dotnet" "fsi tools/torch2/check.fsx"
         ensurePackages (basePackages @ testPackages)
         vegaRender ()
         native ()
@@ -284,8 +287,9 @@ let target (name: string) (rest: string list) =
         native ()
         build ()
         cli "info"
-    | other -> fail "unknown target '%s' (deps, native, build, test, bench, bench-data, reproduce, info)" other
+    | "check-torch2" -> run "dotnet" "fsi tools/torch2/check.fsx"
+    | other -> fail "unknown target '%s' (deps, native, build, test, bench, bench-data, reproduce, info, check-torch2)" other
 
 match fsi.CommandLineArgs |> Array.toList |> List.tail with
-| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|bench-data|reproduce|info> [args]"
+| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|bench-data|reproduce|info|check-torch2> [args]"
 | name :: rest -> target name (rest |> List.filter ((<>) "--"))

@@ -194,24 +194,41 @@ public static class Torch
         }
     }
 
-    /// <summary>CUDA autocast region with <paramref name="dtype"/> (bf16 by default) until disposed.</summary>
-    public static AutocastGuard Autocast(ScalarType dtype = ScalarType.BFloat16) => new(dtype);
+    /// <summary>
+    /// Autocast region on <paramref name="device"/> (CPU or CUDA) with <paramref name="dtype"/> (bf16 by default) until
+    /// disposed: PyTorch's <c>torch.autocast(device_type, dtype)</c>. Ops on the autocast list (matmuls, linear,
+    /// convolutions) run in <paramref name="dtype"/>, the ones on the fp32 list are cast up, the others keep their
+    /// inputs' dtype, per libtorch's policy for that device. Parameters stay float32 (the master weights), and so do their
+    /// gradients and the optimizer state.
+    /// </summary>
+    public static AutocastGuard Autocast(DeviceType device, ScalarType dtype = ScalarType.BFloat16) => new(device, dtype);
+
+    /// <summary>Whether an autocast region is open on <paramref name="device"/>.</summary>
+    public static bool IsAutocastEnabled(DeviceType device)
+    {
+        NativeMethods.Check(NativeMethods.rn_autocast_is_enabled((int)device, out var enabled), "IsAutocastEnabled");
+        return enabled != 0;
+    }
 
     /// <summary>Restores the previous autocast state on dispose.</summary>
     public sealed class AutocastGuard : IDisposable
     {
+        private readonly DeviceType _device;
         private readonly int _prevEnabled, _prevDtype;
         private bool _done;
 
-        internal AutocastGuard(ScalarType dtype) =>
-            NativeMethods.Check(NativeMethods.rn_autocast_enter((int)dtype, out _prevEnabled, out _prevDtype), "Autocast");
+        internal AutocastGuard(DeviceType device, ScalarType dtype)
+        {
+            _device = device;
+            NativeMethods.Check(NativeMethods.rn_autocast_enter((int)device, (int)dtype, out _prevEnabled, out _prevDtype), $"Autocast({device}, {dtype})");
+        }
 
         /// <inheritdoc/>
         public void Dispose()
         {
             if (_done) return;
             _done = true;
-            NativeMethods.Check(NativeMethods.rn_autocast_exit(_prevEnabled, _prevDtype), "Autocast exit");
+            NativeMethods.Check(NativeMethods.rn_autocast_exit((int)_device, _prevEnabled, _prevDtype), "Autocast exit");
         }
     }
 }
@@ -237,6 +254,16 @@ public static class Cuda
 
     /// <summary>Resets the peak counters.</summary>
     public static void ResetPeakMemoryStats(int device = 0) => NativeMethods.Check(NativeMethods.rn_cuda_reset_peak(device), "Cuda.ResetPeak");
+
+    /// <summary>
+    /// Whether CUDA device <paramref name="device"/> computes in bf16 (compute capability 8.0 or newer, PyTorch's
+    /// <c>torch.cuda.is_bf16_supported()</c>); false on a build without CUDA.
+    /// </summary>
+    public static bool IsBf16Supported(int device = 0)
+    {
+        NativeMethods.Check(NativeMethods.rn_cuda_bf16_supported(device, out var supported), "Cuda.IsBf16Supported");
+        return supported != 0;
+    }
 
     /// <summary>Releases cached, unused blocks.</summary>
     public static void EmptyCache() => NativeMethods.Check(NativeMethods.rn_cuda_empty_cache(), "Cuda.EmptyCache");

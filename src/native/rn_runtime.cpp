@@ -8,6 +8,7 @@
 #include "rn_common.h"
 #ifdef RN_WITH_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -133,34 +134,71 @@ RN_API int32_t rn_cuda_empty_cache() {
   })
 }
 
-// --- autocast (CUDA, bf16/f16) ------------------------------------------------------------------
+// --- autocast (CPU and CUDA, bf16/f16) ---------------------------------------------------------
+// What torch.autocast(device_type, dtype) does on entry and exit: per-device enabled flag and dtype, one nesting
+// counter, and the cast cache cleared when the outermost region closes. 2.4 made the API device-generic and
+// deprecated the per-device functions that 1.13 only has.
+namespace {
+c10::DeviceType autocast_device(int32_t dev_type) {
+  auto d = static_cast<c10::DeviceType>(dev_type);
+  if (d != c10::DeviceType::CPU && d != c10::DeviceType::CUDA)
+    throw std::invalid_argument("autocast: device type " + c10::DeviceTypeName(d) + " is not supported (cpu or cuda)");
+  return d;
+}
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define RN_AC_ENABLED() at::autocast::is_autocast_enabled(at::kCUDA)
-#define RN_AC_SET_ENABLED(x) at::autocast::set_autocast_enabled(at::kCUDA, x)
-#define RN_AC_DTYPE() at::autocast::get_autocast_dtype(at::kCUDA)
-#define RN_AC_SET_DTYPE(x) at::autocast::set_autocast_dtype(at::kCUDA, x)
+bool ac_enabled(c10::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+void ac_set_enabled(c10::DeviceType d, bool x) { at::autocast::set_autocast_enabled(d, x); }
+at::ScalarType ac_dtype(c10::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+void ac_set_dtype(c10::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
 #else
-#define RN_AC_ENABLED() at::autocast::is_enabled()
-#define RN_AC_SET_ENABLED(x) at::autocast::set_enabled(x)
-#define RN_AC_DTYPE() at::autocast::get_autocast_gpu_dtype()
-#define RN_AC_SET_DTYPE(x) at::autocast::set_autocast_gpu_dtype(x)
+bool ac_enabled(c10::DeviceType d) {
+  return d == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+}
+void ac_set_enabled(c10::DeviceType d, bool x) {
+  if (d == c10::DeviceType::CPU) at::autocast::set_cpu_enabled(x); else at::autocast::set_enabled(x);
+}
+at::ScalarType ac_dtype(c10::DeviceType d) {
+  return d == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+void ac_set_dtype(c10::DeviceType d, at::ScalarType t) {
+  if (d == c10::DeviceType::CPU) at::autocast::set_autocast_cpu_dtype(t); else at::autocast::set_autocast_gpu_dtype(t);
+}
 #endif
+}  // namespace
 
-// Enters an autocast region on CUDA with `dtype`; reports the previous state for rn_autocast_exit.
-RN_API int32_t rn_autocast_enter(int32_t dtype, int32_t* prev_enabled, int32_t* prev_dtype) {
+// Enters an autocast region on `dev_type` (CPU or CUDA) with `dtype`; reports the previous state for rn_autocast_exit.
+RN_API int32_t rn_autocast_enter(int32_t dev_type, int32_t dtype, int32_t* prev_enabled, int32_t* prev_dtype) {
   RN_GUARD({
-    *prev_enabled = RN_AC_ENABLED() ? 1 : 0;
-    *prev_dtype = static_cast<int32_t>(RN_AC_DTYPE());
-    RN_AC_SET_ENABLED(true);
-    RN_AC_SET_DTYPE(static_cast<at::ScalarType>(dtype));
+    auto d = autocast_device(dev_type);
+    *prev_enabled = ac_enabled(d) ? 1 : 0;
+    *prev_dtype = static_cast<int32_t>(ac_dtype(d));
+    ac_set_enabled(d, true);
+    ac_set_dtype(d, static_cast<at::ScalarType>(dtype));
     at::autocast::increment_nesting();
   })
 }
 
-RN_API int32_t rn_autocast_exit(int32_t prev_enabled, int32_t prev_dtype) {
+RN_API int32_t rn_autocast_exit(int32_t dev_type, int32_t prev_enabled, int32_t prev_dtype) {
   RN_GUARD({
+    auto d = autocast_device(dev_type);
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    RN_AC_SET_ENABLED(prev_enabled != 0);
-    RN_AC_SET_DTYPE(static_cast<at::ScalarType>(prev_dtype));
+    ac_set_enabled(d, prev_enabled != 0);
+    ac_set_dtype(d, static_cast<at::ScalarType>(prev_dtype));
+  })
+}
+
+// Whether autocast is on for `dev_type` (1/0), for tests and checks.
+RN_API int32_t rn_autocast_is_enabled(int32_t dev_type, int32_t* enabled) {
+  RN_GUARD({ *enabled = ac_enabled(autocast_device(dev_type)) ? 1 : 0; })
+}
+
+// bf16 support of a CUDA device as torch.cuda.is_bf16_supported() decides it (compute capability 8.0 or newer);
+// 0 on a build without CUDA.
+RN_API int32_t rn_cuda_bf16_supported(int32_t device, int32_t* supported) {
+  RN_GUARD({
+    *supported = 0;
+#ifdef RN_WITH_CUDA
+    *supported = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device))->major >= 8 ? 1 : 0;
+#endif
   })
 }

@@ -144,8 +144,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_cuda_memory_stats(int device, out long allocated, out long reserved, out long peak);
     [LibraryImport(Lib)] internal static partial int rn_cuda_reset_peak(int device);
     [LibraryImport(Lib)] internal static partial int rn_cuda_empty_cache();
-    [LibraryImport(Lib)] internal static partial int rn_autocast_enter(int dtype, out int prevEnabled, out int prevDtype);
-    [LibraryImport(Lib)] internal static partial int rn_autocast_exit(int prevEnabled, int prevDtype);
+    [LibraryImport(Lib)] internal static partial int rn_autocast_enter(int deviceType, int dtype, out int prevEnabled, out int prevDtype);
+    [LibraryImport(Lib)] internal static partial int rn_autocast_exit(int deviceType, int prevEnabled, int prevDtype);
+    [LibraryImport(Lib)] internal static partial int rn_autocast_is_enabled(int deviceType, out int enabled);
+    [LibraryImport(Lib)] internal static partial int rn_cuda_bf16_supported(int device, out int supported);
 
     // image codecs (rn_codec.cpp)
     [LibraryImport(Lib)] internal static partial int rn_built_with_codecs();

@@ -32,8 +32,9 @@ public sealed partial record RunConfig : IConfigSection
     /// <summary>CPU intra-op threads; 0 = the library default (every core, or REPRODUCE_THREADS).</summary>
     public int Threads { get; init; }
     /// <summary>
-    /// bf16 autocast of the training forward and loss (CUDA only; the LV-ViT README trains with AMP). Requesting it on
-    /// the CPU is an error, not a silent no-op.
+    /// bf16 autocast of the training forward and loss (the precision switch: false = fp32, true = bf16 mixed precision;
+    /// the LV-ViT README trains with AMP), on the CPU or a CUDA device of compute capability 8.0+; weights, gradients
+    /// and optimizer state stay float32. A device without bf16 is an error, not a silent fallback.
     /// </summary>
     public bool AutocastBf16 { get; init; }
     /// <summary>

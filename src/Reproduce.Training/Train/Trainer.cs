@@ -39,7 +39,7 @@ namespace Reproduce.Training.Train;
 /// <para>
 /// <c>model.weights</c>: <see cref="InitialWeights"/> (strict, except a classifier with another class count);
 /// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay); <c>autocast_bf16</c> wraps
-/// the forward and loss in bf16 autocast on CUDA (an error on the CPU); <c>tf32</c> turns on TF32 matmuls and convolutions on CUDA (an error on the CPU).
+/// the forward and loss in bf16 autocast on the run's device (CPU or a bf16-capable CUDA device); <c>tf32</c> turns on TF32 matmuls and convolutions on CUDA (an error on the CPU).
 /// </para>
 /// </summary>
 public static class Trainer
@@ -63,6 +63,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(outDir);
         options ??= new TrainOptions();
         Check(config);
+        Bf16Support.Check(config);
         // A finished run is skipped without reading its inputs; any other is refused before its directory is touched.
         if (!RunDirectory.IsFinishedAt(outDir)) RunInputs.Check(config);
         var run = RunDirectory.OpenOrCreateAt(outDir, config);
@@ -199,8 +200,6 @@ public static class Trainer
             throw new ConfigException("model.mix_token: MixToken trains the token logits against token labels; set token_label.enabled=true and token_label.source, or model.mix_token=false", "model.mix_token");
         if (c.TokenLabel.Enabled && (c.Aug.Mixup > 0 || c.Aug.Cutmix > 0))
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
-        if (c.AutocastBf16 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
-            throw new ConfigException($"autocast_bf16: bf16 autocast is CUDA-only; device is '{c.Device}' (set autocast_bf16=false or device=cuda)", "autocast_bf16");
         if (c.Tf32 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
             throw new ConfigException($"tf32: TF32 is a CUDA matmul/convolution mode; device is '{c.Device}' (set tf32=false or device=cuda)", "tf32");
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
@@ -314,7 +313,7 @@ public static class Trainer
             var x = images.To(device);
             var y = labels.To(device);
             Tensor loss;
-            using (config.AutocastBf16 ? Torch.Torch.Autocast(ScalarType.BFloat16) : null)
+            using (config.AutocastBf16 ? Torch.Torch.Autocast(device.Type, ScalarType.BFloat16) : null)
                 loss = _tokenLabels is not null ? TokenLabelingLoss(x, y, maps!) : ClassificationLoss(x, y, micro);
             var value = loss.ToDouble();
             if (!double.IsFinite(value))

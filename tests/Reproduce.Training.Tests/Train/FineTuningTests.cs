@@ -92,12 +92,35 @@ public sealed class FineTuningTests
         Assert.NotNull(run.Final);
     }
     [Fact]
-    public void Bf16AutocastOnTheCpuAndTf32AreClearErrorsNotIgnored()
+    public void Bf16AutocastOnTheCpuTrainsCloseToFp32ButNotIdentically()
     {
         using var dir = new TempDir();
-        var bf16 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("autocast_bf16=true"), dir["a"]));
+        double[] Losses(string name, params string[] extra)
+        {
+            var r = Trainer.Run(TrainerTests.Config(extra), dir[name], new TrainOptions { LogEvery = 1 });
+            return r.Run.Metrics.Read().Where(m => m["train_loss"] is not null).Select(m => m["train_loss"]!.GetValue<double>()).ToArray();
+        }
+        var fp32 = Losses("fp32");
+        var bf16 = Losses("bf16", "autocast_bf16=true");
+        Assert.Equal(fp32.Length, bf16.Length);
+        Assert.All(bf16, l => Assert.True(double.IsFinite(l)));
+        var gap = fp32.Zip(bf16, (a, b) => Math.Abs(a - b)).Max();
+        // bf16 keeps 8 significant bits: the runs part (autocast is on) but stay within a few bf16 roundings of a ~2.3 loss.
+        Assert.True(gap > 0 && gap < 0.05, $"max |bf16 − fp32| train loss over {fp32.Length} steps = {gap:G3}");
+        Assert.DoesNotContain("\"autocast_bf16\": true", File.ReadAllText(Path.Combine(dir["fp32"], "config.json")), StringComparison.Ordinal);
+        Assert.Contains("\"autocast_bf16\": true", File.ReadAllText(Path.Combine(dir["bf16"], "config.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bf16AutocastOnADeviceWithoutBf16AndTf32OnTheCpuAreClearErrorsNotIgnored()
+    {
+        using var dir = new TempDir();
+        // a CUDA index past the last device: no bf16 there on any machine, with or without CUDA
+        var device = $"cuda:{Reproduce.Torch.Cuda.DeviceCount}";
+        var bf16 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("autocast_bf16=true", $"device={device}"), dir["a"]));
         Assert.Equal("autocast_bf16", bf16.Key);
-        Assert.Contains("CUDA-only", bf16.Message, StringComparison.Ordinal);
+        Assert.Contains($"device '{device}' cannot run bf16 autocast", bf16.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir["a"]), "a refused run must write nothing");
         var tf32 = Assert.Throws<ConfigException>(() => Trainer.Run(TrainerTests.Config("tf32=true"), dir["b"]));
         Assert.Equal("tf32", tf32.Key);
         Assert.Contains("device is 'cpu'", tf32.Message, StringComparison.Ordinal);
