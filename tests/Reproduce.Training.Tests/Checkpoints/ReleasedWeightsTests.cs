@@ -86,7 +86,7 @@ public class ReleasedWeightsTests
         using var model = Tiny("vit_small_patch14_dinov2", c => c with { EmbedDim = 8, NumHeads = 2, ImgSize = 28 });
         var e = Assert.Throws<InvalidDataException>(() => ModelWeights.LoadStrict(model, Fixture("deit3_small.pth")));
         Assert.Contains("deit3_small.pth", e.Message, StringComparison.Ordinal);
-        Assert.Contains("key 'patch_embed.proj.weight': the file has shape [8, 3, 8, 8], the model [8, 3, 14, 14]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("key 'patch_embed.proj.weight': the file has shape [8,3,8,8], the model [8,3,14,14]", e.Message, StringComparison.Ordinal);
         Assert.Contains("unexpected key 'head.weight'", e.Message, StringComparison.Ordinal);
     }
 

@@ -80,7 +80,7 @@ public static class ModelWeights
         return content.Ignored;
     }
 
-    private static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
+    private static string Shape(IEnumerable<long> shape) => $"[{string.Join(",", shape)}]";
 
     /// <summary>" (entry 'model')" or "".</summary>
     public static string EntryText(WeightsFileContent content) => content.Entry is { } e ? $" (entry '{e}')" : "";
