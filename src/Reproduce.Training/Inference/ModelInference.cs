@@ -29,7 +29,7 @@ public static class ModelInference
             throw new InferenceException($"infer: model '{modelName}' does not map an image tensor to logits");
         if (weightsPath is not null)
         {
-            if (!File.Exists(weightsPath)) throw new InferenceException($"infer: weights file {weightsPath} does not exist");
+            if (!WeightsFile.Exists(weightsPath)) throw new InferenceException($"infer: weights file {weightsPath} does not exist");
             try
             {
                 ModelWeights.LoadStrict(model, weightsPath);

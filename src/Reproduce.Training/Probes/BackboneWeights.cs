@@ -15,7 +15,7 @@ public static class BackboneWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"weights file '{path}' does not exist", path);
+        if (!WeightsFile.Exists(path)) throw new FileNotFoundException($"weights file '{path}' does not exist", path);
         var saved = ModelWeights.Read(model, path).State;
         try
         {

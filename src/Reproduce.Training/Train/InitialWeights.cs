@@ -20,7 +20,7 @@ public static class InitialWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"model.weights: '{path}' does not exist", path);
+        if (!WeightsFile.Exists(path)) throw new FileNotFoundException($"model.weights: '{path}' does not exist", path);
         using var scope = Scope.Enter();
         var saved = ModelWeights.Read(model, path).State;
         var expected = model.NamedParameters().Select(p => (p.Name, p.Parameter.Shape))

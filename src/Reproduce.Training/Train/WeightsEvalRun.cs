@@ -27,7 +27,7 @@ public static class WeightsEvalRun
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
         config.Validate("");
-        if (!File.Exists(weights)) throw new FileNotFoundException($"--weights: '{weights}' does not exist", weights);
+        if (!WeightsFile.Exists(weights)) throw new FileNotFoundException($"--weights: '{weights}' does not exist", weights);
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         var device = Device.Parse(config.Device);
         var model = Trainer.ModelFor(config);

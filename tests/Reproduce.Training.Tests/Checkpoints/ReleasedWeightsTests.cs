@@ -76,6 +76,10 @@ public class ReleasedWeightsTests
         Assert.Equal(1.0, ema.State["cls_token"].Sum().ToDouble() / 8);
         var plain = WeightsFile.Read(Fixture("lvvit_module.pth"), "state_dict");
         Assert.Equal(0.0, plain.State["cls_token"].Sum().ToDouble());
+        var inPath = WeightsFile.Read(Fixture("lvvit_module.pth") + "#state_dict");
+        Assert.Equal("state_dict", inPath.Entry);
+        Assert.Equal(0.0, inPath.State["cls_token"].Sum().ToDouble());
+        Assert.True(WeightsFile.Exists(Fixture("lvvit_module.pth") + "#state_dict"));
         var e = Assert.Throws<InvalidDataException>(() => WeightsFile.Read(Fixture("lvvit_module.pth"), "model"));
         Assert.Contains("no entry 'model'", e.Message, StringComparison.Ordinal);
     }

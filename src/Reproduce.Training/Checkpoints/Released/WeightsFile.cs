@@ -24,10 +24,15 @@ public static class WeightsFile
     /// <summary>The wrapper entries tried, in order, when none is named.</summary>
     public static readonly IReadOnlyList<string> WrapperEntries = ["state_dict_ema", "model_ema", "state_dict", "model", "teacher"];
 
-    /// <summary>Reads <paramref name="path"/>; <paramref name="entry"/> names the wrapper entry (null: the first of <see cref="WrapperEntries"/>).</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/>; <paramref name="entry"/> names the wrapper entry (null: the first of
+    /// <see cref="WrapperEntries"/>). <c>FILE#ENTRY</c> names the entry inside the path, so every <c>model.weights</c> /
+    /// <c>--weights</c> can pick one (e.g. <c>checkpoint.pth#model</c> for the non-EMA weights) when no file of that name exists.
+    /// </summary>
     public static WeightsFileContent Read(string path, string? entry = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        (path, entry) = SplitEntry(path, entry);
         if (!File.Exists(path)) throw new FileNotFoundException($"weights file '{path}' does not exist", path);
         if (IsSafeTensors(path))
         {
@@ -58,6 +63,24 @@ public static class WeightsFile
             .Select(e => e.Path[0]).Distinct().Select(k => $"entry '{k}'").ToList();
         return Unprefix(new WeightsFileContent(path, chosen, state, ignored), entry);
     }
+
+    /// <summary>
+    /// <c>FILE#ENTRY</c> → (FILE, ENTRY) when FILE exists and <paramref name="path"/> does not; otherwise unchanged. An entry
+    /// given both ways must agree.
+    /// </summary>
+    public static (string Path, string? Entry) SplitEntry(string path, string? entry)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var hash = path.LastIndexOf('#');
+        if (hash <= 0 || File.Exists(path) || !File.Exists(path[..hash])) return (path, entry);
+        var named = path[(hash + 1)..];
+        if (entry is not null && entry != named)
+            throw new InvalidDataException($"weights file '{path[..hash]}': entry '{named}' in the path and entry '{entry}' were both given");
+        return (path[..hash], named.Length == 0 ? entry : named);
+    }
+
+    /// <summary>Whether the weights file <paramref name="path"/> (optionally <c>FILE#ENTRY</c>) exists.</summary>
+    public static bool Exists(string path) => File.Exists(SplitEntry(path, null).Path);
 
     /// <summary>Whether <paramref name="path"/> is read as safetensors (by extension, else by not being a torch.save file).</summary>
     public static bool IsSafeTensors(string path)
