@@ -6,8 +6,9 @@ namespace Reproduce.Training.Checkpoints.Released;
 
 /// <summary>
 /// The one reader behind every <c>model.weights</c> / <c>--weights</c> (train's initial weights, eval, infer, probes, analyze,
-/// annotate): <see cref="WeightsFile"/> (format and wrapper) then, for a <see cref="VisionTransformer"/>,
-/// <see cref="CheckpointKeyMapping"/> (released key names and grids). Callers check the keys against their model with the
+/// annotate): <see cref="WeightsFile"/> (format and wrapper) then, for a <see cref="VisionTransformer"/> read from a
+/// <c>torch.save</c> file, <see cref="CheckpointKeyMapping"/> (released key names and grids; safetensors files are taken
+/// as they are, so a grid mismatch there stays an error). Callers check the keys against their model with the
 /// strictness they need (<see cref="Check"/>).
 /// </summary>
 public static class ModelWeights
@@ -17,7 +18,9 @@ public static class ModelWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         var content = WeightsFile.Read(path, entry);
-        if (model is not VisionTransformer vit) return content;
+        // safetensors files are ours or timm's, already in our keys and grids: a pos_embed of another grid stays an
+        // error there, as it always was; the released torch.save layouts are mapped.
+        if (model is not VisionTransformer vit || WeightsFile.IsSafeTensors(WeightsFile.SplitEntry(path, entry).Path)) return content;
         var notes = new List<string>(content.Ignored);
         Dictionary<string, Tensor> state;
         try
