@@ -38,7 +38,13 @@ type TrainArgs =
 type EvalArgs =
     | [<AltCommandLine("-c")>] Config of file: string
     | [<CustomCommandLine("--set")>] Set of keyValue: string
-    | [<Mandatory>] From of runDir: string
+    | From of runDir: string
+    | Model of name: string
+    | Weights of file: string
+    | Weights_Entry of entry: string
+    | Data of dataset: string
+    | Root of dir: string
+    | Split of split: string
     | Out of dir: string
     | Checkpoint of string
     | Ema
@@ -51,8 +57,14 @@ type EvalArgs =
             match a with
             | Config _ -> "JSON config file (repeatable) applied on top of the training run's config.json."
             | Set _ -> "override one config key, key=value (repeatable), e.g. --set data.eval_limit=1000."
-            | From _ -> "the training run directory whose checkpoint is evaluated."
-            | Out _ -> "output directory (default <from>/eval-<checkpoint>)."
+            | From _ -> "the training run directory whose checkpoint is evaluated (or --model with --weights)."
+            | Model _ -> "registered model evaluated with --weights (same as --set model.name=...)."
+            | Weights _ -> "weights file: .safetensors, or a torch.save .pth / .pth.tar / .pt / .bin (docs/released-weights.md)."
+            | Weights_Entry _ -> "checkpoint entry holding the state dict (model, model_ema, state_dict, state_dict_ema, teacher, student)."
+            | Data _ -> "dataset with --weights (same as --set data.dataset=...), e.g. imagenet."
+            | Root _ -> "dataset folder (same as --set data.root=...)."
+            | Split _ -> "evaluation split (same as --set data.eval_split=...; default val for imagenet)."
+            | Out _ -> "output directory (default <from>/eval-<checkpoint>; with --weights, none unless given)."
             | Checkpoint _ -> "best | last (default best)."
             | Ema -> "evaluate the EMA weights."
             | Device _ -> "cpu | cuda | cuda:N."
@@ -121,25 +133,76 @@ let runTrain (a: ParseResults<TrainArgs>) =
                 printFinal final
                 0)
 
+let private number (final: Text.Json.Nodes.JsonObject) (key: string) =
+    match final[key] with
+    | null -> nan
+    | v -> Double.Parse(v.ToJsonString(), Globalization.CultureInfo.InvariantCulture)
+
+/// `eval --model NAME --weights FILE`: any weights file on the configured split, with the model's eval transform.
+let private runEvalWeights (a: ParseResults<EvalArgs>) =
+    let model =
+        match a.TryGetResult EvalArgs.Model with
+        | Some m -> m
+        | None -> raise (ArgumentException "--weights needs --model NAME (the registered model the weights are for)")
+    let keyed =
+        [ yield sprintf "model.name=%s" model
+          yield! a.TryGetResult EvalArgs.Data |> Option.map (sprintf "data.dataset=%s") |> Option.toList
+          yield! a.TryGetResult EvalArgs.Root |> Option.map (sprintf "data.root=%s") |> Option.toList
+          yield! a.TryGetResult EvalArgs.Split |> Option.map (sprintf "data.eval_split=%s") |> Option.toList ]
+    let sets =
+        keyed @ a.GetResults EvalArgs.Set @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
+    let config = RunConfig.Load(a.GetResults EvalArgs.Config, sets)
+    let weights = a.GetResult EvalArgs.Weights
+    let final =
+        Progress.run (fun _ report message ->
+            let progress (d: int) (n: int) = report (int64 d) (int64 n) (sprintf "eval %d/%d images" d n)
+            WeightsEvalRun.Run(
+                config,
+                weights,
+                Option.toObj (a.TryGetResult EvalArgs.Weights_Entry),
+                Option.toObj (a.TryGetResult EvalArgs.Out),
+                Action<int, int>(progress),
+                Action<string>(message)
+            ))
+    printfn
+        "eval: %s on %s %s: top-1 %.2f%%, top-5 %.2f%% on %.0f images"
+        model
+        config.Data.Dataset
+        (ClassificationData.DefaultEvalSplit config.Data)
+        (number final "top1")
+        (number final "top5")
+        (number final "samples")
+    printFinal final
+    0
+
 let runEval (a: ParseResults<EvalArgs>) =
     Errors.guarded (fun () ->
-        let from = a.GetResult EvalArgs.From
-        let baseConfig = Path.Combine(from, "config.json")
-        if not (File.Exists baseConfig) then raise (FileNotFoundException(sprintf "'%s' is not a run directory: it has no config.json" from, baseConfig))
-        let sets = a.GetResults EvalArgs.Set @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
-        let config = RunConfig.Load(baseConfig :: a.GetResults EvalArgs.Config, sets)
-        let choice =
-            match a.GetResult(EvalArgs.Checkpoint, defaultValue = "best") with
-            | "best" -> CheckpointChoice.Best
-            | "last" -> CheckpointChoice.Last
-            | other -> raise (ArgumentException(sprintf "--checkpoint must be best or last, not '%s'" other))
-        let choiceName = (string choice).ToLowerInvariant()
-        let out = a.GetResult(EvalArgs.Out, defaultValue = Path.Combine(from, "eval-" + choiceName))
-        let final = EvalRun.Run(config, from, out, choice, a.Contains EvalArgs.Ema)
-        let number (key: string) =
-            match final[key] with
-            | null -> nan
-            | v -> Double.Parse(v.ToJsonString(), Globalization.CultureInfo.InvariantCulture)
-        printfn "eval: top-1 %.2f%%, top-5 %.2f%% on %.0f images; written to %s" (number "top1") (number "top5") (number "eval_samples") out
-        printFinal final
-        0)
+        if a.Contains EvalArgs.Weights then
+            if a.Contains EvalArgs.From then raise (ArgumentException "eval: give either --from RUN_DIR or --model with --weights, not both")
+            runEvalWeights a
+        else
+            let from =
+                match a.TryGetResult EvalArgs.From with
+                | Some f -> f
+                | None -> raise (ArgumentException "eval: give --from RUN_DIR, or --model NAME --weights FILE")
+            let baseConfig = Path.Combine(from, "config.json")
+            if not (File.Exists baseConfig) then raise (FileNotFoundException(sprintf "'%s' is not a run directory: it has no config.json" from, baseConfig))
+            let sets =
+                a.GetResults EvalArgs.Set @ flagOverrides (a.TryGetResult EvalArgs.Device) (a.TryGetResult EvalArgs.Threads) (a.TryGetResult EvalArgs.Seed)
+            let config = RunConfig.Load(baseConfig :: a.GetResults EvalArgs.Config, sets)
+            let choice =
+                match a.GetResult(EvalArgs.Checkpoint, defaultValue = "best") with
+                | "best" -> CheckpointChoice.Best
+                | "last" -> CheckpointChoice.Last
+                | other -> raise (ArgumentException(sprintf "--checkpoint must be best or last, not '%s'" other))
+            let choiceName = (string choice).ToLowerInvariant()
+            let out = a.GetResult(EvalArgs.Out, defaultValue = Path.Combine(from, "eval-" + choiceName))
+            let final = EvalRun.Run(config, from, out, choice, a.Contains EvalArgs.Ema)
+            printfn
+                "eval: top-1 %.2f%%, top-5 %.2f%% on %.0f images; written to %s"
+                (number final "top1")
+                (number final "top5")
+                (number final "eval_samples")
+                out
+            printFinal final
+            0)

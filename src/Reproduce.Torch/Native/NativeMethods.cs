@@ -99,6 +99,11 @@ internal static unsafe partial class NativeMethods
 
     // torch.save payloads (rn_pickle.cpp)
     [LibraryImport(Lib)] internal static partial int rn_pickle_load_tensors(void* bytes, long n, IntPtr* outs, int cap, out int count);
+    // torch.save checkpoints as flat (path, value) entries (rn_checkpoint.cpp)
+    [LibraryImport(Lib)] internal static partial int rn_checkpoint_load(void* bytes, long n, out IntPtr doc, out int count, out long textLen);
+    [LibraryImport(Lib)] internal static partial int rn_checkpoint_text(IntPtr doc, byte* buf, long cap);
+    [LibraryImport(Lib)] internal static partial int rn_checkpoint_tensors(IntPtr doc, IntPtr* outs, int cap);
+    [LibraryImport(Lib)] internal static partial int rn_checkpoint_free(IntPtr doc);
 
     // ops
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int rn_op_find(string name, string overload, out IntPtr op);

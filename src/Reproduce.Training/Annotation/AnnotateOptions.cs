@@ -2,7 +2,7 @@ namespace Reproduce.Training.Annotation;
 
 /// <summary>What <see cref="Annotator.Run"/> annotates and how.</summary>
 /// <param name="Model">Registered teacher model (one with dense score maps, e.g. <c>resnet_tiny_fm28</c>, <c>resnet50</c>).</param>
-/// <param name="Weights">Trained weights (safetensors, loaded strictly).</param>
+/// <param name="Weights">Trained weights (safetensors or a torch.save checkpoint, <c>FILE#ENTRY</c> to pick an entry; loaded strictly).</param>
 /// <param name="Dataset">One of <see cref="Datasets"/>: <c>fashion-mnist</c>, <c>fashion-objects</c> or <c>imagenet</c>.</param>
 /// <param name="Root">Dataset root (fashion-mnist and fashion-objects: the Fashion-MNIST IDX folder, default Debian's; imagenet: the folder holding train/ and val/).</param>
 /// <param name="Split">Split to annotate (fashion-mnist, fashion-objects: train or test; imagenet: train or val).</param>
@@ -26,7 +26,7 @@ public sealed record AnnotateOptions(string Model, string Weights, string Datase
         if (TopK < 1) throw new AnnotationException($"annotate: --topk must be positive, got {TopK}");
         if (Limit is < 1) throw new AnnotationException($"annotate: --limit must be positive, got {Limit}");
         if (BatchSize < 1) throw new AnnotationException($"annotate: --batch must be positive, got {BatchSize}");
-        if (!File.Exists(Weights)) throw new AnnotationException($"annotate: weights file {Weights} does not exist");
+        if (!Checkpoints.Released.WeightsFile.Exists(Weights)) throw new AnnotationException($"annotate: weights file {Weights} does not exist");
         if (Root is { } root && !Directory.Exists(root)) throw new AnnotationException($"annotate: --root '{root}' does not exist");
     }
 }

@@ -1,12 +1,13 @@
-using Reproduce.Torch;
 using Reproduce.Torch.IO;
 using Reproduce.Torch.Nn;
+using Reproduce.Torch;
+using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Training.Inference;
-using Reproduce.Vision.Data;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Data.TokenLabels;
 using Reproduce.Vision.Data.Transforms;
+using Reproduce.Vision.Data;
 using Reproduce.Vision.Models;
 using Reproduce.Vision.Tokens;
 
@@ -81,9 +82,9 @@ public static class Annotator
         if (!YieldsDenseScores(model)) throw new AnnotationException(NoDenseScores($"model '{options.Model}'"));
         try
         {
-            SafeTensors.LoadInto(model, options.Weights, strict: true);
+            ModelWeights.LoadStrict(model, options.Weights);
         }
-        catch (Exception e) when (e is TorchException or SafeTensorsException or IOException)
+        catch (Exception e) when (e is TorchException or SafeTensorsException or IOException or InvalidDataException)
         {
             throw new AnnotationException($"annotate: weights {options.Weights} do not fit model '{options.Model}': {e.Message}", e);
         }
@@ -133,18 +134,27 @@ public static class Annotator
             _ => null,
         };
         if (head is not { } h) return entry;
-        SafeTensorsHeader header;
+        long[]? classifier;
         try
         {
-            header = SafeTensors.ReadHeader(weights);
+            classifier = HeadShape(weights, h.Key);
         }
-        catch (Exception e) when (e is SafeTensorsException or IOException)
+        catch (Exception e) when (e is SafeTensorsException or IOException or InvalidDataException)
         {
             throw new AnnotationException($"annotate: cannot read the teacher weights '{weights}': {e.Message}", e);
         }
-        if (!header.TryGetEntry(h.Key, out var classifier) || classifier.Shape.Count != 2) return entry;
-        var classes = classifier.Shape[0];
+        if (classifier is not { Length: 2 }) return entry;
+        var classes = classifier[0];
         return classes == ModelEvalSettings.NumClasses(entry) ? entry : entry.With(h.WithClasses((int)classes));
+    }
+
+    // The shape of tensor `key` in a safetensors header, or in a torch.save file's state dict (ModelWeights' reader).
+    private static long[]? HeadShape(string weights, string key)
+    {
+        if (WeightsFile.IsSafeTensors(weights))
+            return SafeTensors.ReadHeader(weights).TryGetEntry(key, out var e) ? e.Shape.ToArray() : null;
+        using var scope = Scope.Enter();
+        return WeightsFile.Read(weights).State.TryGetValue(key, out var t) ? t.Shape : null;
     }
 
     private static int NumClasses(ModelEntry entry) =>

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using Reproduce.Torch;
 using Reproduce.Torch.IO;
 using Reproduce.Torch.Nn;
+using Reproduce.Torch;
+using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Inference;
@@ -28,12 +29,12 @@ public static class ModelInference
             throw new InferenceException($"infer: model '{modelName}' does not map an image tensor to logits");
         if (weightsPath is not null)
         {
-            if (!File.Exists(weightsPath)) throw new InferenceException($"infer: weights file {weightsPath} does not exist");
+            if (!WeightsFile.Exists(weightsPath)) throw new InferenceException($"infer: weights file {weightsPath} does not exist");
             try
             {
-                SafeTensors.LoadInto(model, weightsPath, strict: true);
+                ModelWeights.LoadStrict(model, weightsPath);
             }
-            catch (Exception e) when (e is TorchException or SafeTensorsException or IOException)
+            catch (Exception e) when (e is TorchException or SafeTensorsException or IOException or InvalidDataException)
             {
                 model.Dispose();
                 throw new InferenceException($"infer: weights {weightsPath} do not fit model '{modelName}': {e.Message}", e);

@@ -1,9 +1,9 @@
-using Reproduce.Torch.IO;
+using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Torch.Nn;
 
 namespace Reproduce.Training.Probes;
 
-/// <summary>Loads a backbone's weights from a safetensors file by timm key, for probes and analyses.</summary>
+/// <summary>Loads a backbone's weights by timm key, for probes and analyses (any format <see cref="ModelWeights"/> reads).</summary>
 public static class BackboneWeights
 {
     /// <summary>
@@ -15,8 +15,8 @@ public static class BackboneWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"weights file '{path}' does not exist", path);
-        var saved = SafeTensors.Load(path);
+        if (!WeightsFile.Exists(path)) throw new FileNotFoundException($"weights file '{path}' does not exist", path);
+        var saved = ModelWeights.Read(model, path).State;
         try
         {
             var problems = new List<string>();

@@ -249,15 +249,19 @@ public sealed class ClassificationData
 
     /// <summary>
     /// <paramref name="split"/> of the ImageNet class-folder tree at <c>data.root</c> (docs/protocols.md §1.1–1.2). Class
-    /// indices come from the <c>train</c> folder's sorted wnids for every split, so val indices match training's. Any
+    /// indices come from the <c>train</c> folder's sorted wnids for every split, so val indices match training's (from the
+    /// split's own folders when there is no <c>train</c>). Any
     /// problem of the layout scan (loose images, empty or unknown class folders, non-image files) is an error naming
     /// the paths. Evaluation splits decode JPEGs at reduced size in the DCT domain (no smaller than the eval resize).
     /// </summary>
     private static ImageNetFolder OpenImageNet(DataSection data, string split, EvalTransform eval)
     {
         var root = data.Root ?? throw new ConfigException("data.root: data.dataset=imagenet needs data.root, a folder holding train/ and val/ (ROOT/train/<wnid>/*.JPEG)", "data.root");
-        var classes = new ImageNetFolder(root, "train").Classes;
-        if (classes.Count == 0) throw new InvalidDataException($"{Path.Combine(root, "train")}: no class folders (expected ROOT/train/<wnid>/*.JPEG)");
+        // Without a train folder (evaluating released weights on val alone) the split's own sorted wnids index the
+        // classes, which for ImageNet's 1000 val folders is the same order.
+        var classSplit = Directory.Exists(Path.Combine(root, "train")) ? "train" : split;
+        var classes = new ImageNetFolder(root, classSplit).Classes;
+        if (classes.Count == 0) throw new InvalidDataException($"{Path.Combine(root, classSplit)}: no class folders (expected ROOT/{classSplit}/<wnid>/*.JPEG)");
         var folder = new ImageNetFolder(root, split, classes, decodeMinSide: split == data.TrainSplit ? 0 : eval.ScaleSize);
         if (folder.Problems.Count > 0)
             throw new InvalidDataException($"{folder.SplitDir}: {folder.Problems.Count} layout problem(s): " +

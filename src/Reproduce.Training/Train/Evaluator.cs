@@ -11,8 +11,11 @@ namespace Reproduce.Training.Train;
 /// </summary>
 public static class Evaluator
 {
-    /// <summary>Accuracy (percent) of <paramref name="model"/> on <paramref name="data"/>, batches of <paramref name="batchSize"/>.</summary>
-    public static TopKResult Evaluate(Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device)
+    /// <summary>
+    /// Accuracy (percent) of <paramref name="model"/> on <paramref name="data"/>, batches of <paramref name="batchSize"/>;
+    /// <paramref name="progress"/> (images done, total) after each batch.
+    /// </summary>
+    public static TopKResult Evaluate(Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -29,6 +32,7 @@ public static class Evaluator
                 var idx = Enumerable.Range(start, Math.Min(batchSize, data.Count - start)).ToArray();
                 var (x, y) = data.Batch(idx);
                 acc.Update(model.Forward(x.To(device)), y.To(device));
+                progress?.Invoke(start + idx.Length, data.Count);
             }
             return acc.Result();
         }

@@ -1,12 +1,12 @@
 using Reproduce.Torch;
-using Reproduce.Torch.IO;
+using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Torch.Nn;
 
 namespace Reproduce.Training.Train;
 
 /// <summary>
 /// <c>model.weights</c>: initial weights for fine-tuning, a safetensors file with timm keys (e.g. a run's
-/// <c>model.safetensors</c> or a converted timm checkpoint). Loading is strict — every parameter and persistent buffer
+/// <c>model.safetensors</c>) or a released checkpoint in any format <see cref="ModelWeights"/> reads. Loading is strict — every parameter and persistent buffer
 /// of the model must be in the file with the same shape and the file may hold no other key — except the classifier:
 /// when the file's <c>head.weight</c> has another number of classes than the model (fine-tuning to a new label set),
 /// the <c>head.*</c> and <c>aux_head.*</c> tensors are skipped and keep the model's fresh initialisation.
@@ -20,9 +20,9 @@ public static class InitialWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"model.weights: '{path}' does not exist", path);
+        if (!WeightsFile.Exists(path)) throw new FileNotFoundException($"model.weights: '{path}' does not exist", path);
         using var scope = Scope.Enter();
-        var saved = SafeTensors.Load(path);
+        var saved = ModelWeights.Read(model, path).State;
         var expected = model.NamedParameters().Select(p => (p.Name, p.Parameter.Shape))
             .Concat(model.NamedBuffers(persistentOnly: true).Select(b => (b.Name, b.Buffer.Shape))).ToDictionary(p => p.Name, p => p.Shape);
         var headDiffers = saved.TryGetValue("head.weight", out var fileHead) && expected.TryGetValue("head.weight", out var modelHead)
