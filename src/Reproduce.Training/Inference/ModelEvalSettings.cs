@@ -52,6 +52,7 @@ public static class ModelEvalSettings
         {
             VitConfig v => v.NumClasses,
             ResNetConfig r => r.NumClasses,
+            NfNetConfig f => f.NumClasses,
             _ => null,
         };
     }
@@ -64,6 +65,7 @@ public static class ModelEvalSettings
         {
             VitConfig v => v.InChans,
             ResNetConfig r => r.InChans,
+            NfNetConfig f => f.InChans,
             _ => 3,
         };
     }

@@ -182,6 +182,15 @@ public static class ModelRegistry
             Entry("resnet50", ResNetConfig.ResNet50, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
             Entry("resnet_tiny_fm28", ResNetConfig.Quick, (c, d) => new ResNet(c, d), Quick),
             Entry("resnet_tiny_objects64", ResNetConfig.QuickObjects, (c, d) => new ResNet(c, d), Quick),
+
+            // NFNet-F0…F6 (Brock et al. 2021) as timm's dm_nfnet_f* (DeepMind's weights); F6 is the paper's annotator.
+            Entry("dm_nfnet_f0", NfNetConfig.F(0), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f1", NfNetConfig.F(1), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f2", NfNetConfig.F(2), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f3", NfNetConfig.F(3), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f4", NfNetConfig.F(4), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f5", NfNetConfig.F(5), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f6", NfNetConfig.F(6), (c, d) => new NfNet(c, d), Timm),
         };
         var duplicate = list.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"ModelRegistry: '{duplicate.Key}' is registered twice");
