@@ -71,7 +71,8 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads;
 /// <c>resnet_tiny_fm28</c> (<see cref="ResNetConfig.Quick"/>) is the Token Labeling annotator for Fashion-MNIST
 /// (4×4 score maps) and <c>resnet_tiny_objects64</c> (<see cref="ResNetConfig.QuickObjects"/>, 3 channels at 64×64: 8×8
-/// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects. The STA/ANF and [CLS]/patch variants are options on any ViT entry
+/// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects; <c>dm_nfnet_f0…f6</c>
+/// (<see cref="NfNetConfig"/>, timm's names and keys) are NFNet-F, F6 the paper's annotator. The STA/ANF and [CLS]/patch variants are options on any ViT entry
 /// (<c>model.sta={}</c>, <c>model.anf={}</c>, <c>model.specialization={}</c> in a run config), not new names.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other

@@ -33,7 +33,9 @@ public class NfNetAnnotatorTests
 
         using var gen = new Generator(2);
         var image = Torch.Torch.Randint(0, 256, [3, 600, 700], gen).To(ScalarType.UInt8);
-        var batch = Annotator.Transform(entry, 576).Apply(image).Unsqueeze(0);
+        var transform = Annotator.Transform(entry, 576);
+        Assert.Equal((576, 1.0, InterpolationMode.Bicubic), (transform.Size, transform.CropPct, transform.Interpolation)); // generate_label.py
+        var batch = transform.Apply(image).Unsqueeze(0);
         Assert.Equal([1, 3, 576, 576], batch.Shape);
         var scores = Annotator.DenseScores(model, batch);
         Assert.Equal([1, 7, 18, 18], scores.Shape);
