@@ -29,7 +29,7 @@
 //   --teacher released  (default) TokenLabeling's released label_top5_train_nfnet folder (REPRODUCE_TOKEN_LABELS or
 //                       "token-labels" in data-roots.json), checked by `reproduce data check token-labels` first
 //   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
-//                       crop 1.0, as generate_label.py; dm_nfnet_f6 is not in the model zoo yet, so --execute stops there
+//                       crop 1.0, as generate_label.py (dm_nfnet_f6 is in the model zoo, timm's keys)
 // No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
 #load "Backbone.fsx" "lib/TokenLabelCheck.fsx"
 

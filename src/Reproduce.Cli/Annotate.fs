@@ -21,7 +21,7 @@ type AnnotateArgs =
         member a.Usage =
             match a with
             | Model _ ->
-                "registered teacher with dense score maps: a ResNet annotator (resnet_tiny_fm28, resnet_tiny_objects64, resnet18, resnet50) or a ViT with an aux head (lvvit_*)."
+                "registered teacher with dense score maps: a ResNet or NFNet annotator (resnet_tiny_fm28, resnet_tiny_objects64, resnet18, resnet50, dm_nfnet_f0…f6) or a ViT with an aux head (lvvit_*)."
             | Weights _ -> "the teacher's trained weights (safetensors)."
             | Data _ -> "fashion-mnist, fashion-objects (64×64 RGB, rendered as the trainer renders it) or imagenet."
             | Root _ ->

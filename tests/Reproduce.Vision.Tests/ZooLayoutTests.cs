@@ -87,14 +87,15 @@ public class ZooLayoutTests
     [Fact]
     public void AnalyticParameterCountsMatchTheBuiltModelForEveryRegisteredModel()
     {
-        // Every registered option combination, shrunk (ViTs: depth 1, width 64; ResNets: one block per stage, width 8)
-        // so that building all of them is quick.
+        // Every registered option combination, shrunk (ViTs: depth 1, width 64; ResNets: one block per stage, width 8;
+        // NFNets: stem 16, widths 16…48, groups of 8, keeping each entry's stage count) so that building all of them is quick.
         foreach (var entry in ModelRegistry.All)
         {
             var small = entry.With(entry.Config switch
             {
                 VitConfig v => v with { Depth = 1, EmbedDim = 64, NumHeads = 2 },
                 ResNetConfig r => r with { Layers = [1, 1, 1, 1], BaseWidth = 8 },
+                NfNetConfig f => f with { Depths = [1, 2, 1, 1], Channels = [16, 32, 48, 48], StemChannels = 16, GroupSize = 8 },
                 var other => other,
             });
             using var model = small.Create();

@@ -37,13 +37,13 @@ public static class Annotator
     }
 
     /// <summary>
-    /// Whether <paramref name="model"/> yields dense score maps: a <see cref="ResNet"/> (its classifier at every location)
-    /// or a <see cref="VisionTransformer"/> with an <c>aux_head</c> (<c>return_dense</c>, e.g. LV-ViT: the patch-token logits).
+    /// Whether <paramref name="model"/> yields dense score maps: an <see cref="IDenseScoreModel"/> (<see cref="ResNet"/>,
+    /// <see cref="NfNet"/>: the classifier at every location) or a <see cref="VisionTransformer"/> with an <c>aux_head</c> (<c>return_dense</c>, e.g. LV-ViT: the patch-token logits).
     /// </summary>
-    public static bool YieldsDenseScores(Module model) => model is ResNet || model is VisionTransformer { Config.ReturnDense: true };
+    public static bool YieldsDenseScores(Module model) => model is IDenseScoreModel || model is VisionTransformer { Config.ReturnDense: true };
 
     /// <summary>
-    /// Dense score maps [B, classes, h, w] of the teacher for normalised images [B, C, R, R]: <see cref="ResNet.ForwardDense"/>,
+    /// Dense score maps [B, classes, h, w] of the teacher for normalised images [B, C, R, R]: <see cref="IDenseScoreModel.ForwardDense"/>,
     /// or a ViT's aux-head patch logits [B, h·w, classes] (eval mode, no MixToken) laid out on the h×w patch grid.
     /// </summary>
     public static Tensor DenseScores(Module model, Tensor images)
@@ -53,8 +53,8 @@ public static class Annotator
         using var noGrad = Torch.Torch.NoGrad();
         switch (model)
         {
-            case ResNet r:
-                return r.ForwardDense(images);
+            case IDenseScoreModel d:
+                return d.ForwardDense(images);
             case VisionTransformer { Config.ReturnDense: true } v:
             {
                 using var s = Scope.Enter();
@@ -70,7 +70,7 @@ public static class Annotator
     }
 
     private static string NoDenseScores(string what) =>
-        $"annotate: {what} yields no dense score maps; use a ResNet annotator (e.g. resnet_tiny_fm28, resnet50) or a ViT with an aux head (e.g. lvvit_tiny_fm28, lvvit_s)";
+        $"annotate: {what} yields no dense score maps; use a ResNet or NFNet annotator (e.g. resnet_tiny_fm28, resnet50, dm_nfnet_f6) or a ViT with an aux head (e.g. lvvit_tiny_fm28, lvvit_s)";
 
     /// <summary>Annotates the dataset and returns the number of images written.</summary>
     public static int Run(AnnotateOptions options, Action<int, int>? progress = null)
@@ -120,7 +120,7 @@ public static class Annotator
 
     /// <summary>
     /// <paramref name="entry"/> with the class count of the classifier in <paramref name="weights"/> (<c>fc.weight</c>
-    /// of a ResNet, <c>head.weight</c> of a ViT), so a teacher trained on a subset (ImageNet-100, 4 classes) annotates
+    /// of a ResNet, <c>head.fc.weight</c> of an NFNet, <c>head.weight</c> of a ViT), so a teacher trained on a subset (ImageNet-100, 4 classes) annotates
     /// without a separate option. Unchanged when the file has no such tensor: the strict load then names what differs.
     /// </summary>
     public static ModelEntry WithClassesOf(ModelEntry entry, string weights)
@@ -130,6 +130,7 @@ public static class Annotator
         (string Key, Func<int, IModelConfig> WithClasses)? head = entry.Config switch
         {
             ResNetConfig r => ("fc.weight", n => r with { NumClasses = n }),
+            NfNetConfig f => ("head.fc.weight", n => f with { NumClasses = n }),
             VitConfig v => ("head.weight", n => v with { NumClasses = n }),
             _ => null,
         };

@@ -14,6 +14,9 @@ namespace Reproduce.Training.Inference;
 /// <item>The quick-profile Fashion-MNIST / fashion-scenes / fashion-objects models (<c>*_fm28</c>, <c>*_scenes64</c>,
 /// <c>*_objects64</c>): their data has the model's
 /// size already, so crop_pct 1.0 (no crop); 1-channel models normalise with Fashion-MNIST's mean 0.2860 and std 0.3530.</item>
+/// <item>NFNet-F0…F6 (<c>dm_nfnet_f*</c>): timm's pretrained configs, bicubic, crop_pct 0.9, 0.91, 0.92, 0.94, 0.951, 0.954,
+/// 0.956 at 256…576 px (timm resizes these with crop_mode 'squash', both sides to size/crop_pct; here the shorter side, as
+/// every family). TokenLabeling's generate_label.py annotates with the model's bicubic at crop 1.0, as <c>reproduce annotate</c>.</item>
 /// <item>Everything else (ViT, DINOv2, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
 /// are not in docs/protocols.md, so this default is used rather than an invented value.</item>
 /// </list>
@@ -27,6 +30,11 @@ public static class ModelEvalSettings
     /// <summary>Fashion-MNIST pixel standard deviation (0–1 scale).</summary>
     public const double FashionMnistStd = 0.3530;
 
+    private const string DmNfnet = "dm_nfnet_f";
+
+    // timm's pretrained configs of dm_nfnet_f0…f6 (crop_pct at their test_input_size).
+    private static readonly double[] DmNfnetCropPct = [0.9, 0.91, 0.92, 0.94, 0.951, 0.954, 0.956];
+
     /// <summary>The eval transform for <paramref name="entry"/> at its configured resolution.</summary>
     public static EvalTransform For(ModelEntry entry)
     {
@@ -39,6 +47,8 @@ public static class ModelEvalSettings
             : name.StartsWith("lvvit_m", StringComparison.Ordinal) || name.StartsWith("lvvit_l", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bicubic)
             : name.StartsWith("lvvit_", StringComparison.Ordinal) ? (0.9, InterpolationMode.Bicubic)
             : name.StartsWith("deit", StringComparison.Ordinal) ? (size >= 384 ? 1.0 : 0.9, InterpolationMode.Bicubic)
+            : name.StartsWith(DmNfnet, StringComparison.Ordinal) && name.Length == DmNfnet.Length + 1 && char.IsAsciiDigit(name[^1])
+                && name[^1] - '0' < DmNfnetCropPct.Length ? (DmNfnetCropPct[name[^1] - '0'], InterpolationMode.Bicubic)
             : (0.875, InterpolationMode.Bilinear);
         var transform = new EvalTransform(size) { CropPct = cropPct, Interpolation = interpolation };
         return InChans(entry) == 1 ? transform with { Mean = [FashionMnistMean], Std = [FashionMnistStd] } : transform;
@@ -52,6 +62,7 @@ public static class ModelEvalSettings
         {
             VitConfig v => v.NumClasses,
             ResNetConfig r => r.NumClasses,
+            NfNetConfig f => f.NumClasses,
             _ => null,
         };
     }
@@ -64,6 +75,7 @@ public static class ModelEvalSettings
         {
             VitConfig v => v.InChans,
             ResNetConfig r => r.InChans,
+            NfNetConfig f => f.InChans,
             _ => 3,
         };
     }

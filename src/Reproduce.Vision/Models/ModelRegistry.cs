@@ -71,7 +71,8 @@ public sealed record ModelSummary(string Name, long Params, double Gflops, int R
 /// feature backbone for fashion-scenes (64×64 RGB, patch 8 → an 8×8 grid) under the dense heads;
 /// <c>resnet_tiny_fm28</c> (<see cref="ResNetConfig.Quick"/>) is the Token Labeling annotator for Fashion-MNIST
 /// (4×4 score maps) and <c>resnet_tiny_objects64</c> (<see cref="ResNetConfig.QuickObjects"/>, 3 channels at 64×64: 8×8
-/// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects. The STA/ANF and [CLS]/patch variants are options on any ViT entry
+/// score maps, <c>vit_tiny_scenes64</c>'s token grid) the one for fashion-objects; <c>dm_nfnet_f0…f6</c>
+/// (<see cref="NfNetConfig"/>, timm's names and keys) are NFNet-F, F6 the paper's annotator. The STA/ANF and [CLS]/patch variants are options on any ViT entry
 /// (<c>model.sta={}</c>, <c>model.anf={}</c>, <c>model.specialization={}</c> in a run config), not new names.</para>
 /// Adding a model is one line in the list below: <c>Vit(name, config, source)</c> for a
 /// <see cref="VisionTransformer"/>, <c>Entry(name, config, factory, source)</c> for any other
@@ -182,6 +183,15 @@ public static class ModelRegistry
             Entry("resnet50", ResNetConfig.ResNet50, (c, d) => new ResNet(c, d), TorchvisionAndTimm),
             Entry("resnet_tiny_fm28", ResNetConfig.Quick, (c, d) => new ResNet(c, d), Quick),
             Entry("resnet_tiny_objects64", ResNetConfig.QuickObjects, (c, d) => new ResNet(c, d), Quick),
+
+            // NFNet-F0…F6 (Brock et al. 2021) as timm's dm_nfnet_f* (DeepMind's weights); F6 is the paper's annotator.
+            Entry("dm_nfnet_f0", NfNetConfig.F(0), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f1", NfNetConfig.F(1), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f2", NfNetConfig.F(2), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f3", NfNetConfig.F(3), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f4", NfNetConfig.F(4), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f5", NfNetConfig.F(5), (c, d) => new NfNet(c, d), Timm),
+            Entry("dm_nfnet_f6", NfNetConfig.F(6), (c, d) => new NfNet(c, d), Timm),
         };
         var duplicate = list.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"ModelRegistry: '{duplicate.Key}' is registered twice");

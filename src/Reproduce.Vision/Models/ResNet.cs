@@ -14,7 +14,7 @@ namespace Reproduce.Vision.Models;
 /// logits equal the mean of the dense scores. Initialisation is torchvision's: Kaiming-normal (fan_out, ReLU) convs,
 /// BN γ = 1 and β = 0, PyTorch's default for <c>fc</c>.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : Module<Tensor, Tensor>, IDenseScoreModel
 {
     private readonly List<Sequential> _stages = [];
 

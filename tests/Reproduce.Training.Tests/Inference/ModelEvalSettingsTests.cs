@@ -15,6 +15,8 @@ public class ModelEvalSettingsTests
     [InlineData("deit_base_patch16_384", 1.0, 384, InterpolationMode.Bicubic)]
     [InlineData("vit_base_patch16_224", 0.875, 256, InterpolationMode.Bilinear)]
     [InlineData("resnet50", 0.875, 256, InterpolationMode.Bilinear)]
+    [InlineData("dm_nfnet_f0", 0.9, 284, InterpolationMode.Bicubic)]
+    [InlineData("dm_nfnet_f6", 0.956, 602, InterpolationMode.Bicubic)]
     [InlineData("vit_tiny_fm28", 1.0, 28, InterpolationMode.Bilinear)]
     public void CropPctResizeAndInterpolationPerFamily(string model, double cropPct, int scaleSize, InterpolationMode interpolation)
     {
