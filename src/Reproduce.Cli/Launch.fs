@@ -1,7 +1,8 @@
 /// `reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P] -- <command ...>`:
 /// torchrun's job for Reproduce. It starts N local ranks of the same `reproduce` with the torchrun variables (RANK,
 /// WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR, MASTER_PORT), prefixes every line they print
-/// with `[rank r]`, and when a rank fails stops the others (SIGTERM, then SIGKILL after 10 s) and exits 1 naming the
+/// with `[rank r]` (and repeats rank 0's last stdout line, the command's result object, unprefixed at the end, so
+/// scripts read a launched command's result as a plain one's), and when a rank fails stops the others (SIGTERM, then SIGKILL after 10 s) and exits 1 naming the
 /// rank that failed first and how. Each rank gets ⌊cores / N⌋ threads unless REPRODUCE_THREADS is set.
 module Reproduce.Cli.Launch
 
@@ -91,6 +92,7 @@ let run (argv: string list) =
             | t -> t
         let exe, prefix = self ()
         let output = obj ()
+        let lastOfRank0 = ref "" // printed again, unprefixed, at the end: the command's result line
         let say (line: string) = lock output (fun () -> Console.Out.WriteLine line)
         eprintfn
             "launch: %d rank(s) on this node (node %d of %d, world size %d), rendezvous %s:%d, %s thread(s) per rank"
@@ -118,9 +120,12 @@ let run (argv: string list) =
                 psi.Environment[k] <- v
             psi.Environment.Remove "TORCHELASTIC_USE_AGENT_STORE" |> ignore
             let p = new Process(StartInfo = psi)
-            let forward (e: DataReceivedEventArgs) = if not (isNull e.Data) then say (sprintf "[rank %d] %s" rank e.Data)
-            p.OutputDataReceived.Add forward
-            p.ErrorDataReceived.Add forward
+            let forward isOut (e: DataReceivedEventArgs) =
+                if not (isNull e.Data) then
+                    say (sprintf "[rank %d] %s" rank e.Data)
+                    if isOut && rank = 0 && e.Data.Trim() <> "" then lastOfRank0.Value <- e.Data
+            p.OutputDataReceived.Add(forward true)
+            p.ErrorDataReceived.Add(forward false)
             p.Start() |> ignore
             p.BeginOutputReadLine()
             p.BeginErrorReadLine()
@@ -142,6 +147,7 @@ let run (argv: string list) =
         if List.isEmpty (failed ()) then
             for _, p in ranks do
                 p.WaitForExit() // drains the output
+            if lastOfRank0.Value <> "" then say lastOfRank0.Value
             0
         else
             Threading.Thread.Sleep 500

@@ -34,9 +34,9 @@ public static class EvalRun
         var store = source.OpenCheckpoints();
         if (!store.HasCheckpoint) throw new CheckpointException($"run directory '{source.Path}' has no checkpoint to evaluate");
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
-        var device = Device.Parse(config.Device);
-        var data = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
         var dp = DataParallel.Current; // under `reproduce launch`: each rank scores its shard, rank 0 writes
+        var device = Device.Parse(dp?.DeviceFor(config.Device) ?? config.Device);
+        var data = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
         var run = dp is null ? RunDirectory.OpenOrCreateAt(outDir, config) : dp.MainFirst(() => RunDirectory.OpenOrCreateAt(outDir, config));
 
         Torch.Torch.ManualSeed((ulong)config.Seed);

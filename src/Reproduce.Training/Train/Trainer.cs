@@ -73,7 +73,7 @@ public static class Trainer
             return new TrainResult(run, run.ReadFinal(), Skipped: true);
         }
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
-        var device = Device.Parse(config.Device);
+        var device = Device.Parse(dp?.DeviceFor(config.Device) ?? config.Device);
         if (config.Tf32) (Torch.Torch.AllowTf32Matmul, Torch.Torch.AllowTf32Cudnn) = (true, true); // CUDA only (Validate)
         var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
         train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));

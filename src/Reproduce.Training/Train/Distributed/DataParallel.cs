@@ -59,6 +59,9 @@ public sealed class DataParallel
         return new DataParallel(ProcessGroup.Init(env, Timeout, backend));
     }
 
+    /// <summary>The device of this rank: plain <c>cuda</c> becomes <c>cuda:LOCAL_RANK</c> (one GPU per process); anything else is kept.</summary>
+    public string DeviceFor(string device) => device == "cuda" ? $"cuda:{Group.Environment.LocalRank}" : device;
+
     /// <summary>Copies rank 0's parameters and buffers into every rank's model (DDP's start-up broadcast).</summary>
     public void BroadcastFromMain(Module model)
     {
