@@ -20,13 +20,15 @@ type LaunchOptions = { NprocPerNode: int; Nnodes: int; NodeRank: int; MasterAddr
 
 let usage = "usage: reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] -- <train|eval ...>"
 
+let private bad (message: string) : 'a = raise (ArgumentException message)
+
 /// Parses the launcher's own options, up to `--`; the rest is the command every rank runs.
 let parse (argv: string list) =
     let rec go opts args =
         let int name (v: string) =
             match Int32.TryParse v with
             | true, n -> n
-            | _ -> invalidArg name (sprintf "launch: %s expects an integer, got '%s'" name v)
+            | _ -> bad (sprintf "launch: %s expects an integer, got '%s'" name v)
         match args with
         | "--" :: rest -> { opts with Command = rest }
         | "--nproc-per-node" :: v :: rest -> go { opts with NprocPerNode = int "--nproc-per-node" v } rest
@@ -34,15 +36,14 @@ let parse (argv: string list) =
         | "--node-rank" :: v :: rest -> go { opts with NodeRank = int "--node-rank" v } rest
         | "--master-addr" :: v :: rest -> go { opts with MasterAddr = v } rest
         | "--master-port" :: v :: rest -> go { opts with MasterPort = Some(int "--master-port" v) } rest
-        | a :: _ -> invalidArg "argv" (sprintf "launch: unknown option '%s'; %s" a usage)
-        | [] -> invalidArg "argv" (sprintf "launch: no command after `--`; %s" usage)
+        | a :: _ -> bad (sprintf "launch: unknown option '%s'; %s" a usage)
+        | [] -> bad (sprintf "launch: no command after `--`; %s" usage)
     let o = go { NprocPerNode = 1; Nnodes = 1; NodeRank = 0; MasterAddr = "127.0.0.1"; MasterPort = None; Command = [] } argv
-    if o.NprocPerNode < 1 || o.Nnodes < 1 then invalidArg "argv" "launch: --nproc-per-node and --nnodes must be at least 1"
-    if o.NodeRank < 0 || o.NodeRank >= o.Nnodes then
-        invalidArg "argv" (sprintf "launch: --node-rank %d is outside 0..%d (--nnodes %d)" o.NodeRank (o.Nnodes - 1) o.Nnodes)
+    if o.NprocPerNode < 1 || o.Nnodes < 1 then bad "launch: --nproc-per-node and --nnodes must be at least 1"
+    if o.NodeRank < 0 || o.NodeRank >= o.Nnodes then bad (sprintf "launch: --node-rank %d is outside 0..%d (--nnodes %d)" o.NodeRank (o.Nnodes - 1) o.Nnodes)
     match o.Command with
-    | [] -> invalidArg "argv" (sprintf "launch: no command after `--`; %s" usage)
-    | c :: _ when not (List.contains c [ "train"; "eval" ]) -> invalidArg "argv" (sprintf "launch: '%s' does not run data-parallel yet; launch train or eval" c)
+    | [] -> bad (sprintf "launch: no command after `--`; %s" usage)
+    | c :: _ when not (List.contains c [ "train"; "eval" ]) -> bad (sprintf "launch: '%s' does not run data-parallel yet; launch train or eval" c)
     | _ -> o
 
 /// A free TCP port on this machine (torchrun's standalone mode): one launcher alone picks the rendezvous port.

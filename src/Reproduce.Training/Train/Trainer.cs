@@ -290,7 +290,7 @@ public static class Trainer
                 throw new InvalidOperationException($"run directory '{run.Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
             var p = ckpt.Restore(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer });
             _step = p.Step;
-            (_epoch, _position) = DataParallelTraining.Resume(p.Longs, ddp, out var changed);
+            (_epoch, _position) = DataParallelTraining.Resume(p.Longs, ddp?.WorldSize ?? 1, out var changed);
             if (changed is not null) options.OnMessage?.Invoke(changed);
             _lossSum = p.Extra?["loss_sum"]?.GetValue<double>() ?? 0;
             _lossCount = p.Extra?["loss_count"]?.GetValue<long>() ?? 0;

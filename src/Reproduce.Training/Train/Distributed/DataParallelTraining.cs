@@ -77,12 +77,12 @@ public sealed class DataParallelTraining : IDisposable
     /// kept, and the images already consumed in it (position·W₀·B·accumulation) map to ⌊position·W₀ / W⌋ updates, so
     /// the data order differs from an uninterrupted W-rank run from there on; <paramref name="message"/> says so.
     /// </summary>
-    public static (long Epoch, long Position) Resume(IReadOnlyDictionary<string, long[]> longs, DataParallelTraining? ddp, out string? message)
+    public static (long Epoch, long Position) Resume(IReadOnlyDictionary<string, long[]> longs, int worldSize, out string? message)
     {
         ArgumentNullException.ThrowIfNull(longs);
         var (epoch, position) = (longs["sampler"][0], longs["sampler"][1]);
         var saved = longs.TryGetValue("world_size", out var w) ? (int)w[0] : 1;
-        var now = ddp?.WorldSize ?? 1;
+        var now = worldSize;
         message = null;
         if (saved == now) return (epoch, position);
         var mapped = position * saved / now;
