@@ -50,7 +50,7 @@ let capture (file: string) (args: string) =
 
 /// What the main job needs: libtorch (CPU, Debian 1.13), a fast BLAS, the native toolchain,
 /// image codecs, and the embedded dataset.
-let basePackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"; "libturbojpeg0-dev"; "libpng-dev"; "dataset-fashion-mnist" ]
+let basePackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "make"; "libturbojpeg0-dev"; "libpng-dev"; "libgloo-dev"; "dataset-fashion-mnist" ]
 
 /// Tests and benchmarks also compare against PyTorch itself (Debian's python3-torch, same libtorch); the page test
 /// renders the results pages in headless Chromium (tests/Reproduce.Report.Tests/PageTests.fs).

@@ -53,19 +53,25 @@ type Args =
         Command: string
     }
 
+/// `--gpus N --nodes M` (full profile only): the processes per node and the nodes each train/eval run is launched
+/// on through `reproduce launch` (Process.run); None = one process, as before.
+let mutable launchShape: (int * int) option = None
+
 /// Repository root: scripts/lib/.. /..
 let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
 
 let usage (script: string) =
     sprintf
-        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full|released] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute]\n\
+        "usage: dotnet fsi scripts/%s [--profile smoke|quick|full|released] [--seeds N] [--results DIR] [--threads N] [--jobs N] [--data-config FILE] [--execute] [--gpus N] [--nodes M]\n\
          \  --profile      compute profile (default quick); released: the published checkpoints (REPRODUCE_WEIGHTS)\n\
          \  --seeds N      seeds per configuration (default: the script's, per profile)\n\
          \  --results DIR  results root (default results/ in the repository)\n\
          \  --threads N    CPU threads per run (default: every core, or cores/jobs in parallel groups)\n\
          \  --jobs N       runs at once where a script runs a group in parallel (default: one per core)\n\
          \  --data-config  JSON file with dataset roots for the full profile (default data-roots.json)\n\
-         \  --execute      full profile: run instead of printing the plan"
+         \  --execute      full profile: run instead of printing the plan\n\
+         \  --gpus N       full profile: data-parallel processes (GPUs) per node, through `reproduce launch`\n\
+         \  --nodes M      full profile: nodes (each runs the script with NODE_RANK and MASTER_ADDR set)"
         script
 
 /// Parses `argv` (fsi.CommandLineArgs without the script name is fine too). Bad input prints the problem and the
@@ -80,7 +86,15 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
         | _ -> fail (sprintf "%s needs a positive integer, got '%s'" flag v)
     let rec go
         (acc:
-            {| Profile: Profile option; Seeds: int option; Results: string option; Threads: int option; Jobs: int option; Data: string option; Execute: bool |})
+            {| Profile: Profile option
+               Seeds: int option
+               Results: string option
+               Threads: int option
+               Jobs: int option
+               Data: string option
+               Execute: bool
+               Gpus: int option
+               Nodes: int option |})
         args
         =
         match args with
@@ -100,10 +114,17 @@ let parseWith (script: string) (defaultSeeds: Profile -> int) (argv: string list
             if not (File.Exists v) then fail (sprintf "--data-config: file '%s' does not exist" v)
             go {| acc with Data = Some(Path.GetFullPath v) |} rest
         | "--execute" :: rest -> go {| acc with Execute = true |} rest
-        | [ ("--profile" | "--seeds" | "--results" | "--threads" | "--jobs" | "--data-config") as flag ] -> fail (sprintf "%s needs a value" flag)
+        | "--gpus" :: v :: rest -> go {| acc with Gpus = Some(positiveInt "--gpus" v) |} rest
+        | "--nodes" :: v :: rest -> go {| acc with Nodes = Some(positiveInt "--nodes" v) |} rest
+        | [ ("--profile" | "--seeds" | "--results" | "--threads" | "--jobs" | "--data-config" | "--gpus" | "--nodes") as flag ] ->
+            fail (sprintf "%s needs a value" flag)
         | other :: _ -> fail (sprintf "unknown argument '%s'" other)
-    let a = go {| Profile = None; Seeds = None; Results = None; Threads = None; Jobs = None; Data = None; Execute = false |} argv
+    let a = go {| Profile = None; Seeds = None; Results = None; Threads = None; Jobs = None; Data = None; Execute = false; Gpus = None; Nodes = None |} argv
     let profile = defaultArg a.Profile Quick
+    match a.Gpus, a.Nodes with
+    | None, None -> launchShape <- None
+    | _ when profile <> Full -> fail "--gpus and --nodes apply to the full profile"
+    | g, n -> launchShape <- Some(defaultArg g 1, defaultArg n 1)
     { Profile = profile
       Seeds = defaultArg a.Seeds (defaultSeeds profile)
       ResultsRoot = Path.GetFullPath(defaultArg a.Results (Path.Combine(repoRoot, "results")))

@@ -53,8 +53,26 @@ let ensureBuilt () =
 let private quote (a: string) =
     if a = "" || a |> Seq.exists (fun c -> Char.IsWhiteSpace c || c = '"' || c = '\'') then "'" + a.Replace("'", "'\\''") + "'" else a
 
+/// `args` through `reproduce launch` when the script was given `--gpus`/`--nodes` (train and eval only): on several
+/// nodes each node runs the script with NODE_RANK and MASTER_ADDR set, as for torchrun.
+let launched (args: string list) =
+    match Args.launchShape, args with
+    | Some(gpus, nodes), ("train" | "eval") :: _ when gpus * nodes > 1 ->
+        let node =
+            if nodes = 1 then
+                []
+            else
+                let env name =
+                    match Environment.GetEnvironmentVariable name with
+                    | null
+                    | "" -> "$" + name
+                    | v -> v
+                [ "--nnodes"; string nodes; "--node-rank"; env "NODE_RANK"; "--master-addr"; env "MASTER_ADDR" ]
+        [ "launch"; "--nproc-per-node"; string gpus ] @ node @ [ "--" ] @ args
+    | _ -> args
+
 /// `reproduce <args>` as a shell would read it (error messages, plan mode, refused.json's readers).
-let commandLine (args: string list) = String.Join(" ", "reproduce" :: (args |> List.map quote))
+let commandLine (args: string list) = String.Join(" ", "reproduce" :: (launched args |> List.map quote))
 
 /// Runs `reproduce <args>` in the repository root on `threads` CPU threads (REPRODUCE_THREADS; None: every core),
 /// echoing its output with a `[label]` prefix when `echo`. Returns stdout; a non-zero exit raises RunFailed with
@@ -63,7 +81,7 @@ let run (echo: bool) (threads: int option) (label: string) (args: string list) :
     ensureBuilt ()
     let psi = ProcessStartInfo("dotnet", WorkingDirectory = Args.repoRoot, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
     psi.ArgumentList.Add dll
-    for a in args do
+    for a in launched args do
         psi.ArgumentList.Add a
     threads |> Option.iter (fun n -> psi.Environment["REPRODUCE_THREADS"] <- string n)
     let out = StringBuilder()

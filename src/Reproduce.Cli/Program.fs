@@ -53,23 +53,27 @@ type Command =
 let main argv =
     let parser = ArgumentParser.Create<Command>(programName = "reproduce")
     try
-        let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
-        match results.GetAllResults() with
-        | [ Info a ] -> Info.run a
-        | [ Models a ] -> Models.run { Json = a.Contains Json; Names = a.GetResults Name; Sets = a.GetResults Override; ShowOptions = a.Contains Show_Options }
-        | [ Data a ] -> Data.run a
-        | [ Score a ] -> Score.run a
-        | [ Infer a ] -> Infer.run a
-        | [ Annotate a ] -> Annotate.run a
-        | [ Train a ] -> Train.runTrain a
-        | [ Eval a ] -> Train.runEval a
-        | [ Probe a ] -> Probe.run a
-        | [ Analyze a ] -> Probe.analyze a
-        | [ Bench a ] -> Bench.run a
-        | [ Weights a ] -> Weights.run a
-        | _ ->
-            eprintfn "%s" (parser.PrintUsage())
-            2
+        if argv.Length > 0 && argv[0] = "launch" then
+            Launch.run (List.ofArray argv[1..])
+        else
+            let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
+            match results.GetAllResults() with
+            | [ Info a ] -> Info.run a
+            | [ Models a ] ->
+                Models.run { Json = a.Contains Json; Names = a.GetResults Name; Sets = a.GetResults Override; ShowOptions = a.Contains Show_Options }
+            | [ Data a ] -> Data.run a
+            | [ Score a ] -> Score.run a
+            | [ Infer a ] -> Infer.run a
+            | [ Annotate a ] -> Annotate.run a
+            | [ Train a ] -> Train.runTrain a
+            | [ Eval a ] -> Train.runEval a
+            | [ Probe a ] -> Probe.run a
+            | [ Analyze a ] -> Probe.analyze a
+            | [ Bench a ] -> Bench.run a
+            | [ Weights a ] -> Weights.run a
+            | _ ->
+                eprintfn "%s" (parser.PrintUsage())
+                2
     with
     | :? ArguParseException as e ->
         eprintfn "%s" e.Message

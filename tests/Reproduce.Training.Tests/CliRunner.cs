@@ -23,7 +23,7 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 internal static class CliRunner
 {
-    private static readonly string Dll = typeof(CliRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+    internal static readonly string Dll = typeof(CliRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "ReproduceCliDll").Value!;
 
     public static CliResult Run(params string[] args)

@@ -162,6 +162,22 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_png_decode(byte* data, long n, int mode, int chw, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int rn_png_encode(IntPtr image, int level, out IntPtr result);
 
+    // c10d process groups and gradient buckets (rn_dist.cpp, rn_dist_ddp.cpp)
+    [LibraryImport(Lib)] internal static partial int rn_dist_backends();
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int rn_dist_init(string master, int port, int rank, int world, int storeClientOnly, string backend, long timeoutMs, out IntPtr group);
+    [LibraryImport(Lib)] internal static partial int rn_dist_free(IntPtr group);
+    [LibraryImport(Lib)] internal static partial int rn_dist_allreduce(IntPtr group, IntPtr tensor, int op, out IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_dist_broadcast(IntPtr group, IntPtr tensor, int root, out IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_dist_allgather(IntPtr group, IntPtr tensor, out IntPtr result, out IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_dist_barrier(IntPtr group, out IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_dist_wait(IntPtr work);
+    [LibraryImport(Lib)] internal static partial void rn_dist_op_free(IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_ddp_create(IntPtr group, IntPtr* parameters, int n, long capBytes, out IntPtr reducer);
+    [LibraryImport(Lib)] internal static partial int rn_ddp_set_sync(IntPtr reducer, int sync);
+    [LibraryImport(Lib)] internal static partial int rn_ddp_finish(IntPtr reducer);
+    [LibraryImport(Lib)] internal static partial int rn_ddp_issued(IntPtr reducer, out int issued, out int buckets);
+    [LibraryImport(Lib)] internal static partial void rn_ddp_free(IntPtr reducer);
+
     /// <summary>The calling thread's last native error message.</summary>
     internal static string LastError() => Marshal.PtrToStringUTF8(rn_last_error()) ?? "unknown native error";
 

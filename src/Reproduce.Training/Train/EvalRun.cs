@@ -3,6 +3,7 @@ using Reproduce.Torch;
 using Reproduce.Training.Checkpoints;
 using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
+using Reproduce.Training.Train.Distributed;
 
 namespace Reproduce.Training.Train;
 
@@ -35,21 +36,24 @@ public static class EvalRun
         var store = source.OpenCheckpoints();
         if (!store.HasCheckpoint) throw new CheckpointException($"run directory '{source.Path}' has no checkpoint to evaluate");
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
-        var device = Device.Parse(config.Device);
+        var dp = DataParallel.Current; // under `reproduce launch`: each rank scores its shard, rank 0 writes
+        var device = Device.Parse(dp?.DeviceFor(config.Device) ?? config.Device);
         var data = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
-        var run = RunDirectory.OpenOrCreateAt(outDir, config);
+        var run = dp is null ? RunDirectory.OpenOrCreateAt(outDir, config) : dp.MainFirst(() => RunDirectory.OpenOrCreateAt(outDir, config));
 
         Torch.Torch.ManualSeed((ulong)config.Seed);
         using var model = Trainer.CreateModel(config, Trainer.ModelFor(config), device);
         using var ckpt = (choice == CheckpointChoice.Best ? store.LoadBest() : null) ?? store.LoadLast()!;
         ckpt.RestoreModel(model, useEma);
-        var r = Evaluator.Evaluate(model, data, config.Data.EvalBatchSize ?? config.Data.BatchSize, device);
+        var batch = config.Data.EvalBatchSize ?? config.Data.BatchSize;
+        var r = dp is null ? Evaluator.Evaluate(model, data, batch, device) : ShardedEvaluation.Evaluate(dp, model, data, batch, device);
         var top5 = r.Accuracy.TryGetValue(5, out var t5) ? t5 : r.Accuracy.Values.Max();
         var final = new JsonObject
         {
             ["top1"] = r.Top1, ["top5"] = top5, ["eval_samples"] = r.Count, ["model"] = config.Model.Name, ["dataset"] = config.Data.Dataset,
             ["checkpoint"] = Path.GetFileName(ckpt.Path), ["checkpoint_step"] = ckpt.Step, ["ema"] = useEma,
         };
+        if (dp is not null && !dp.IsMain) return final;
         run.Metrics.Append(new JsonObject { ["step"] = ckpt.Step, ["top1"] = r.Top1, ["top5"] = top5 });
         run.Finish(final);
         return final;

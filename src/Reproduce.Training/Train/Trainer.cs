@@ -7,6 +7,7 @@ using Reproduce.Torch.Optim;
 using Reproduce.Training.Checkpoints;
 using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
+using Reproduce.Training.Train.Distributed;
 using Reproduce.Vision.Data.Loading;
 using Reproduce.Vision.Data.Mixing;
 using Reproduce.Vision.Data.TokenLabels;
@@ -66,14 +67,16 @@ public static class Trainer
         Bf16Support.Check(config);
         // A finished run is skipped without reading its inputs; any other is refused before its directory is touched.
         if (!RunDirectory.IsFinishedAt(outDir)) RunInputs.Check(config);
-        var run = RunDirectory.OpenOrCreateAt(outDir, config);
+        var dp = DataParallel.Current; // launched as one rank of several (torchrun / SLURM variables): DDP, rank 0 writes
+        options = DataParallelTraining.Quiet(options, dp);
+        var run = dp is null ? RunDirectory.OpenOrCreateAt(outDir, config) : dp.MainFirst(() => RunDirectory.OpenOrCreateAt(outDir, config));
         if (run.IsFinished)
         {
             options.OnMessage?.Invoke($"run '{run.Path}' already finished (config hash {run.Hash[..12]}); skipped");
             return new TrainResult(run, run.ReadFinal(), Skipped: true);
         }
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
-        var device = Device.Parse(config.Device);
+        var device = Device.Parse(dp?.DeviceFor(config.Device) ?? config.Device);
         if (config.Tf32) (Torch.Torch.AllowTf32Matmul, Torch.Torch.AllowTf32Cudnn) = (true, true); // CUDA only (Validate)
         var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
         train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));
@@ -87,6 +90,7 @@ public static class Trainer
             var skipped = InitialWeights.Load(model, weights);
             options.OnMessage?.Invoke($"initial weights from '{weights}'" + (skipped.Count > 0 ? $" (classifier not loaded: {string.Join(", ", skipped)})" : ""));
         }
+        using var ddp = DataParallelTraining.Start(dp, model);
         using var emaModel = config.Optim.Ema ? CreateModel(config, entry, device) : null;
         using var optimizer = CreateOptimizer(config.Optim, model);
         using var ema = config.Optim.Ema ? new ModelEma(model, config.Optim.EmaDecay) : null;
@@ -94,7 +98,7 @@ public static class Trainer
         using var labelsLifetime = labels as IDisposable;
         var targets = labels is null ? null
             : new TokenLabelTargets(labels, train.SampleKey, train.NumClasses, config.TokenLabel.ClassTarget, config.Aug.LabelSmoothing);
-        return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets).Execute();
+        return new Loop(config, run, options, device, train, eval, model, emaModel, optimizer, ema, targets, ddp).Execute();
     }
 
     /// <summary>
@@ -210,10 +214,12 @@ public static class Trainer
     /// <summary>The state of one training run in this process.</summary>
     private sealed class Loop(RunConfig config, RunDirectory run, TrainOptions options, Device device, ClassificationData train,
         ClassificationData eval, Module<Tensor, Tensor> model, Module<Tensor, Tensor>? emaModel, Optimizer optimizer, ModelEma? ema,
-        TokenLabelTargets? tokenLabels)
+        TokenLabelTargets? tokenLabels, DataParallelTraining? ddp)
     {
         private readonly CheckpointStore _store = run.OpenCheckpoints();
-        private readonly LoaderOptions _loader = new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop };
+        private readonly LoaderOptions _loader = ddp?.Shard(new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop })
+            ?? new() { BatchSize = config.Data.BatchSize, Seed = (ulong)config.Seed, LastBatch = LastBatch.Drop };
+        private readonly bool _main = ddp?.IsMain ?? true;
         private readonly Mixup? _mixup = config.Aug.Mixup > 0 || config.Aug.Cutmix > 0
             ? new Mixup(train.NumClasses)
             {
@@ -227,17 +233,19 @@ public static class Trainer
         private double _lossSum;
         private long _lossCount;
         private JsonObject? _lastEval;
+        private double _lastLoss = double.NaN;
 
         public TrainResult Execute()
         {
             var accumulation = config.Optim.Accumulation;
-            var stepsPerEpoch = train.Count / config.Data.BatchSize / accumulation;
+            var stepsPerEpoch = (ddp?.ShardCount(train.Count) ?? train.Count) / config.Data.BatchSize / accumulation;
             if (stepsPerEpoch < 1)
                 throw new ConfigException($"data.batch_size × optim.accumulation = {config.Data.BatchSize * accumulation} exceeds the {train.Count} training samples of {train.Name}", "data.batch_size");
             var total = config.Optim.Steps ?? (long)config.Optim.Epochs * stepsPerEpoch;
             var warmup = config.Optim.WarmupSteps ?? (long)Math.Round(config.Optim.WarmupEpochs * stepsPerEpoch);
             var schedule = CreateSchedule(config.Optim, total, warmup);
             ResumeOrStart();
+            if (_position >= stepsPerEpoch) (_epoch, _position) = (_epoch + 1, 0); // resumed under a larger world size
             var plan = EpochPlan.Create(train.Count, (int)_epoch, _loader);
             var clock = Stopwatch.StartNew();
             var startStep = _step;
@@ -267,8 +275,8 @@ public static class Trainer
                 if (options.StopAfterStep is { } stop && _step >= stop && _step < total) return new TrainResult(run, null, Skipped: false);
             }
             var final = Final(total);
-            ExportWeights();
-            run.Finish(final);
+            if (_main) ExportWeights();
+            if (_main) run.Finish(final);
             options.OnMessage?.Invoke($"finished: top-1 {final["top1"]}%, top-5 {final["top5"]}% on {eval.Count} {eval.Name} images");
             return new TrainResult(run, final, Skipped: false);
         }
@@ -290,17 +298,18 @@ public static class Trainer
             using var ckpt = _store.LoadLast();
             if (ckpt is null)
             {
-                run.Metrics.TruncateAfterStep(0);   // lines of an attempt that died before its first checkpoint
+                if (_main) run.Metrics.TruncateAfterStep(0);   // lines of an attempt that died before its first checkpoint
                 return;
             }
             if (!options.Resume)
                 throw new InvalidOperationException($"run directory '{run.Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
             var p = ckpt.Restore(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer });
             _step = p.Step;
-            (_epoch, _position) = (p.Longs["sampler"][0], p.Longs["sampler"][1]);
+            (_epoch, _position) = DataParallelTraining.Resume(p.Longs, ddp?.WorldSize ?? 1, out var changed);
+            if (changed is not null) options.OnMessage?.Invoke(changed);
             _lossSum = p.Extra?["loss_sum"]?.GetValue<double>() ?? 0;
             _lossCount = p.Extra?["loss_count"]?.GetValue<long>() ?? 0;
-            run.Metrics.TruncateAfterStep(_step);
+            if (_main) run.Metrics.TruncateAfterStep(_step);
             options.OnMessage?.Invoke($"resumed from step {_step} (epoch {_epoch}) of '{run.Path}'");
         }
 
@@ -308,7 +317,7 @@ public static class Trainer
         {
             using var scope = Scope.Enter();
             var idx = batch.Select(s => s.Index).ToArray();
-            var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, k))).ToArray();
+            var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, ddp?.GlobalSlot(k) ?? k))).ToArray();
             var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx), config.Data.Workers);
             var x = images.To(device);
             var y = labels.To(device);
@@ -319,7 +328,9 @@ public static class Trainer
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
                     $"training loss is {value} at step {_step + 1} (epoch {_epoch}, micro-step {micro}); stopped. The last good checkpoint in '{_store.Directory}' is kept; lower optim.lr or set optim.grad_clip");
+            ddp?.BeforeBackward(micro == accumulation - 1);
             (accumulation == 1 ? loss : loss.Div(accumulation)).Backward();
+            ddp?.AfterBackward(micro == accumulation - 1);
             _lossSum += value / accumulation;
             if (micro == accumulation - 1) _lossCount++;
         }
@@ -374,12 +385,14 @@ public static class Trainer
         private void LogTraining(long total, long startStep, Stopwatch clock)
         {
             var loss = _lossCount == 0 ? double.NaN : _lossSum / _lossCount;
+            loss = ddp?.Dp.Average(loss) ?? loss;
             var lr = optimizer.Groups[0].Lr;
-            run.Metrics.Append(new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["train_loss"] = loss, ["lr"] = lr });
+            _lastLoss = loss;
+            if (_main) run.Metrics.Append(new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["train_loss"] = loss, ["lr"] = lr });
             (_lossSum, _lossCount) = (0, 0);
             var done = _step - startStep;
             var seconds = clock.Elapsed.TotalSeconds;
-            var imgs = seconds > 0 ? done * config.Data.BatchSize * config.Optim.Accumulation / seconds : 0;
+            var imgs = seconds > 0 ? done * config.Data.BatchSize * config.Optim.Accumulation * (ddp?.WorldSize ?? 1) / seconds : 0;
             var eta = done > 0 ? TimeSpan.FromSeconds(seconds / done * (total - _step)) : TimeSpan.Zero;
             options.OnProgress?.Invoke(new TrainProgressInfo(_step, total, _epoch, loss, lr, imgs, eta));
         }
@@ -387,15 +400,15 @@ public static class Trainer
         private void Evaluate()
         {
             var batch = config.Data.EvalBatchSize ?? config.Data.BatchSize;
-            var r = Evaluator.Evaluate(model, eval, batch, device);
+            var r = ddp is null ? Evaluator.Evaluate(model, eval, batch, device) : ShardedEvaluation.Evaluate(ddp.Dp, model, eval, batch, device);
             var record = new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["top1"] = r.Top1, ["top5"] = Top5(r) };
             if (ema is not null && emaModel is not null)
             {
                 using (Scope.Enter()) ema.ApplyTo(emaModel);
-                var e = Evaluator.Evaluate(emaModel, eval, batch, device);
+                var e = ddp is null ? Evaluator.Evaluate(emaModel, eval, batch, device) : ShardedEvaluation.Evaluate(ddp.Dp, emaModel, eval, batch, device);
                 (record["ema_top1"], record["ema_top5"]) = (e.Top1, Top5(e));
             }
-            run.Metrics.Append(record);
+            if (_main) run.Metrics.Append(record);
             _lastEval = record;
             options.OnMessage?.Invoke($"step {_step}: eval top-1 {r.Top1:0.00}%, top-5 {Top5(r):0.00}%");
         }
@@ -404,10 +417,12 @@ public static class Trainer
 
         private void SaveCheckpoint(double? metric)
         {
+            if (!_main) return;
+            var longs = new Dictionary<string, long[]> { ["sampler"] = [_epoch, _position] };
+            DataParallelTraining.Record(longs, ddp);
             var progress = new TrainingProgress
             {
-                Step = _step, Epoch = _epoch, SchedulerStep = _step, Metric = metric,
-                Longs = new Dictionary<string, long[]> { ["sampler"] = [_epoch, _position] },
+                Step = _step, Epoch = _epoch, SchedulerStep = _step, Metric = metric, Longs = longs,
                 Extra = new JsonObject { ["loss_sum"] = _lossSum, ["loss_count"] = _lossCount },
             };
             _store.Save(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer }, progress, config);
@@ -435,7 +450,7 @@ public static class Trainer
                 ["model"] = config.Model.Name, ["dataset"] = config.Data.Dataset, ["seed"] = config.Seed,
             };
             if (e["ema_top1"] is { } et1) (final["ema_top1"], final["ema_top5"]) = (et1.GetValue<double>(), e["ema_top5"]!.GetValue<double>());
-            var lastLoss = run.Metrics.Read().LastOrDefault(r => r["train_loss"] is not null)?["train_loss"];
+            var lastLoss = _main ? run.Metrics.Read().LastOrDefault(r => r["train_loss"] is not null)?["train_loss"] : JsonValue.Create(_lastLoss);
             final["train_loss"] = lastLoss?.DeepClone();
             return final;
         }

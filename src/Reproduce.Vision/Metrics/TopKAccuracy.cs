@@ -38,6 +38,9 @@ public sealed class TopKAccuracy
     /// <summary>Samples seen so far.</summary>
     public long Count { get; private set; }
 
+    /// <summary>Per k (in the order of <see cref="Ks"/>), the samples whose target is among the top k so far.</summary>
+    public IReadOnlyList<long> Correct => _correct;
+
     /// <summary>
     /// Adds one batch: <paramref name="logits"/> [B, C] (any floating dtype, any device) and integer class
     /// indices <paramref name="target"/> [B] in [0, C). Throws naming the shapes when they disagree, and the
