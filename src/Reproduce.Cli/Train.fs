@@ -111,13 +111,14 @@ let runTrain (a: ParseResults<TrainArgs>) =
         // A malformed configuration (unknown key or model, a value that does not parse) is exit 1 through `guarded`;
         // only a well-formed combination the trainer does not support is a refusal (exit 3) that scripts record.
         let config = RunConfig.Load(a.GetResults TrainArgs.Config, sets)
-        Trainer.CheckWellFormed config
+        config.Validate ""
         let refusal =
             try
                 Trainer.CheckSupported config
                 Ok config
             with :? ConfigException as e ->
                 Error e.Message
+        if refusal.IsOk then Trainer.CheckModel config
         match refusal with
         | Error message -> Errors.fail Errors.RefusedExitCode message
         | Ok config when a.Contains TrainArgs.Check ->

@@ -11,15 +11,15 @@ public static class RunInputs
 {
     /// <summary>
     /// Throws unless <c>data.root</c> (a folder), <c>model.weights</c> (a file) and, with token labeling,
-    /// <c>token_label.source</c> (the store file) exist, where given.
+    /// <c>token_label.source</c> (a store file or a released label folder) exist, where given.
     /// </summary>
     public static void Check(RunConfig config)
     {
         CheckDataRoot(config);
-        if (config.Model.Weights is { } weights && !File.Exists(weights))
+        if (config.Model.Weights is { } weights && !Checkpoints.Released.WeightsFile.Exists(weights))
             throw new FileNotFoundException($"model.weights: '{weights}' does not exist", weights);
-        if (config.TokenLabel.Enabled && config.TokenLabel.Source is { } source && !File.Exists(source))
-            throw new FileNotFoundException($"token_label.source: token-label store '{source}' does not exist", source);
+        if (config.TokenLabel.Enabled && config.TokenLabel.Source is { } source && !File.Exists(source) && !Directory.Exists(source))
+            throw new FileNotFoundException($"token_label.source: '{source}' (a token-label store or a released label folder) does not exist", source);
     }
 
     /// <summary>Throws unless <c>data.root</c>, where given, is an existing folder.</summary>

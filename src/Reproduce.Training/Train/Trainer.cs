@@ -102,23 +102,25 @@ public static partial class Trainer
     }
 
     /// <summary>
-    /// Everything decided by the configuration alone, before any data, weights or token labels are read:
-    /// <see cref="CheckWellFormed"/> then <see cref="CheckSupported"/>.
+    /// Everything decided by the configuration alone, before any data, weights or token labels are read: the keys'
+    /// values (<see cref="RunConfig.Validate"/>), the combinations the trainer supports (<see cref="CheckSupported"/>)
+    /// and the model record (<see cref="CheckModel"/>).
     /// </summary>
     public static void Check(RunConfig config)
     {
-        CheckWellFormed(config);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate("");
         CheckSupported(config);
+        CheckModel(config);
     }
 
     /// <summary>
-    /// The keys' values and the model record (validated as it will be built, without building it). A
-    /// <see cref="ConfigException"/> here is a malformed configuration: a typo to fix, not a result.
+    /// The model record, validated as it will be built, without building it. A <see cref="ConfigException"/> here is
+    /// a malformed configuration (an unknown model or option): a mistake to fix, not a result.
     /// </summary>
-    public static void CheckWellFormed(RunConfig config)
+    public static void CheckModel(RunConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate("");
         _ = ModelFor(config);
     }
 
