@@ -118,7 +118,9 @@ let runTrain (a: ParseResults<TrainArgs>) =
                 Ok config
             with :? ConfigException as e ->
                 Error e.Message
-        if refusal.IsOk then Trainer.CheckModel config
+        match refusal with
+        | Ok _ -> Trainer.CheckModel config
+        | Error _ -> ()
         match refusal with
         | Error message -> Errors.fail Errors.RefusedExitCode message
         | Ok config when a.Contains TrainArgs.Check ->
