@@ -212,6 +212,15 @@ let perBlock (key: string) (analysis: Cli.RunResult) : (int * float) list =
                   o["block"].GetValue<int>(), o[key].GetValue<float>() ]
         | _ -> failwithf "'%s' has no 'blocks' array" file
 
+/// One row per block and metric of one analysis run: `metrics` are (analysis key, metric name, paper id), the blocks
+/// those of the first key; rows are named "<label>, block <b>".
+let blockRows (table: string) (label: string) (metrics: (string * string * string option) list) (r: Cli.RunResult) =
+    let firstKey, _, _ = List.head metrics
+    [ for block, _ in perBlock firstKey r do
+          for key, metric, paperId in metrics ->
+              let at (x: Cli.RunResult) = perBlock key x |> List.find (fst >> (=) block) |> snd
+              Results.row table (sprintf "%s, block %d" label block) metric paperId at [ r ] ]
+
 /// Δ% = 100 · (value − baseline value) / baseline value, paired by seed (a relative change, e.g. the paper's "−14%"
 /// depth error); the runs, seeds and note are those of Results.deltaRow.
 let relativeRow table rowName metric paperRef (value: Cli.RunResult -> float) (baseline: Cli.RunResult list) (runs: Cli.RunResult list) =

@@ -51,12 +51,13 @@ let released () =
     let runs = [ for c, a in requests -> c, Released.step s (Released.analyzeCommand a) (fun () -> Cli.analyze ctx a) ]
     let rows () =
         [ for c, run in runs do
-              let r = Option.get run
-              for block, _ in Backbone.perBlock "cls_patch_cos_before_norm1" r do
-                  let at key (x: Cli.RunResult) = Backbone.perBlock key x |> List.find (fst >> (=) block) |> snd
-                  let name = sprintf "%s, block %d" c.Label block
-                  yield Results.row table name "cos([CLS], patch) before LN1" None (at "cls_patch_cos_before_norm1") [ r ]
-                  yield Results.row table name "cos([CLS], patch) after LN1" (Some "cls-cosine-after-ln") (at "cls_patch_cos_after_norm1") [ r ] ]
+              yield!
+                  Backbone.blockRows
+                      table
+                      c.Label
+                      [ "cls_patch_cos_before_norm1", "cos([CLS], patch) before LN1", None
+                        "cls_patch_cos_after_norm1", "cos([CLS], patch) after LN1", Some "cls-cosine-after-ln" ]
+                      (Option.get run) ]
     Released.finish s rows []
 
 if args.Profile = Args.Released then released ()

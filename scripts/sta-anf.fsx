@@ -57,12 +57,12 @@ let released () =
                   (sprintf "%s (%s): evaluating a released head without training is not implemented yet" c.File c.Url) ]
     let rows () =
         [ for c, run in runs do
-              let r = Option.get run
-              for block, _ in Backbone.perBlock "outlier_share" r do
-                  let at key (x: Cli.RunResult) = Backbone.perBlock key x |> List.find (fst >> (=) block) |> snd
-                  let name = sprintf "%s, block %d" c.Label block
-                  yield Results.row table name "outlier share (norm > μ + 3σ)" None (at "outlier_share") [ r ]
-                  yield Results.row table name "max / median norm" None (at "norm_max_over_median") [ r ] ]
+              yield!
+                  Backbone.blockRows
+                      table
+                      c.Label
+                      [ "outlier_share", "outlier share (norm > μ + 3σ)", None; "norm_max_over_median", "max / median norm", None ]
+                      (Option.get run) ]
     Released.finish s rows unavailable
 
 if args.Profile = Args.Released then released ()
