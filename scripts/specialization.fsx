@@ -44,11 +44,7 @@ let ctx = Cli.context args "specialization"
 let released () =
     let s = Released.start ctx
     let table = "[CLS]–patch cosine per block, released backbones"
-    // Every file is looked up before anything runs, so a missing one stops the profile before the first analysis.
-    let requests =
-        [ for c in Released.dinov2 @ Released.deit3 ->
-              c, Released.analyzeArgs ("released-" + c.Model) c.Model (Released.locate s "[CLS]/patch cosine per block" c) 32 ]
-    let runs = [ for c, a in requests -> c, Released.step s (Released.analyzeCommand a) (fun () -> Cli.analyze ctx a) ]
+    let runs = Released.analyses s "[CLS]/patch cosine per block" (Released.dinov2 @ Released.deit3) 32
     let rows () =
         [ for c, run in runs do
               yield!

@@ -44,10 +44,7 @@ let ctx = Cli.context args "sta-anf"
 let released () =
     let s = Released.start ctx
     let table = "token-norm outliers per block, released DINOv2 ± registers"
-    // Every file is looked up before anything runs, so a missing one stops the profile before the first analysis.
-    let requests =
-        [ for c in Released.dinov2 -> c, Released.analyzeArgs ("released-" + c.Model) c.Model (Released.locate s "token-norm outliers per block" c) 32 ]
-    let runs = [ for c, a in requests -> c, Released.step s (Released.analyzeCommand a) (fun () -> Cli.analyze ctx a) ]
+    let runs = Released.analyses s "token-norm outliers per block" Released.dinov2 32
     let unavailable =
         [ for c in Released.dinov2Heads ->
               Results.unavailable

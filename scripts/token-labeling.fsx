@@ -31,7 +31,7 @@
 //   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
 //                       crop 1.0, as generate_label.py (dm_nfnet_f6 is in the model zoo, timm's keys)
 // No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
-#load "Backbone.fsx" "lib/TokenLabelCheck.fsx"
+#load "Backbone.fsx" "lib/TokenLabelCheck.fsx" "TokenLabelingReleased.fsx"
 
 open System
 
@@ -80,47 +80,7 @@ let args =
 let teacherOf = defaultArg teacher ReleasedLabels
 let ctx = Cli.context args "token-labeling"
 
-// ---- released profile: the published checkpoints on ImageNet val (lib/Released.fsx) ----------------------------
-
-/// LV-ViT T/S/M/L at every published resolution and the DeiT-S/B baselines, evaluated with `reproduce eval` on
-/// ImageNet val: top-1 against the paper (README) and, where it exists, the Paddle port's re-evaluation of the same
-/// files (docs/papers/token-labeling.md §1.1). The UperNet checkpoints are listed but not evaluated yet.
-let released () =
-    let s = Released.start ctx
-    let imagenet = Released.dataRoot s DataRoots.ImageNet
-    let table = "released checkpoints (ImageNet-1k val)"
-    let top1 = Cli.metric "top1"
-    // Every file is looked up before anything runs, so a missing one stops the profile before the first evaluation.
-    let locate purpose = List.map (fun (c: Released.Checkpoint, id: string) -> id, c, Released.locate s purpose c)
-    let evaluate =
-        List.map (fun (id, c: Released.Checkpoint, weights) ->
-            let cmd = Released.evalArgs c.Model weights imagenet
-            id, (c, Released.step s cmd (fun () -> Released.eval s ("released-" + c.Model) cmd)))
-    let lvFiles = locate "ImageNet top-1 vs the paper and the Paddle re-evaluation" Released.lvvit
-    let deitFiles = locate "ImageNet top-1 of the DeiT baseline" Released.deit
-    let lv = evaluate lvFiles
-    let deit = evaluate deitFiles
-    let paddle = set [ "s-224"; "m-224"; "s-384"; "m-384"; "m-448"; "l-448" ]
-    let unavailable =
-        [ for c in Released.lvvitUpernet ->
-              Results.unavailable
-                  "released checkpoints (ADE20K val)"
-                  c.Label
-                  "mIoU"
-                  (sprintf
-                      "%s (%s) needs a command that evaluates a released backbone + UperNet checkpoint without training; the head is implemented (probe.head=upernet)"
-                      c.File
-                      c.Url) ]
-    let rows () =
-        [ for id, (c, run) in lv do
-              let r = [ Option.get run ]
-              yield Results.row table c.Label "top-1 %" (Some(sprintf "tl-model-lvvit-%s-top1" id)) top1 r
-              if paddle.Contains id then
-                  yield Results.row table (c.Label + " (vs Paddle re-evaluation)") "top-1 %" (Some(sprintf "tl-paddle-lvvit-%s-top1" id)) top1 r
-          for id, (c, run) in deit -> Results.row table c.Label "top-1 %" (Some(sprintf "tl-anchor-deit-%s-top1" id)) top1 [ Option.get run ] ]
-    Released.finish s rows unavailable
-
-if args.Profile = Args.Released then released ()
+if args.Profile = Args.Released then TokenLabelingReleased.run ctx
 
 /// Training length and data sizes of one profile (CPU profiles only; full uses the paper's recipe below).
 type Budget =

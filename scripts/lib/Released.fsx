@@ -146,6 +146,12 @@ let step (s: Session) (args: string list) (run: unit -> 'T) : 'T option =
 let analyzeCommand (a: Cli.AnalyzeArgs) =
     [ "analyze"; "--model"; a.Model ] @ (a.Weights |> Option.map (fun w -> [ "--weights"; w ]) |> Option.defaultValue []) @ [ "--images"; string a.Images ]
 
+/// `reproduce analyze` on each of `checkpoints` (the first `images` analysis images). Every file is located before
+/// any analysis runs, so a missing one stops the profile before the first.
+let analyses (s: Session) (purpose: string) (checkpoints: Checkpoint list) (images: int) : (Checkpoint * Cli.RunResult option) list =
+    let requests = [ for c in checkpoints -> c, analyzeArgs ("released-" + c.Model) c.Model (locate s purpose c) images ]
+    [ for c, a in requests -> c, step s (analyzeCommand a) (fun () -> Cli.analyze s.Ctx a) ]
+
 /// Ends a released-profile script. While files or roots are missing: prints the commands it would run, the missing
 /// files with their URLs and what each is for, the missing roots, and exits 0, writing nothing. Otherwise writes the
 /// results as every profile does and exits 0 (the script's other profiles do not run after it).
