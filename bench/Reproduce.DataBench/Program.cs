@@ -1,6 +1,7 @@
 // Decode + augment throughput per core: Reproduce (libjpeg-turbo through src/native, tensor transforms)
 // against Debian's python3-pil + torchvision on the same generated ImageNet-sized JPEGs, side by side.
-// Usage: dotnet run -c Release --project bench/Reproduce.DataBench -- [--images N] [--passes N] [--rounds N]
+// Usage: dotnet run -c Release --project bench/Reproduce.DataBench -- [--images N] [--passes N] [--rounds N] [--loader [--batch N]]
+// --loader: whole-loader throughput at 1 and 2 workers against torch's DataLoader + PIL instead (LoaderBench.cs).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -9,7 +10,8 @@ using Reproduce.Torch.IO;
 using Reproduce.Vision.Data.Transforms;
 
 var inv = CultureInfo.InvariantCulture;
-int images = 48, passes = 2, rounds = 3;
+int images = 48, passes = 2, rounds = 3, batch = 16;
+var loaderMode = false;
 for (var i = 0; i < args.Length; i++)
 {
     int Next() => i + 1 < args.Length && int.TryParse(args[++i], out var v) && v > 0
@@ -19,8 +21,10 @@ for (var i = 0; i < args.Length; i++)
         case "--images": images = Next(); break;
         case "--passes": passes = Next(); break;
         case "--rounds": rounds = Next(); break;
+        case "--batch": batch = Next(); break;
+        case "--loader": loaderMode = true; break;
         default:
-            Console.Error.WriteLine($"unknown argument '{args[i]}'; flags: --images N --passes N --rounds N");
+            Console.Error.WriteLine($"unknown argument '{args[i]}'; flags: --images N --passes N --rounds N --loader --batch N");
             return 2;
     }
 }
@@ -31,6 +35,7 @@ Directory.CreateDirectory(dir);
 try
 {
     var files = Generate(dir, images);
+    if (loaderMode) return LoaderBench.Run(files, dir, batch, passes, rounds);
     var script = FindScript();
     Console.WriteLine(string.Create(inv, $"data-bench: {images} generated JPEGs (500x375 and 375x500, quality 90, 4:2:0), {passes} passes per round, {rounds} rounds, 1 thread per side, medians"));
     Console.WriteLine("pipeline: decode to RGB, RandomResizedCrop(224, scale 0.08-1, ratio 3/4-4/3, bilinear), horizontal flip p=0.5, to float, ImageNet normalisation");

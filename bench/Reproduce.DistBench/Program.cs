@@ -1,6 +1,7 @@
 // Gloo all-reduce bandwidth, 2 processes on loopback: Reproduce's c10d binding vs Debian's python3-torch
 // torch.distributed (same libtorch, same Gloo), side by side with ratios.
 //   dotnet run --project bench/Reproduce.DistBench -c Release [-- --sizes-mb 1,4,16,64,256 --reps 5]
+//   ... -- --vit192 [--steps 30 --rounds 3]: vit192 training, 2 ranks x 1 thread vs 1 rank x 2 threads (Vit192Bench.cs)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -36,6 +37,8 @@ if (DistEnvironment.Current is { } env) // a rank: time the all-reduces, rank 0 
 }
 
 var root = FindRoot();
+if (args.Contains("--vit192"))
+    return Vit192Bench.Run(root, int.Parse(Arg("--steps", "30"), CultureInfo.InvariantCulture), int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture));
 var self = Environment.ProcessPath!;
 string[] selfArgs = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(Program).Assembly.Location, .. args] : args;
 var ours = Parse(RunPair(self, selfArgs));

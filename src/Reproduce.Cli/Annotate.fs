@@ -16,6 +16,7 @@ type AnnotateArgs =
     | [<Mandatory>] Out of store: string
     | Limit of images: int
     | Batch of images: int
+    | Workers of threads: int
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -32,6 +33,7 @@ type AnnotateArgs =
             | Out _ -> "token-label store to write (atomically)."
             | Limit _ -> "annotate only the first N images."
             | Batch _ -> "images per forward (default 64)."
+            | Workers _ -> "threads decoding and transforming the next batches while the teacher runs (default 2; 0 = none); the store is the same."
 
 /// Runs the command; the last stdout line is {"images": N, "topk": K, "store": FILE}. Bad input prints `error: …` and returns 1 (no store written).
 let run (a: ParseResults<AnnotateArgs>) =
@@ -47,7 +49,8 @@ let run (a: ParseResults<AnnotateArgs>) =
                 a.GetResult Topk,
                 a.GetResult Out,
                 a.TryGetResult Limit |> Option.toNullable,
-                a.GetResult(Batch, 64)
+                a.GetResult(Batch, 64),
+                a.GetResult(Workers, 2)
             )
         let n = Annotator.Run(options, fun d t -> if d = t || d % 1000 < options.BatchSize then eprintfn "annotated %d/%d" d t)
         printfn "wrote top-%d score maps of %d images to %s" options.TopK n options.Output

@@ -18,7 +18,8 @@ extern int private kill(int pid, int signal)
 
 type LaunchOptions = { NprocPerNode: int; Nnodes: int; NodeRank: int; MasterAddr: string; MasterPort: int option; Command: string list }
 
-let usage = "usage: reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] -- <train|eval ...>"
+let usage =
+    "usage: reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] -- <train|eval|probe|annotate ...>"
 
 let private bad (message: string) : 'a = raise (ArgumentException message)
 
@@ -43,7 +44,8 @@ let parse (argv: string list) =
     if o.NodeRank < 0 || o.NodeRank >= o.Nnodes then bad (sprintf "launch: --node-rank %d is outside 0..%d (--nnodes %d)" o.NodeRank (o.Nnodes - 1) o.Nnodes)
     match o.Command with
     | [] -> bad (sprintf "launch: no command after `--`; %s" usage)
-    | c :: _ when not (List.contains c [ "train"; "eval" ]) -> bad (sprintf "launch: '%s' does not run data-parallel yet; launch train or eval" c)
+    | c :: _ when not (List.contains c [ "train"; "eval"; "probe"; "annotate" ]) ->
+        bad (sprintf "launch: '%s' does not run data-parallel; launch train, eval, probe or annotate" c)
     | _ -> o
 
 /// A free TCP port on this machine (torchrun's standalone mode): one launcher alone picks the rendezvous port.

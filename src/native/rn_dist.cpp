@@ -4,6 +4,7 @@
 #include "rn_dist.h"
 
 #ifdef RN_WITH_GLOO
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef RN_WITH_NCCL
@@ -186,6 +187,37 @@ RN_API int32_t rn_dist_wait(void* op) {
 }
 
 RN_API void rn_dist_op_free(void* op) { delete static_cast<rn::dist::Op*>(op); }
+
+namespace {
+// A blocking sum over ranks of a copy of `x`.
+at::Tensor sum_over_ranks(rn::dist::Group& g, const at::Tensor& x, const std::string& what) {
+  auto y = x.detach().contiguous().clone();
+  std::unique_ptr<rn::dist::Op> op(rn::dist::issue(g, what, {y}, [&](auto& ts) { return g.backend->allreduce(ts, c10d::AllreduceOptions{}); }));
+  rn::dist::wait(*op);
+  return y;
+}
+
+// y = Σ_ranks x with ∂L/∂x = Σ_ranks ∂L/∂y: the communication of SyncBatchNorm in both directions (its forward
+// all-reduces the batch statistics, its backward the sums of the output gradient, as torch.nn.SyncBatchNorm does).
+struct SumOverRanks : public torch::autograd::Function<SumOverRanks> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t group) {
+    ctx->saved_data["group"] = group;
+    return sum_over_ranks(*reinterpret_cast<rn::dist::Group*>(group), x, "allreduce(sum) of sync_batch_norm statistics");
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto* g = reinterpret_cast<rn::dist::Group*>(ctx->saved_data["group"].toInt());
+    return {sum_over_ranks(*g, grads[0], "allreduce(sum) of sync_batch_norm gradients"), at::Tensor()};
+  }
+};
+}  // namespace
+
+// Differentiable all-reduce (sum) of `t`, blocking; the result is a new tensor in the autograd graph.
+RN_API int32_t rn_dist_allreduce_autograd(void* h, void* t, void** out) {
+  RN_GUARD({
+    auto& g = rn::dist::G(h);
+    *out = rn::new_handle(SumOverRanks::apply(rn::T(t), reinterpret_cast<int64_t>(&g)));
+  })
+}
 #else
 RN_API int32_t rn_dist_allreduce(void*, void*, int32_t, void**) { RN_NO_GLOO_GUARD({}) }
 RN_API int32_t rn_dist_broadcast(void*, void*, int32_t, void**) { RN_NO_GLOO_GUARD({}) }
@@ -193,4 +225,5 @@ RN_API int32_t rn_dist_allgather(void*, void*, void**, void**) { RN_NO_GLOO_GUAR
 RN_API int32_t rn_dist_barrier(void*, void**) { RN_NO_GLOO_GUARD({}) }
 RN_API int32_t rn_dist_wait(void*) { RN_NO_GLOO_GUARD({}) }
 RN_API void rn_dist_op_free(void*) {}
+RN_API int32_t rn_dist_allreduce_autograd(void*, void*, void**) { RN_NO_GLOO_GUARD({}) }
 #endif

@@ -22,7 +22,7 @@ public class DistributedTests
     }
 
     /// <summary>Runs <paramref name="body"/> as every rank of a fresh group, one thread each; rethrows the first failure.</summary>
-    private static void OnRanks(int world, Action<ProcessGroup> body, double timeoutSeconds = 30)
+    internal static void OnRanks(int world, Action<ProcessGroup> body, double timeoutSeconds = 30)
     {
         var port = FreePort();
         var errors = new Exception?[world];

@@ -71,6 +71,19 @@ public sealed class ProcessGroup : IDisposable
         return Issue(NativeMethods.rn_dist_allreduce(Handle, tensor.Handle, (int)op, out var w), w);
     }
 
+    /// <summary>
+    /// The sum over ranks of <paramref name="tensor"/> as a new tensor in the autograd graph, blocking: its gradient is
+    /// the sum over ranks of the output's gradient (the all-reduce that SyncBatchNorm needs in forward and backward).
+    /// Every rank must call it, and run the matching backward, in the same order.
+    /// </summary>
+    public Tensor SumOverRanks(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var status = NativeMethods.rn_dist_allreduce_autograd(Handle, tensor.Handle, out var result);
+        if (status != NativeMethods.Ok) throw new TorchException(NativeMethods.LastError());
+        return new Tensor(result, "ProcessGroup.SumOverRanks");
+    }
+
     /// <summary>Starts a broadcast of <paramref name="tensor"/> from <paramref name="root"/> into every rank's tensor.</summary>
     public Work Broadcast(Tensor tensor, int root = 0)
     {

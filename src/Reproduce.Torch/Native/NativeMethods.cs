@@ -172,6 +172,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int rn_dist_barrier(IntPtr group, out IntPtr work);
     [LibraryImport(Lib)] internal static partial int rn_dist_wait(IntPtr work);
     [LibraryImport(Lib)] internal static partial void rn_dist_op_free(IntPtr work);
+    [LibraryImport(Lib)] internal static partial int rn_dist_allreduce_autograd(IntPtr group, IntPtr tensor, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int rn_ddp_create(IntPtr group, IntPtr* parameters, int n, long capBytes, out IntPtr reducer);
     [LibraryImport(Lib)] internal static partial int rn_ddp_set_sync(IntPtr reducer, int sync);
     [LibraryImport(Lib)] internal static partial int rn_ddp_finish(IntPtr reducer);

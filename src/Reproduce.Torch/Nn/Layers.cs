@@ -114,6 +114,12 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
     /// <summary>Batches seen in training.</summary>
     public Tensor NumBatchesTracked { get; }
 
+    /// <summary>
+    /// The data-parallel group whose global batch gives the training statistics (<see cref="Distributed.SyncBatchNorm"/>,
+    /// set by <see cref="Distributed.SyncBatchNorm.Convert"/>); null = this process's batch alone.
+    /// </summary>
+    public Distributed.ProcessGroup? SyncGroup { get; set; }
+
     /// <summary>Creates the layer: γ = 1, β = 0, mean 0, var 1.</summary>
     public BatchNorm2d(long channels, double eps = 1e-5, double momentum = 0.1, Device? device = null)
     {
@@ -133,6 +139,7 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
         if (shape.Length != 4) throw new ArgumentException($"BatchNorm2d expects [N,C,H,W], got {input.Describe()}");
         if (Training)
             using (Torch.NoGrad()) NumBatchesTracked.Add_(1L);
+        if (Training && SyncGroup is { WorldSize: > 1 } group) return Distributed.SyncBatchNorm.Forward(this, input, group, _momentum, _eps);
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, _momentum, _eps);
     }
 }

@@ -11,8 +11,9 @@ namespace Reproduce.Training.Annotation;
 /// <param name="Output">Token-label store to write (atomically).</param>
 /// <param name="Limit">Annotate only the first N images (smoke runs); null = all.</param>
 /// <param name="BatchSize">Images per forward.</param>
+/// <param name="Workers">Threads decoding and transforming batches ahead of the teacher (0 = on its thread); the store does not depend on it.</param>
 public sealed record AnnotateOptions(string Model, string Weights, string Dataset, string? Root, string Split, int Resolution, int TopK,
-    string Output, int? Limit = null, int BatchSize = 64)
+    string Output, int? Limit = null, int BatchSize = 64, int Workers = 2)
 {
     /// <summary>The datasets <see cref="Annotator.Run"/> reads.</summary>
     public static readonly IReadOnlyList<string> Datasets = ["fashion-mnist", "fashion-objects", "imagenet"];
@@ -25,6 +26,7 @@ public sealed record AnnotateOptions(string Model, string Weights, string Datase
         if (Resolution < 1) throw new AnnotationException($"annotate: --resolution must be positive, got {Resolution}");
         if (TopK < 1) throw new AnnotationException($"annotate: --topk must be positive, got {TopK}");
         if (Limit is < 1) throw new AnnotationException($"annotate: --limit must be positive, got {Limit}");
+        if (Workers < 0) throw new AnnotationException($"annotate: --workers must be ≥ 0, got {Workers}");
         if (BatchSize < 1) throw new AnnotationException($"annotate: --batch must be positive, got {BatchSize}");
         if (!Checkpoints.Released.WeightsFile.Exists(Weights)) throw new AnnotationException($"annotate: weights file {Weights} does not exist");
         if (Root is { } root && !Directory.Exists(root)) throw new AnnotationException($"annotate: --root '{root}' does not exist");

@@ -3,6 +3,9 @@ using Reproduce.Torch.Nn;
 using Reproduce.Torch;
 using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Training.Inference;
+using Reproduce.Training.Train;
+using Reproduce.Training.Train.Distributed;
+using Reproduce.Vision.Data.Loading;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Data.TokenLabels;
@@ -23,6 +26,8 @@ namespace Reproduce.Training.Annotation;
 /// lookup uses). fashion-objects images are rendered as the trainer renders them (dataset seed
 /// <see cref="Train.ClassificationData.FashionObjectsSeed"/>, at R×R), so image i of the store is the image the trainer
 /// reads as sample i. The store is written atomically: a failure leaves no partial file and any existing store untouched.
+/// <see cref="AnnotateOptions.Workers"/> threads decode and transform the batches ahead of the teacher; under
+/// <c>reproduce launch</c> the images are shared out among the ranks and merged by rank 0 (<see cref="AnnotationShards"/>).
 /// </summary>
 public static class Annotator
 {
@@ -96,24 +101,43 @@ public static class Annotator
         var (keys, load) = Source(options, gray);
         var count = options.Limit is { } lim ? Math.Min(lim, keys.Count) : keys.Count;
         if (count == 0) throw new AnnotationException($"annotate: the {options.Dataset} {options.Split} split holds no images");
-        TokenLabelStoreWriter? writer = null;
-        try
+        var dp = DataParallel.Current; // under `reproduce launch`: each rank annotates its share, rank 0 merges
+        var mine = AnnotationShards.Mine(count, dp);
+        var output = dp is null ? options.Output : AnnotationShards.ShardPath(options.Output, dp.Rank, dp.WorldSize);
+        var batches = (mine.Length + options.BatchSize - 1) / options.BatchSize;
+        using (var inputs = new OrderedPrefetch<PreparedBatch>(batches, b =>
         {
-            for (var start = 0; start < count; start += options.BatchSize)
+            using var ws = Scope.Enter();
+            var idx = mine.Skip(b * options.BatchSize).Take(options.BatchSize).ToList();
+            var images = Tensor.Stack(idx.Select(i => transform.Apply(load(i))).ToList());
+            return new PreparedBatch(images, Tensor.From(idx.Select(i => (long)i).ToArray()));
+        }, options.Workers, Math.Max(1, 2 * options.Workers), p => p.Dispose()))
+        {
+            TokenLabelStoreWriter? writer = null;
+            try
             {
-                using var scope = Scope.Enter();
-                var n = Math.Min(options.BatchSize, count - start);
-                var batch = Tensor.Stack(Enumerable.Range(start, n).Select(i => transform.Apply(load(i))).ToList());
-                var scores = DenseScores(model, batch);
-                writer ??= new TokenLabelStoreWriter(options.Output, options.TopK, (int)scores.Size(2), (int)scores.Size(3), classes);
-                for (var b = 0; b < n; b++) writer.AddScores(keys[start + b], scores.Select(0, b));
-                progress?.Invoke(start + n, count);
+                for (var b = 0; b < batches; b++)
+                {
+                    using var scope = Scope.Enter();
+                    var (batch, _, _) = inputs.Take(b).Adopt();
+                    var n = (int)batch.Size(0);
+                    var scores = DenseScores(model, batch);
+                    writer ??= new TokenLabelStoreWriter(output, options.TopK, (int)scores.Size(2), (int)scores.Size(3), classes);
+                    for (var k = 0; k < n; k++) writer.AddScores(keys[mine[b * options.BatchSize + k]], scores.Select(0, k));
+                    progress?.Invoke(Math.Min((b + 1) * options.BatchSize, mine.Length), mine.Length);
+                }
+                writer?.Complete();
             }
-            writer!.Complete();
+            finally
+            {
+                writer?.Dispose();
+            }
         }
-        finally
+        if (dp is not null)
         {
-            writer?.Dispose();
+            dp.Group.Barrier(); // every shard complete
+            if (dp.IsMain) AnnotationShards.Merge(dp, options.Output, keys, count);
+            dp.Group.Barrier(); // the output exists when any rank returns
         }
         return count;
     }

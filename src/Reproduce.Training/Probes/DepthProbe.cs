@@ -59,7 +59,9 @@ public static class DepthProbe
         {
             var loss = new SigLoss(settings.LossWeight, settings.Eval.MaxDepth, settings.WarmUpSteps);
             var finalLoss = Train(backbone, head, train, blocks, size, options, loss, device, onStep);
-            return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages, stride), finalLoss, head);
+            options.Parallel?.BroadcastBuffers(head); // one set of BatchNorm statistics scores every shard
+            return new DepthProbeResult(Evaluate(backbone, head, val, blocks, size, settings.Eval, options.MaxEvalImages, stride, options.Workers, options.Parallel),
+                finalLoss, head);
         }
         catch
         {
@@ -71,34 +73,35 @@ public static class DepthProbe
     private static double Train(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> train, int[] blocks, int size,
         ProbeOptions options, SigLoss sigLoss, Device device, Action<ProbeStep>? onStep)
     {
-        var rng = new Random(options.Seed);
-        using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
+        using var batches = ProbeParallel.TrainBatches(train, options, size, t => t.Image, d => d.Depth, mapPad: 0);
         using var optimizer = new AdamW(head.Parameters(), options.Lr, options.WeightDecay);
+        using var ddp = ProbeParallel.Start(options, head);
         head.Train();
-        return ProbeLoop.Run("DepthProbe", options, optimizer, _ =>
+        return ProbeLoop.Run("DepthProbe", options, optimizer, step =>
         {
-            var (images, depths) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, d => d.Depth,
-                randomCrop: options.Slide, mapPad: 0);
+            var (images, depths, _) = batches.Take(step).Adopt();
             var x = images.To(device);
             var gt = depths.To(device, ScalarType.Float32);
             var features = ProbeInputs.Features(backbone, x, blocks);
             var prediction = F.Interpolate(head.Forward(features), [size, size], mode: InterpolationMode.Bilinear).Squeeze(1);
             return sigLoss.Forward(prediction, gt);
-        }, "divergence; lower the lr", onStep);
+        }, "divergence; lower the lr", onStep, ddp);
     }
 
     /// <summary>
     /// Scores <paramref name="head"/> on <paramref name="val"/>, one image at a time, at the GT's own size: whole mode
     /// (<paramref name="slideStride"/> null) on the image resized to <paramref name="size"/>, or slide mode, where the
     /// clamped depth of overlapping <paramref name="size"/>-side windows over the image at its own size is averaged
-    /// (DINOv2's depther slide mode) and then resized to the GT if it differs.
+    /// (DINOv2's depther slide mode) and then resized to the GT if it differs. <paramref name="workers"/> threads load the
+    /// images ahead; with <paramref name="dp"/> each rank scores its share and the totals are summed over ranks.
     /// </summary>
     public static DepthResult Evaluate(VisionTransformer backbone, LinearDepthHead head, IImageDataset<DepthSample> val,
-        IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null, int? slideStride = null)
+        IReadOnlyList<int> blocks, int size, DepthEvalOptions evalOptions, int? maxImages = null, int? slideStride = null, int workers = 0,
+        Train.Distributed.DataParallel? dp = null)
     {
         var metric = new DepthMetric(evalOptions);
         ProbeInputs.EvaluateEach(backbone, head, val, blocks, size, slideStride, maxImages, sample => (sample.Image, sample.Depth),
-            (features, h, w) => head.Predict(features, h, w), (prediction, depth) => metric.Update(prediction.Squeeze(0).Squeeze(0), depth));
-        return metric.Result();
+            (features, h, w) => head.Predict(features, h, w), (prediction, depth) => metric.Update(prediction.Squeeze(0).Squeeze(0), depth), workers, dp);
+        return ProbeParallel.Merge(metric, dp).Result();
     }
 }

@@ -1,6 +1,8 @@
 using Reproduce.Torch;
 using Reproduce.Torch.Nn;
+using Reproduce.Training.Train;
 using Reproduce.Vision.Data.Datasets;
+using Reproduce.Vision.Data.Loading;
 using Reproduce.Vision.Data.Transforms;
 using Reproduce.Vision.Models;
 using Reproduce.Vision.Models.Heads;
@@ -79,11 +81,13 @@ public static class ProbeInputs
     /// <paramref name="val"/>, one scope per sample (mmseg/BTS evaluate at batch 1), with the backbone and head in eval
     /// mode and no autograd, <paramref name="forward"/> of the features of <paramref name="blocks"/> at the target's size
     /// (<see cref="Predict"/>: whole or slide inference), handed to <paramref name="update"/> with the target. The head's
-    /// training mode is restored afterwards.
+    /// training mode is restored afterwards. <paramref name="workers"/> threads load the samples ahead; with
+    /// <paramref name="dp"/> this rank scores samples r, r + W, … only (the caller sums the totals over ranks).
     /// </summary>
     public static void EvaluateEach<TSample>(VisionTransformer backbone, Module head, IImageDataset<TSample> val, IReadOnlyList<int> blocks,
         int size, int? slideStride, int? maxImages, Func<TSample, (Tensor Image, Tensor Target)> pair,
-        Func<IntermediateLayer[], long, long, Tensor> forward, Action<Tensor, Tensor> update) where TSample : IDisposable
+        Func<IntermediateLayer[], long, long, Tensor> forward, Action<Tensor, Tensor> update, int workers = 0, Train.Distributed.DataParallel? dp = null)
+        where TSample : IDisposable
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(head);
@@ -99,11 +103,18 @@ public static class ProbeInputs
         {
             using var noGrad = Torch.Torch.NoGrad();
             var count = Math.Min(val.Count, maxImages ?? int.MaxValue);
-            for (var i = 0; i < count; i++)
+            var mine = Enumerable.Range(0, count).Where(i => dp is null || i % dp.WorldSize == dp.Rank).ToArray();
+            using var samples = new OrderedPrefetch<PreparedBatch>(mine.Length, k =>
+            {
+                using var ws = Scope.Enter();
+                using var sample = val.Load(mine[k]);
+                var (img, tgt) = pair(sample);
+                return new PreparedBatch(img.Alias(), tgt.Alias()); // outlive the sample, which frees its own tensors
+            }, workers, Math.Max(1, 2 * workers), p => p.Dispose());
+            for (var k = 0; k < mine.Length; k++)
             {
                 using var s = Scope.Enter();
-                using var sample = val.Load(i);
-                var (image, target) = pair(sample);
+                var (image, target, _) = samples.Take(k).Adopt();
                 var output = Predict(image, target.Size(0), target.Size(1), size, slideStride, device,
                     (x, h, w) => forward(backbone.GetIntermediateLayers(x, blocks), h, w));
                 update(output, target);
@@ -182,11 +193,13 @@ public static class ProbeInputs
     /// <paramref name="image"/> and its per-pixel <paramref name="target"/> map resized to <paramref name="size"/> — or, with
     /// <paramref name="randomCrop"/>, cropped to it at their own scale (<see cref="RandomCrop"/>, maps padded with
     /// <paramref name="mapPad"/>) — and flipped together with probability <paramref name="flipProb"/>. Returns images
-    /// [B, 3, size, size] and the maps stacked [B, size, size].
+    /// [B, 3, size, size] and the maps stacked [B, size, size]. With <paramref name="keep"/>, only the slots it accepts
+    /// are returned (a rank's share of a global batch); the others still draw their random numbers, so every rank walks
+    /// the same stream (a skipped slot is decoded only when its crop needs the image size).
     /// </summary>
     public static (Tensor Images, Tensor Targets) NextBatch<TSample>(IImageDataset<TSample> train, IEnumerator<int> order, Random rng,
         int batchSize, double flipProb, int size, Func<TSample, Tensor> image, Func<TSample, Tensor> target, bool randomCrop = false,
-        double mapPad = 0) where TSample : IDisposable
+        double mapPad = 0, Func<int, bool>? keep = null) where TSample : IDisposable
     {
         using var s = Scope.Enter();
         var images = new List<Tensor>(batchSize);
@@ -194,6 +207,16 @@ public static class ProbeInputs
         for (var b = 0; b < batchSize; b++)
         {
             order.MoveNext();
+            if (keep is not null && !keep(b))
+            {
+                _ = rng.NextDouble(); // the flip
+                if (!randomCrop) continue;
+                using var skipped = train.Load(order.Current);
+                var img = image(skipped);
+                _ = rng.Next(Math.Max((int)img.Size(1) - size, 0) + 1);
+                _ = rng.Next(Math.Max((int)img.Size(2) - size, 0) + 1);
+                continue;
+            }
             using var sample = train.Load(order.Current);
             var flip = rng.NextDouble() < flipProb;
             if (randomCrop)

@@ -69,6 +69,18 @@ public sealed record ProbeOptions
     /// <summary>Stride of the sliding windows; null = ⌊2/3⌋ of the window (341 for 512, as the ViT ADE20K configs).</summary>
     public int? Stride { get; init; }
 
+    /// <summary>
+    /// Threads that build the batches off the training thread (<c>data.workers</c>; 0 = on it). Training batches come
+    /// from one sequential random stream (order, flips, crops), so they are built one after the other by one thread
+    /// ahead of the steps; evaluation images are loaded by up to this many threads. The results do not depend on it.
+    /// </summary>
+    public int Workers { get; init; }
+    /// <summary>
+    /// Under <c>reproduce launch</c>: the job. Each rank takes every W-th sample of the W × <see cref="BatchSize"/>
+    /// global batch, the head's gradients are averaged over ranks, evaluation is sharded and its totals summed; null = alone.
+    /// </summary>
+    public Train.Distributed.DataParallel? Parallel { get; init; }
+
     /// <summary>Throws on settings that cannot run.</summary>
     public ProbeOptions Validate()
     {

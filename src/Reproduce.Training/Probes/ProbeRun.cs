@@ -5,6 +5,7 @@ using Reproduce.Torch.IO;
 using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
 using Reproduce.Training.Train;
+using Reproduce.Training.Train.Distributed;
 using Reproduce.Vision.Data.Datasets;
 using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Metrics;
@@ -24,7 +25,7 @@ namespace Reproduce.Training.Probes;
 /// <c>probe.fcn_dropout</c>), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
 /// <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
 /// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
-/// <c>seed</c>, <c>threads</c>, <c>device</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.
+/// <c>data.workers</c> (threads building the batches off the training thread); <c>seed</c>, <c>threads</c>, <c>device</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.
 /// </summary>
 public static class ProbeRun
 {
@@ -72,11 +73,16 @@ public static class ProbeRun
         if (config.Optim.Optimizer != OptimizerKind.AdamW || config.Optim.Schedule != ScheduleKind.Poly)
             throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
         Check(config);
-        var run = CreateRunDirectory(outDir, config);
+        var dp = DataParallel.Current; // under `reproduce launch`: sharded batches, averaged head gradients, rank 0 writes
+        if (dp is not null && config.Probe.TrainBackbone)
+            throw new ArgumentException("probe: probe.train_backbone does not run data-parallel yet; run it as one process (without `reproduce launch`)");
+        var main = dp?.IsMain ?? true;
+        if (!main) (log, progress) = (_ => { }, null);
+        var run = dp is null ? CreateRunDirectory(outDir, config) : dp.MainFirst(() => dp.IsMain ? CreateRunDirectory(outDir, config) : null);
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         using var scope = Scope.Enter();
         Torch.Torch.ManualSeed((ulong)config.Seed); // the backbone's init (when no weights are given) follows the seed too
-        using var backbone = LoadBackbone(config);
+        using var backbone = LoadBackbone(config, dp?.DeviceFor(config.Device));
         var options = new ProbeOptions
         {
             Blocks = config.Probe.Layers,
@@ -98,6 +104,8 @@ public static class ProbeRun
             UperNet = config.Probe.Head == ProbeHead.Upernet
                 ? new UperNetOptions(config.Probe.UpernetChannels, config.Probe.UpernetNeckChannels, config.Probe.UpernetAuxChannels, config.Probe.UpernetAuxWeight)
                 : null,
+            Workers = config.Data.Workers,
+            Parallel = dp,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
         if (options.BackboneLrMult != 1.0 && !options.TrainBackbone)
@@ -111,10 +119,10 @@ public static class ProbeRun
         var evalMode = options.Slide ? $"slide {options.InputSize}/{options.ResolveStride(options.InputSize!.Value)}" : "whole";
         void OnStep(ProbeStep s)
         {
-            run.Metrics.Append(new JsonObject { ["step"] = s.Step + 1, ["loss"] = s.Loss, ["lr"] = s.Lr });
+            run?.Metrics.Append(new JsonObject { ["step"] = s.Step + 1, ["loss"] = s.Loss, ["lr"] = s.Lr });
             var elapsed = trainClock.Elapsed;
             var done = s.Step + 1;
-            var p = new ProbeProgress(done, options.Steps, s.Loss, s.Lr, done * options.BatchSize / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed);
+            var p = new ProbeProgress(done, options.Steps, s.Loss, s.Lr, done * options.BatchSize * (dp?.WorldSize ?? 1) / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed);
             if (progress is not null) progress(p);
             else if (p.IsReportStep) log(p.Text());
             if (done == options.Steps)
@@ -136,7 +144,7 @@ public static class ProbeRun
             final = result.Metrics.ToJson();
             final["train_loss"] = result.FinalLoss;
             if (options.Fcn is not null || options.UperNet is not null) final["head"] = SegmentationHeads.Name(options.Fcn, options.UperNet); // linear runs keep their keys
-            if (options.TrainBackbone)
+            if (options.TrainBackbone && run is not null)
             {
                 var weights = Path.Combine(run.Path, BackboneFile);
                 SafeTensors.SaveModule(weights, backbone);
@@ -160,7 +168,7 @@ public static class ProbeRun
         final["train_seconds"] = trainSeconds;
         final["eval_seconds"] = trainClock.Elapsed.TotalSeconds - trainSeconds;
         final["eval_mode"] = evalMode;
-        run.Finish(final);
+        run?.Finish(final);
         return final;
     }
 
@@ -217,15 +225,15 @@ public static class ProbeRun
     }
 
     /// <summary>
-    /// The registered ViT <c>model.name</c> (with its <c>model.*</c> keys) on <c>device</c>, with <c>model.weights</c> loaded
-    /// when given.
+    /// The registered ViT <c>model.name</c> (with its <c>model.*</c> keys) on <paramref name="device"/> (default <c>device</c>),
+    /// with <c>model.weights</c> loaded when given.
     /// </summary>
-    public static VisionTransformer LoadBackbone(RunConfig config)
+    public static VisionTransformer LoadBackbone(RunConfig config, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var entry = config.Model.Resolve();
         var vit = entry.Config is VitConfig c
-            ? new VisionTransformer(c, Device.Parse(config.Device))
+            ? new VisionTransformer(c, Device.Parse(device ?? config.Device))
             : throw new ConfigException($"model.name: '{config.Model.Name}' is not a VisionTransformer", "model.name");
         if (config.Model.Weights is { } weights)
         {

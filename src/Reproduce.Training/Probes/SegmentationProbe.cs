@@ -61,7 +61,9 @@ public static class SegmentationProbe
         try
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
-            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride), finalLoss, head);
+            options.Parallel?.BroadcastBuffers(head); // one set of BatchNorm statistics scores every shard
+            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride, options.Workers, options.Parallel),
+                finalLoss, head);
         }
         catch
         {
@@ -73,8 +75,7 @@ public static class SegmentationProbe
     private static double Train(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> train,
         int[] blocks, int size, ProbeOptions options, Device device, Action<ProbeStep>? onStep)
     {
-        var rng = new Random(options.Seed);
-        using var order = ProbeInputs.Order(train.Count, rng).GetEnumerator();
+        using var batches = ProbeParallel.TrainBatches(train, options, size, t => t.Image, l => l.Label, SegmentationSample.IgnoreIndex);
         var groups = new List<ParamGroup> { new(head.Parameters(), weightDecay: options.WeightDecay) };
         if (options.TrainBackbone)
             foreach (var g in ParamGroups.WeightDecayExclusion(backbone, options.WeightDecay))
@@ -83,16 +84,16 @@ public static class SegmentationProbe
                 groups.Add(g);
             }
         using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
+        using var ddp = ProbeParallel.Start(options, head);
         head.Train();
-        return ProbeLoop.Run("SegmentationProbe", options, optimizer, _ =>
+        return ProbeLoop.Run("SegmentationProbe", options, optimizer, step =>
         {
-            var (images, labels) = ProbeInputs.NextBatch(train, order, rng, options.BatchSize, options.FlipProb, size, t => t.Image, l => l.Label,
-                randomCrop: options.Slide, mapPad: SegmentationSample.IgnoreIndex);
+            var (images, labels, _) = batches.Take(step).Adopt();
             var x = images.To(device);
             var y = labels.To(device, ScalarType.Int64);
             var features = options.TrainBackbone ? backbone.GetIntermediateLayers(x, blocks) : ProbeInputs.Features(backbone, x, blocks);
             return head.Loss(features, y, size, size, SegmentationSample.IgnoreIndex);
-        }, "a batch with every pixel ignored, or divergence; lower the lr", onStep);
+        }, "a batch with every pixel ignored, or divergence; lower the lr", onStep, ddp);
     }
 
     /// <summary>
@@ -101,14 +102,16 @@ public static class SegmentationProbe
     /// <paramref name="size"/>, logits upsampled to the label's size. Slide mode: <paramref name="size"/>-side windows
     /// every <paramref name="slideStride"/> pixels over the image at its own size, logits averaged where windows overlap
     /// (<see cref="SlideInference"/>), then resized to the label's size if it differs. <paramref name="head"/> is a
-    /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/>.
+    /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/>. <paramref name="workers"/> threads load the images
+    /// ahead; with <paramref name="dp"/> each rank scores its share and the totals are summed over ranks.
     /// </summary>
     public static SegmentationResult Evaluate(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> val,
-        IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null)
+        IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null, int workers = 0,
+        Train.Distributed.DataParallel? dp = null)
     {
         var metric = new SegmentationMetric(numClasses, SegmentationSample.IgnoreIndex);
         ProbeInputs.EvaluateEach(backbone, head, val, blocks, size, slideStride, maxImages, sample => (sample.Image, sample.Label),
-            (features, h, w) => head.Forward(features, h, w), (logits, label) => metric.Update(logits.Argmax(1).Squeeze(0), label));
-        return metric.Result();
+            (features, h, w) => head.Forward(features, h, w), (logits, label) => metric.Update(logits.Argmax(1).Squeeze(0), label), workers, dp);
+        return ProbeParallel.Merge(metric, dp).Result();
     }
 }

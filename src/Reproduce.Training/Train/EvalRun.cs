@@ -46,7 +46,7 @@ public static class EvalRun
         using var ckpt = (choice == CheckpointChoice.Best ? store.LoadBest() : null) ?? store.LoadLast()!;
         ckpt.RestoreModel(model, useEma);
         var batch = config.Data.EvalBatchSize ?? config.Data.BatchSize;
-        var r = dp is null ? Evaluator.Evaluate(model, data, batch, device) : ShardedEvaluation.Evaluate(dp, model, data, batch, device);
+        var r = dp is null ? Evaluator.Evaluate(model, data, batch, device, workers: config.Data.Workers) : ShardedEvaluation.Evaluate(dp, model, data, batch, device, config.Data.Workers);
         var top5 = r.Accuracy.TryGetValue(5, out var t5) ? t5 : r.Accuracy.Values.Max();
         var final = new JsonObject
         {

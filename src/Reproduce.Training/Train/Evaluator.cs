@@ -13,9 +13,11 @@ public static class Evaluator
 {
     /// <summary>
     /// Accuracy (percent) of <paramref name="model"/> on <paramref name="data"/>, batches of <paramref name="batchSize"/>;
-    /// <paramref name="progress"/> (images done, total) after each batch.
+    /// <paramref name="progress"/> (images done, total) after each batch; <paramref name="workers"/> threads
+    /// (<c>data.workers</c>) build the batches ahead (<see cref="EvalBatches"/>; the result does not depend on it).
     /// </summary>
-    public static TopKResult Evaluate(Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device, Action<int, int>? progress = null)
+    public static TopKResult Evaluate(Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device, Action<int, int>? progress = null,
+        int workers = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -26,13 +28,13 @@ public static class Evaluator
         {
             using var inference = Torch.Torch.InferenceMode();
             var acc = new TopKAccuracy(1, Math.Min(5, data.NumClasses));
-            for (var start = 0; start < data.Count; start += batchSize)
+            using var batches = EvalBatches.Open(data, Enumerable.Range(0, data.Count).ToArray(), batchSize, workers);
+            for (var b = 0; b < batches.Count; b++)
             {
                 using var scope = Scope.Enter();
-                var idx = Enumerable.Range(start, Math.Min(batchSize, data.Count - start)).ToArray();
-                var (x, y) = data.Batch(idx);
+                var (x, y, _) = batches.Take(b).Adopt();
                 acc.Update(model.Forward(x.To(device)), y.To(device));
-                progress?.Invoke(start + idx.Length, data.Count);
+                progress?.Invoke(Math.Min((b + 1) * batchSize, data.Count), data.Count);
             }
             return acc.Result();
         }

@@ -54,7 +54,8 @@ public static partial class Trainer
             var schedule = CreateSchedule(config.Optim, total, warmup);
             ResumeOrStart();
             if (_position >= stepsPerEpoch) (_epoch, _position) = (_epoch + 1, 0); // resumed under a larger world size
-            var plan = EpochPlan.Create(train.Count, (int)_epoch, _loader);
+            using var batches = new TrainBatches(config, train, _tokenLabels, _loader, ddp, (_step, _epoch, _position), total, (int)stepsPerEpoch);
+            var job = 0;
             var clock = Stopwatch.StartNew();
             var startStep = _step;
             var logEvery = Math.Max(1, options.LogEvery);
@@ -62,7 +63,7 @@ public static partial class Trainer
             {
                 schedule.Apply(optimizer, _step);
                 for (var micro = 0; micro < accumulation; micro++)
-                    MicroStep(plan.Batches[(int)(_position * accumulation + micro)], micro, accumulation);
+                    MicroStep(batches.Take(job++), micro, accumulation);
                 if (config.Optim.GradClip is { } clip)
                     using (Scope.Enter()) GradClip.ClipGradNorm(model.Parameters(), clip);
                 optimizer.Step();
@@ -73,7 +74,6 @@ public static partial class Trainer
                 if (epochEnded)
                 {
                     (_epoch, _position) = (_epoch + 1, 0);
-                    plan = EpochPlan.Create(train.Count, (int)_epoch, _loader);
                 }
                 if (_step % logEvery == 0 || _step == total) LogTraining(total, startStep, clock);
                 var evaluateNow = _step == total || epochEnded && config.Checkpoint.EveryEpochs > 0 && _epoch % config.Checkpoint.EveryEpochs == 0;
@@ -121,12 +121,10 @@ public static partial class Trainer
             options.OnMessage?.Invoke($"resumed from step {_step} (epoch {_epoch}) of '{run.Path}'");
         }
 
-        private void MicroStep(SampleSlot[] batch, int micro, int accumulation)
+        private void MicroStep(PreparedBatch batch, int micro, int accumulation)
         {
             using var scope = Scope.Enter();
-            var idx = batch.Select(s => s.Index).ToArray();
-            var rngs = idx.Select((_, k) => new Random(SampleSeed(config.Seed, _step, micro, ddp?.GlobalSlot(k) ?? k))).ToArray();
-            var (images, labels, maps) = train.TrainBatch(idx, rngs, _tokenLabels?.ReadMaps(idx), config.Data.Workers);
+            var (images, labels, maps) = batch.Adopt();
             var x = images.To(device);
             var y = labels.To(device);
             Tensor loss;
@@ -176,20 +174,6 @@ public static partial class Trainer
             return (int)(h & 0x7FFFFFFF);
         }
 
-        /// <summary>
-        /// The augmentation seed of sample <paramref name="k"/> of a micro-batch: a SplitMix64 finaliser over (seed, step,
-        /// micro-step, k), so a resumed run draws the same crops, flips and RandAugment ops as an uninterrupted one.
-        /// </summary>
-        internal static int SampleSeed(long seed, long step, int micro, int k)
-        {
-            var z = (ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step * 0xD1B54A32D192ED03UL + (ulong)micro * 0x8CB92BA72F3D8DD7UL
-                + (ulong)k * 0xABC98388FB8FAC03UL + 0x5851F42D4C957F2DUL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            return (int)(z & 0x7FFFFFFF);
-        }
-
         private void LogTraining(long total, long startStep, Stopwatch clock)
         {
             var loss = _lossCount == 0 ? double.NaN : _lossSum / _lossCount;
@@ -208,12 +192,14 @@ public static partial class Trainer
         private void Evaluate()
         {
             var batch = config.Data.EvalBatchSize ?? config.Data.BatchSize;
-            var r = ddp is null ? Evaluator.Evaluate(model, eval, batch, device) : ShardedEvaluation.Evaluate(ddp.Dp, model, eval, batch, device);
+            ddp?.Dp.BroadcastBuffers(model); // one set of BatchNorm statistics scores every shard
+            var r = ddp is null ? Evaluator.Evaluate(model, eval, batch, device, workers: config.Data.Workers) : ShardedEvaluation.Evaluate(ddp.Dp, model, eval, batch, device, config.Data.Workers);
             var record = new JsonObject { ["step"] = _step, ["epoch"] = _epoch, ["top1"] = r.Top1, ["top5"] = Top5(r) };
             if (ema is not null && emaModel is not null)
             {
                 using (Scope.Enter()) ema.ApplyTo(emaModel);
-                var e = ddp is null ? Evaluator.Evaluate(emaModel, eval, batch, device) : ShardedEvaluation.Evaluate(ddp.Dp, emaModel, eval, batch, device);
+                ddp?.Dp.BroadcastBuffers(emaModel);
+                var e = ddp is null ? Evaluator.Evaluate(emaModel, eval, batch, device, workers: config.Data.Workers) : ShardedEvaluation.Evaluate(ddp.Dp, emaModel, eval, batch, device, config.Data.Workers);
                 (record["ema_top1"], record["ema_top5"]) = (e.Top1, Top5(e));
             }
             if (_main) run.Metrics.Append(record);

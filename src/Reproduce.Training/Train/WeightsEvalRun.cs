@@ -38,7 +38,7 @@ public static class WeightsEvalRun
         using var net = Trainer.CreateModel(config, model, device);
         var ignored = ModelWeights.LoadStrict(net, weights, entry);
         if (ignored.Count > 0) message?.Invoke($"eval: not weights, ignored: {string.Join(", ", ignored.Take(12))}{(ignored.Count > 12 ? $" (and {ignored.Count - 12} more)" : "")}");
-        var r = Evaluator.Evaluate(net, data, config.Data.EvalBatchSize ?? config.Data.BatchSize, device, progress);
+        var r = Evaluator.Evaluate(net, data, config.Data.EvalBatchSize ?? config.Data.BatchSize, device, progress, config.Data.Workers);
         var top5 = r.Accuracy.TryGetValue(5, out var t5) ? t5 : r.Accuracy.Values.Max();
         var final = new JsonObject
         {

@@ -103,6 +103,19 @@ public sealed class DepthMetric
         SkippedImages += other.SkippedImages;
     }
 
+    /// <summary>The totals as one array (the nine per-image metric sums, images, skipped images), e.g. to sum over processes.</summary>
+    public double[] ToSums() => [.. _sums, Images, SkippedImages];
+
+    /// <summary>Adds totals laid out as <see cref="ToSums"/> (e.g. the sum of every process's).</summary>
+    public void AddSums(IReadOnlyList<double> sums)
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        if (sums.Count != _sums.Length + 2) throw new ArgumentException($"DepthMetric.AddSums: {sums.Count} totals (expected {_sums.Length + 2})");
+        for (var k = 0; k < _sums.Length; k++) _sums[k] += sums[k];
+        Images += (long)sums[^2];
+        SkippedImages += (long)sums[^1];
+    }
+
     /// <summary>The per-image averages so far (NaN everywhere before any valid image).</summary>
     public DepthResult Result()
     {

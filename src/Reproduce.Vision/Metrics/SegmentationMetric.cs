@@ -125,6 +125,23 @@ public sealed class SegmentationMetric
         Updates += other.Updates;
     }
 
+    /// <summary>The totals as one array (intersect, pred and label areas per class, then the update count), e.g. to sum over processes.</summary>
+    public long[] ToCounts() => [.. _intersect, .. _pred, .. _label, Updates];
+
+    /// <summary>Adds totals laid out as <see cref="ToCounts"/> (e.g. the sum of every process's).</summary>
+    public void AddCounts(IReadOnlyList<long> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (counts.Count != 3 * NumClasses + 1) throw new ArgumentException($"SegmentationMetric.AddCounts: {counts.Count} totals for {NumClasses} classes (expected {3 * NumClasses + 1})");
+        for (var c = 0; c < NumClasses; c++)
+        {
+            _intersect[c] += counts[c];
+            _pred[c] += counts[NumClasses + c];
+            _label[c] += counts[2 * NumClasses + c];
+        }
+        Updates += counts[^1];
+    }
+
     private void AddHistogram(long[] totals, Tensor values)
     {
         if (values.Numel == 0) return;

@@ -8,7 +8,7 @@ public class LaunchArgsTests
     [InlineData("launch: unknown option '--gpus'", "launch", "--gpus", "2", "--", "train")]
     [InlineData("launch: --nproc-per-node expects an integer, got 'two'", "launch", "--nproc-per-node", "two", "--", "train")]
     [InlineData("launch: --node-rank 2 is outside 0..1 (--nnodes 2)", "launch", "--nnodes", "2", "--node-rank", "2", "--", "train")]
-    [InlineData("launch: 'info' does not run data-parallel yet; launch train or eval", "launch", "--", "info")]
+    [InlineData("launch: 'info' does not run data-parallel; launch train, eval, probe or annotate", "launch", "--", "info")]
     public void BadLaunchCommandLinesAreRefused(string message, params string[] args)
     {
         var r = CliRunner.Run(args);

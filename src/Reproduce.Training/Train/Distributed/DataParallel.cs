@@ -76,6 +76,22 @@ public sealed class DataParallel
         }
     }
 
+    /// <summary>
+    /// Copies rank 0's buffers (BatchNorm running statistics) into every rank's model, as DDP's broadcast_buffers does,
+    /// so that evaluation shards are scored by one model.
+    /// </summary>
+    public void BroadcastBuffers(Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = Scope.Enter();
+        using var noGrad = Torch.Torch.NoGrad();
+        foreach (var (_, b) in model.NamedBuffers())
+        {
+            using var work = Group.Broadcast(b, 0);
+            work.Wait();
+        }
+    }
+
     /// <summary>The mean over ranks of one number per rank (logged losses).</summary>
     public double Average(double value)
     {
@@ -93,6 +109,16 @@ public sealed class DataParallel
         var t = Tensor.From(values);
         using (var work = Group.AllReduce(t, ReduceOp.Sum)) work.Wait();
         return t.ToArray<long>();
+    }
+
+    /// <summary>Element-wise sums over ranks in float64 (metric totals).</summary>
+    public double[] Sum(double[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        using var scope = Scope.Enter();
+        var t = Tensor.From(values);
+        using (var work = Group.AllReduce(t, ReduceOp.Sum)) work.Wait();
+        return t.ToArray<double>();
     }
 
     /// <summary>Runs <paramref name="action"/> on rank 0 first, then (after a barrier) on the others, e.g. creating a run directory.</summary>

@@ -28,12 +28,17 @@ public sealed class DataParallelTraining : IDisposable
     /// <summary>Rank 0 writes; the others only compute.</summary>
     public bool IsMain => Dp.IsMain;
 
-    /// <summary>Null when <paramref name="dp"/> is; otherwise rank 0's weights in every rank's model, and the gradient hooks installed.</summary>
+    /// <summary>
+    /// Null when <paramref name="dp"/> is; otherwise rank 0's weights in every rank's model, its BatchNorm layers
+    /// synchronised over the ranks (<see cref="SyncBatchNorm"/>, as torch's convert_sync_batchnorm), and the gradient
+    /// hooks installed.
+    /// </summary>
     public static DataParallelTraining? Start(DataParallel? dp, Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (dp is null) return null;
         dp.BroadcastFromMain(model);
+        SyncBatchNorm.Convert(model, dp.Group);
         return new DataParallelTraining(dp, new GradientBuckets(dp.Group, model.Parameters()));
     }
 

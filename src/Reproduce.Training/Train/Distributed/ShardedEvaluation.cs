@@ -11,8 +11,8 @@ namespace Reproduce.Training.Train.Distributed;
 /// </summary>
 public static class ShardedEvaluation
 {
-    /// <summary>Accuracy (percent) of <paramref name="model"/> over all of <paramref name="data"/>, this rank scoring its shard.</summary>
-    public static TopKResult Evaluate(DataParallel dp, Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device)
+    /// <summary>Accuracy (percent) of <paramref name="model"/> over all of <paramref name="data"/>, this rank scoring its shard (batches built by <paramref name="workers"/> threads).</summary>
+    public static TopKResult Evaluate(DataParallel dp, Module<Tensor, Tensor> model, ClassificationData data, int batchSize, Device device, int workers = 0)
     {
         ArgumentNullException.ThrowIfNull(dp);
         ArgumentNullException.ThrowIfNull(model);
@@ -25,10 +25,11 @@ public static class ShardedEvaluation
         try
         {
             using var inference = Torch.Torch.InferenceMode();
-            for (var start = 0; start < shard.Length; start += batchSize)
+            using var batches = EvalBatches.Open(data, shard, batchSize, workers);
+            for (var b = 0; b < batches.Count; b++)
             {
                 using var scope = Scope.Enter();
-                var (x, y) = data.Batch(shard.AsSpan(start, Math.Min(batchSize, shard.Length - start)));
+                var (x, y, _) = batches.Take(b).Adopt();
                 acc.Update(model.Forward(x.To(device)), y.To(device));
             }
         }
