@@ -1,5 +1,6 @@
 using Reproduce.Torch.IO;
 using Reproduce.Training.Annotation;
+using Reproduce.Training.Config;
 using Reproduce.Training.Probes;
 using Reproduce.Training.Runs;
 using Reproduce.Training.Train;
