@@ -25,7 +25,7 @@ public sealed class InputWorkersTests : IDisposable
     public void TrainingAndEvaluationAreTheSameForZeroOneAndTwoWorkers()
     {
         // Two intra-op threads and colour jitter (a float mean per image) make the worker threads' libtorch thread count matter.
-        string[] augmented = ["threads=2", "optim.steps=4", "data.eval_limit=40", "checkpoint.every_steps=0",
+        string[] augmented = ["threads=2", "optim.steps=3", "data.eval_limit=24", "checkpoint.every_steps=0",
             "aug.randaugment=rand-m7-n2-mstd0.5-inc1", "aug.random_erasing=0.3", "aug.color_jitter=0.3", "aug.mixup=0.8"];
         var finals = new List<string>();
         var weights = new List<byte[]>();
@@ -36,7 +36,7 @@ public sealed class InputWorkersTests : IDisposable
             var final = result.Final!.DeepClone().AsObject();
             finals.Add(final.ToJsonString());
             weights.Add(File.ReadAllBytes(Path.Combine(dir, Trainer.ModelWeightsFile)));
-            Assert.Equal(4, RunDirectory.Open(dir).Metrics.Read().Count(r => r["train_loss"] is not null));
+            Assert.Equal(3, RunDirectory.Open(dir).Metrics.Read().Count(r => r["train_loss"] is not null));
         }
         Assert.Equal(finals[0], finals[1]);
         Assert.Equal(finals[0], finals[2]);
@@ -49,19 +49,17 @@ public sealed class InputWorkersTests : IDisposable
     {
         var tiny = new FashionScenesConfig { Seed = 5, Height = 32, Width = 32, TrainCount = 6, TestCount = 3, MaxItems = 3 };
         FashionScenes.Write(tiny, _dir["scenes"], FashionMnist.Load("train"), FashionMnist.Load("test"));
-        foreach (var (task, extra) in new[] { (ProbeTask.Segmentation, "probe.slide=false"), (ProbeTask.Depth, "probe.slide=true") })
+        // Random crops (probe.slide) make the stream's draws depend on each decoded image's size.
+        string Run(int workers)
         {
-            string Run(int workers)
-            {
-                var config = ProbeRun.Resolve(task, null, ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32", "threads=2",
-                    $"data.root={_dir["scenes"]}", "optim.steps=4", "data.batch_size=2", extra, $"data.workers={workers}"]);
-                var dir = _dir[$"{task}-{workers}"];
-                var final = ProbeRun.Run(config, dir);
-                foreach (var k in new[] { "seconds", "train_seconds", "eval_seconds" }) final.Remove(k);
-                return final.ToJsonString() + File.ReadAllText(Path.Combine(dir, RunDirectory.MetricsFile));
-            }
-            Assert.Equal(Run(0), Run(2));
+            var config = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32",
+                "threads=2", $"data.root={_dir["scenes"]}", "optim.steps=3", "data.batch_size=2", "probe.slide=true", $"data.workers={workers}"]);
+            var dir = _dir[$"probe-{workers}"];
+            var final = ProbeRun.Run(config, dir);
+            foreach (var k in new[] { "seconds", "train_seconds", "eval_seconds" }) final.Remove(k);
+            return final.ToJsonString() + File.ReadAllText(Path.Combine(dir, RunDirectory.MetricsFile));
         }
+        Assert.Equal(Run(0), Run(2));
     }
 
     [Fact]
