@@ -18,8 +18,7 @@ extern int private kill(int pid, int signal)
 
 type LaunchOptions = { NprocPerNode: int; Nnodes: int; NodeRank: int; MasterAddr: string; MasterPort: int option; Command: string list }
 
-let usage =
-    "usage: reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] -- <train|eval|probe|annotate ...>"
+let usage = "usage: reproduce launch --nproc-per-node N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] -- <train|eval|probe|annotate ...>"
 
 let private bad (message: string) : 'a = raise (ArgumentException message)
 
