@@ -15,7 +15,10 @@ public sealed record DataSection : IConfigSection
     public int BatchSize { get; init; } = 128;
     /// <summary>Evaluation batch size; null = <see cref="BatchSize"/>.</summary>
     public int? EvalBatchSize { get; init; }
-    /// <summary>Loader worker threads.</summary>
+    /// <summary>
+    /// Threads building batches off the training thread (decode, augment, collate; 2 × workers built ahead at most) in
+    /// train, eval and the probes; 0 = on the training thread. Results are the same for any number.
+    /// </summary>
     public int Workers { get; init; } = 2;
     /// <summary>Training split name.</summary>
     public string TrainSplit { get; init; } = "train";
