@@ -79,8 +79,9 @@ type Head =
 /// DINOv2's released linear heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
 /// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block; the model card's
 /// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value) and the
-/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE). Slide inference with
-/// windows of the backbone's 518-pixel input at stride 341 (mmseg's ADE20K test mode; docs/protocols/dense-probes.md §5).
+/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE). ADE20K: slide inference
+/// with windows of the backbone's 518-pixel input at the default stride of 2/3 of the window (mmseg's ADE20K test mode
+/// is 512 at stride 341; docs/protocols/dense-probes.md §5).
 let dinov2Heads =
     [ for name in [ "s"; "b" ] do
           let hub = sprintf "dinov2_vit%s14" name
@@ -94,7 +95,7 @@ let dinov2Heads =
                 Backbone = weights
                 Task = "seg"
                 Data = DataRoots.Ade20k
-                Overrides = [ "probe.layers=[-1]"; "probe.slide=true"; "probe.stride=341" ]
+                Overrides = [ "probe.layers=[-1]"; "probe.slide=true" ]
                 PaperRef = None }
           yield
               { Checkpoint = ck backbone (hub + "_nyu_linear4_head.pth") (url (hub + "_nyu_linear4_head.pth")) (label "NYUv2 linear4 head")
@@ -139,20 +140,23 @@ type Session =
         Missing: ResizeArray<Checkpoint * string>
         /// The commands the profile runs (shown as the plan while files are missing).
         Commands: ResizeArray<string>
-        /// `--set` overrides added to every command: `REPRODUCE_RELEASED_SET` ("key=value;key=value"), for stand-in
-        /// weights of shrunk models (the end-to-end test); empty for the real files.
-        Sets: string list
+        /// Model options added to every command: `REPRODUCE_RELEASED_MODEL` ("embed_dim=8;num_heads=2", keys of the
+        /// model record), for stand-in weights of shrunk models (the end-to-end test); empty for the real files.
+        ModelSets: string list
     }
 
 let private releasedSets () =
-    match Environment.GetEnvironmentVariable "REPRODUCE_RELEASED_SET" with
+    match Environment.GetEnvironmentVariable "REPRODUCE_RELEASED_MODEL" with
     | null
     | "" -> []
     | v -> v.Split(';', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
 
-let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray(); Sets = releasedSets () }
+let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray(); ModelSets = releasedSets () }
 
 let private setArgs (sets: string list) = sets |> List.collect (fun o -> [ "--set"; o ])
+
+// The model options as config keys (eval, probe); analyze takes them as they are.
+let private modelSets (s: Session) = s.ModelSets |> List.map (fun o -> "model." + o)
 
 /// The path of `c` in the weights folder (`<weights>/FILE` when there is no folder, for the plan); records it as
 /// missing, for `purpose`, when the file is not there.
@@ -176,7 +180,7 @@ let private plan (s: Session) (args: string list) = s.Commands.Add(Process.comma
 
 /// The arguments of `reproduce eval` on a released ImageNet checkpoint (JSON last line: top1, top5, samples).
 let evalArgs (s: Session) (model: string) (weights: string) (imagenet: string) =
-    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ] @ setArgs s.Sets
+    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ] @ setArgs (modelSets s)
 
 /// `reproduce eval` as a cached run of the paper script (its JSON line becomes final.json); only once `ready`.
 let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
@@ -186,9 +190,9 @@ let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
         Process.writeAtomic (Path.Combine(dir, "final.json")) (result.ToJsonString()))
 
 /// The arguments of `reproduce probe seg|depth` evaluating the released head `head` (no training) on `backbone`'s
-/// weights, with `overrides` then the session's `Sets` as `--set`.
+/// weights, with `overrides` then the session's model options as `--set`.
 let probeArgs (s: Session) (task: string) (model: string) (backbone: string) (head: string) (data: string) (root: string) (overrides: string list) =
-    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ s.Sets)
+    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ modelSets s)
 
 /// `reproduce probe` on a released head as a cached run of the paper script (final.json is the probe's own); only once
 /// `ready`.
@@ -198,7 +202,7 @@ let probe (s: Session) (name: string) (args: string list) : Cli.RunResult =
 
 /// The `reproduce analyze` arguments of a released backbone (per-block [CLS]/patch cosines and token-norm statistics).
 let analyzeArgs (s: Session) (name: string) (model: string) (weights: string) (images: int) : Cli.AnalyzeArgs =
-    { Name = name; Model = model; Weights = Some weights; Overrides = s.Sets; Images = images; Root = None; OutlierSigmas = None }
+    { Name = name; Model = model; Weights = Some weights; Overrides = s.ModelSets; Images = images; Root = None; OutlierSigmas = None }
 
 /// Records `args` as a command of the plan and, once `ready`, runs it with `run`. Call `locate` (and `dataRoot`) for
 /// every file first, so nothing runs while a later file is missing.
