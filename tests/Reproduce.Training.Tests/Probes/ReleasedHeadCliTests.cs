@@ -71,4 +71,13 @@ public sealed class ReleasedHeadCliTests : IDisposable
         var blocks = Assert.Throws<InvalidDataException>(() => ProbeRun.Run(Config(Fixture("dinov2_vits14_nyu_linear4_head.pth")), _dir["blocks"]));
         Assert.Contains("set probe.layers to 4 blocks", blocks.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void HeadWeightsStayOutOfTheCanonicalConfigUntilSetAndRefuseTraining()
+    {
+        Assert.DoesNotContain("head_weights", ProbeRun.Resolve(ProbeTask.Segmentation, null, []).ToCanonicalJson(), StringComparison.Ordinal);
+        Assert.Contains("\"head_weights\":\"h.pth\"", ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.head_weights=h.pth"]).ToCanonicalJson(), StringComparison.Ordinal);
+        var train = Assert.Throws<ConfigException>(() => ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.head_weights=h.pth", "probe.train_backbone=true"]));
+        Assert.Contains("probe.head_weights", train.Message, StringComparison.Ordinal);
+    }
 }
