@@ -39,19 +39,17 @@ let ctx = Cli.context args "sta-anf"
 
 /// The anomaly STA and ANF address, measured where it was found (the registers paper, results/paper/related.json):
 /// per block, the share of high-norm patch tokens (norm > μ + 3σ) and max/median norm on DINOv2 ViT-S/B without and
-/// with 4 registers, by `reproduce analyze` (first 32 fashion-scenes test images at the model's input). DINOv2's
-/// released linear heads (ADE20K mIoU, NYUv2 RMSE vs the model card) are listed but not evaluated yet.
+/// with 4 registers, by `reproduce analyze` (first 32 fashion-scenes test images at the model's input); and DINOv2's
+/// released linear heads on their backbones without training (`reproduce probe --head-weights`): ADE20K mIoU of the
+/// linear head (the model card's ADE20K number is the +ms head's, so no paper value) and NYUv2 RMSE of the linear4 head
+/// against the model card.
 let released () =
     let s = Released.start ctx
     let table = "token-norm outliers per block, released DINOv2 ± registers"
+    // The heads' files are looked up before the analyses run, so a missing one stops the profile before the first.
+    let headRequests = Released.headRequests s "DINOv2 linear-head mIoU / RMSE vs the model card" Released.dinov2Heads
     let runs = Released.analyses s "token-norm outliers per block" Released.dinov2 32
-    let unavailable =
-        [ for c in Released.dinov2Heads ->
-              Results.unavailable
-                  "released DINOv2 linear heads"
-                  c.Label
-                  (if c.File.Contains "ade20k" then "mIoU" else "RMSE")
-                  (sprintf "%s (%s): evaluating a released head without training is not implemented yet" c.File c.Url) ]
+    let heads = Released.headEvals s headRequests
     let rows () =
         [ for c, run in runs do
               yield!
@@ -59,8 +57,11 @@ let released () =
                       table
                       c.Label
                       [ "outlier_share", "outlier share (norm > μ + 3σ)", None; "norm_max_over_median", "max / median norm", None ]
-                      (Option.get run) ]
-    Released.finish s rows unavailable
+                      (Option.get run)
+          for h, run in heads ->
+              let metric, key = if h.Task = "seg" then "mIoU", "mIoU" else "RMSE (m)", "rmse"
+              Results.row "released DINOv2 linear heads (no training)" h.Checkpoint.Label metric h.PaperRef (Cli.metric key) [ Option.get run ] ]
+    Released.finish s rows []
 
 if args.Profile = Args.Released then released ()
 let env = Backbone.env args ctx [ DataRoots.ImageNet; DataRoots.Ade20k; DataRoots.Nyu ]

@@ -38,15 +38,6 @@ let lvvit =
       ck "lvvit_l_448" "lvvit_l-150M-448-86.2.pth.tar" (tl + "/1.0/lvvit_l-150M-448-86.2.pth.tar") "LV-ViT-L @448", "l-448"
       ck "lvvit_l_512" "lvvit_l-150M-512-86.4.pth.tar" (tl + "/1.0/lvvit_l-150M-512-86.4.pth.tar") "LV-ViT-L @512", "l-512" ]
 
-/// TokenLabeling's ADE20K UperNet checkpoints (mmseg format; README.md "Segmentation").
-let lvvitUpernet =
-    [ for s in [ "s"; "m"; "l" ] ->
-          ck
-              (sprintf "lvvit_%s" s)
-              (sprintf "upernet_lvvit_%s.pth" s)
-              (sprintf "%s/v1.1-seg/upernet_lvvit_%s.pth" tl s)
-              (sprintf "LV-ViT-%s + UperNet" (s.ToUpperInvariant())) ]
-
 /// DeiT's ImageNet-1k checkpoints (facebookresearch/deit, README.md), the baselines of the LV-ViT table.
 let deit =
     [ ck "deit_small_patch16_224" "deit_small_patch16_224-cd65a155.pth" (fb + "/deit/deit_small_patch16_224-cd65a155.pth") "DeiT-S @224", "s"
@@ -68,22 +59,74 @@ let dinov2 =
                   (sprintf "%s/dinov2/dinov2_vit%s14/%s_pretrain.pth" fb name hub)
                   (sprintf "DINOv2 ViT-%s/14%s" (name.ToUpperInvariant()) (if reg then " + 4 registers" else "")) ]
 
-/// DINOv2's released linear heads (ADE20K linear segmentation, NYUv2 linear4 depth) for ViT-S/B.
+/// A released dense head: its checkpoint, the backbone it sits on, what `reproduce probe` it needs and the model-card
+/// row it is compared with.
+type Head =
+    {
+        Checkpoint: Checkpoint
+        /// The backbone's weights (the head's own file for a segmentor that holds both).
+        Backbone: Checkpoint
+        /// seg or depth.
+        Task: string
+        /// ade20k or nyu (the dataset root the evaluation reads).
+        Data: DataRoots.Dataset
+        /// `--set` overrides of the evaluation (blocks, slide inference).
+        Overrides: string list
+        /// The row of results/paper (None when the released head has no published number of its own).
+        PaperRef: string option
+    }
+
+/// DINOv2's released linear heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
+/// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block; the model card's
+/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value) and the
+/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE). ADE20K: slide inference
+/// with windows of the backbone's 518-pixel input at the default stride of 2/3 of the window (mmseg's ADE20K test mode
+/// is 512 at stride 341; docs/protocols/dense-probes.md §5).
 let dinov2Heads =
     [ for name in [ "s"; "b" ] do
           let hub = sprintf "dinov2_vit%s14" name
+          let size = if name = "s" then "small" else "base"
+          let backbone = sprintf "vit_%s_patch14_dinov2" size
+          let weights = dinov2 |> List.find (fun c -> c.Model = backbone)
+          let url file = sprintf "%s/dinov2/%s/%s" fb hub file
+          let label what = sprintf "DINOv2 ViT-%s/14 %s" (name.ToUpperInvariant()) what
           yield
-              ck
-                  hub
-                  (hub + "_ade20k_linear_head.pth")
-                  (sprintf "%s/dinov2/%s/%s_ade20k_linear_head.pth" fb hub hub)
-                  (sprintf "DINOv2 ViT-%s/14 ADE20K linear head" (name.ToUpperInvariant()))
+              { Checkpoint = ck backbone (hub + "_ade20k_linear_head.pth") (url (hub + "_ade20k_linear_head.pth")) (label "ADE20K linear head")
+                Backbone = weights
+                Task = "seg"
+                Data = DataRoots.Ade20k
+                Overrides = [ "probe.layers=[-1]"; "probe.slide=true" ]
+                PaperRef = None }
           yield
+              { Checkpoint = ck backbone (hub + "_nyu_linear4_head.pth") (url (hub + "_nyu_linear4_head.pth")) (label "NYUv2 linear4 head")
+                Backbone = weights
+                Task = "depth"
+                Data = DataRoots.Nyu
+                Overrides = [ "probe.layers=[2,5,8,11]" ]
+                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) } ]
+
+/// TokenLabeling's ADE20K UperNet segmentors (README "Segmentation"; mmseg checkpoints holding the backbone, side
+/// layers, UPerHead and auxiliary FCN head), evaluated single-scale as their configs test them
+/// (seg/configs/lvvit/upernet_lvvit_*_512x512_160k_ade20k.py): slide windows of 512 at stride 341 over the image at its
+/// own scale, blocks out_indices, the segmentation backbone's LayerNorm eps 1e-6 and, for L, its skip_lam default 1.0
+/// (the config does not set it; the ImageNet LV-ViT-L uses 3). Compared with the paper's single-scale mIoU.
+let lvvitUpernet =
+    [ for s, blocks, extra in [ "s", "[6,9,12,15]", []; "m", "[10,13,16,19]", []; "l", "[14,17,20,23]", [ "model.skip_lam=1" ] ] ->
+          let c =
               ck
-                  hub
-                  (hub + "_nyu_linear4_head.pth")
-                  (sprintf "%s/dinov2/%s/%s_nyu_linear4_head.pth" fb hub hub)
-                  (sprintf "DINOv2 ViT-%s/14 NYUv2 linear4 head" (name.ToUpperInvariant())) ]
+                  (sprintf "lvvit_%s" s)
+                  (sprintf "upernet_lvvit_%s.pth" s)
+                  (sprintf "%s/v1.1-seg/upernet_lvvit_%s.pth" tl s)
+                  (sprintf "LV-ViT-%s + UperNet" (s.ToUpperInvariant()))
+          { Checkpoint = c
+            Backbone = c
+            Task = "seg"
+            Data = DataRoots.Ade20k
+            Overrides =
+              [ "model.img_size=512"; "model.norm_eps=1e-06" ]
+              @ extra
+              @ [ "probe.head=upernet"; "probe.layers=" + blocks; "probe.slide=true"; "probe.crop_size=512"; "probe.stride=341" ]
+            PaperRef = Some(sprintf "tl-upernet-%s-miou-ss" s) } ]
 
 /// The weights folder: `REPRODUCE_WEIGHTS`, else "weights" in the data-roots file.
 let weightsDir (args: Args.Args) : Result<string, string> = DataRoots.resolveFolder args "weights" "REPRODUCE_WEIGHTS"
@@ -97,9 +140,23 @@ type Session =
         Missing: ResizeArray<Checkpoint * string>
         /// The commands the profile runs (shown as the plan while files are missing).
         Commands: ResizeArray<string>
+        /// Model options added to every command: `REPRODUCE_RELEASED_MODEL` ("embed_dim=8;num_heads=2", keys of the
+        /// model record), for stand-in weights of shrunk models (the end-to-end test); empty for the real files.
+        ModelSets: string list
     }
 
-let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray() }
+let private releasedSets () =
+    match Environment.GetEnvironmentVariable "REPRODUCE_RELEASED_MODEL" with
+    | null
+    | "" -> []
+    | v -> v.Split(';', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+
+let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray(); ModelSets = releasedSets () }
+
+let private setArgs (sets: string list) = sets |> List.collect (fun o -> [ "--set"; o ])
+
+// The model options as config keys (eval, probe); analyze takes them as they are.
+let private modelSets (s: Session) = s.ModelSets |> List.map (fun o -> "model." + o)
 
 /// The path of `c` in the weights folder (`<weights>/FILE` when there is no folder, for the plan); records it as
 /// missing, for `purpose`, when the file is not there.
@@ -122,8 +179,8 @@ let dataRoot (s: Session) (d: DataRoots.Dataset) : string =
 let private plan (s: Session) (args: string list) = s.Commands.Add(Process.commandLine args)
 
 /// The arguments of `reproduce eval` on a released ImageNet checkpoint (JSON last line: top1, top5, samples).
-let evalArgs (model: string) (weights: string) (imagenet: string) =
-    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ]
+let evalArgs (s: Session) (model: string) (weights: string) (imagenet: string) =
+    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ] @ setArgs (modelSets s)
 
 /// `reproduce eval` as a cached run of the paper script (its JSON line becomes final.json); only once `ready`.
 let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
@@ -132,9 +189,20 @@ let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
         let result = RunDirs.exec x name args |> Process.lastJson args
         Process.writeAtomic (Path.Combine(dir, "final.json")) (result.ToJsonString()))
 
+/// The arguments of `reproduce probe seg|depth` evaluating the released head `head` (no training) on `backbone`'s
+/// weights, with `overrides` then the session's model options as `--set`.
+let probeArgs (s: Session) (task: string) (model: string) (backbone: string) (head: string) (data: string) (root: string) (overrides: string list) =
+    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ modelSets s)
+
+/// `reproduce probe` on a released head as a cached run of the paper script (final.json is the probe's own); only once
+/// `ready`.
+let probe (s: Session) (name: string) (args: string list) : Cli.RunResult =
+    Runner.runIn s.Ctx "probe-released" name None args [] (fun _ -> None) None (fun x dir ->
+        RunDirs.exec x name (args @ [ "--out"; RunDirs.repoPath dir ]) |> ignore)
+
 /// The `reproduce analyze` arguments of a released backbone (per-block [CLS]/patch cosines and token-norm statistics).
-let analyzeArgs (name: string) (model: string) (weights: string) (images: int) : Cli.AnalyzeArgs =
-    { Name = name; Model = model; Weights = Some weights; Overrides = []; Images = images; Root = None; OutlierSigmas = None }
+let analyzeArgs (s: Session) (name: string) (model: string) (weights: string) (images: int) : Cli.AnalyzeArgs =
+    { Name = name; Model = model; Weights = Some weights; Overrides = s.ModelSets; Images = images; Root = None; OutlierSigmas = None }
 
 /// Records `args` as a command of the plan and, once `ready`, runs it with `run`. Call `locate` (and `dataRoot`) for
 /// every file first, so nothing runs while a later file is missing.
@@ -144,13 +212,30 @@ let step (s: Session) (args: string list) (run: unit -> 'T) : 'T option =
 
 /// The analyze command line, for the plan.
 let analyzeCommand (a: Cli.AnalyzeArgs) =
-    [ "analyze"; "--model"; a.Model ] @ (a.Weights |> Option.map (fun w -> [ "--weights"; w ]) |> Option.defaultValue []) @ [ "--images"; string a.Images ]
+    [ "analyze"; "--model"; a.Model ]
+    @ (a.Weights |> Option.map (fun w -> [ "--weights"; w ]) |> Option.defaultValue [])
+    @ setArgs a.Overrides
+    @ [ "--images"; string a.Images ]
 
 /// `reproduce analyze` on each of `checkpoints` (the first `images` analysis images). Every file is located before
 /// any analysis runs, so a missing one stops the profile before the first.
 let analyses (s: Session) (purpose: string) (checkpoints: Checkpoint list) (images: int) : (Checkpoint * Cli.RunResult option) list =
-    let requests = [ for c in checkpoints -> c, analyzeArgs ("released-" + c.Model) c.Model (locate s purpose c) images ]
+    let requests = [ for c in checkpoints -> c, analyzeArgs s ("released-" + c.Model) c.Model (locate s purpose c) images ]
     [ for c, a in requests -> c, step s (analyzeCommand a) (fun () -> Cli.analyze s.Ctx a) ]
+
+/// The `reproduce probe seg|depth --head-weights` command of each of `heads` (no training), with its files and dataset
+/// root located (recorded as missing when absent). Call before any step runs; `headEvals` then runs them.
+let headRequests (s: Session) (purpose: string) (heads: Head list) : (Head * string list) list =
+    [ for h in heads ->
+          let backbone = locate s purpose h.Backbone
+          let head = if h.Backbone = h.Checkpoint then backbone else locate s purpose h.Checkpoint
+          h, probeArgs s h.Task h.Backbone.Model backbone head (DataRoots.key h.Data) (dataRoot s h.Data) h.Overrides ]
+
+/// Runs the head evaluations of `headRequests` (once `ready`; otherwise they join the plan).
+let headEvals (s: Session) (requests: (Head * string list) list) : (Head * Cli.RunResult option) list =
+    [ for h, args in requests ->
+          let name = "released-" + h.Checkpoint.File.Replace(".pth", "")
+          h, step s args (fun () -> probe s name args) ]
 
 /// Ends a released-profile script. While files or roots are missing: prints the commands it would run, the missing
 /// files with their URLs and what each is for, the missing roots, and exits 0, writing nothing. Otherwise writes the

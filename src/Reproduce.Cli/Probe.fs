@@ -12,6 +12,7 @@ open Reproduce.Training.Analysis
 type ProbeArgs =
     | [<CustomCommandLine("--model")>] Probe_Model of string
     | [<CustomCommandLine("--weights")>] Probe_Weights of string
+    | [<CustomCommandLine("--head-weights")>] Probe_Head_Weights of string
     | [<CustomCommandLine("--data")>] Probe_Data of string
     | [<CustomCommandLine("--root")>] Probe_Root of string
     | [<CustomCommandLine("--config")>] Probe_Config of string
@@ -23,7 +24,9 @@ type ProbeArgs =
         member a.Usage =
             match a with
             | Probe_Model _ -> "registered ViT (default vit_tiny_scenes64)."
-            | Probe_Weights _ -> "backbone weights, safetensors with timm keys (default: random init)."
+            | Probe_Weights _ -> "backbone weights: safetensors or a released torch.save file (default: random init)."
+            | Probe_Head_Weights _ ->
+                "a released head to evaluate, no training (probe.head_weights): DINOv2's ADE20K linear / NYUv2, KITTI depth heads, Token Labeling's UperNet segmentors (with --set probe.head=upernet)."
             | Probe_Data _ -> "fashion-scenes (default), fashion-scenes-sparse (depth), ade20k (seg), nyu or kitti (depth)."
             | Probe_Root _ -> "dataset root (required for ade20k/nyu/kitti; fashion-scenes: a generated tree, else the cached default)."
             | Probe_Config _ -> "run configuration JSON (replaces the probe defaults)."
@@ -76,6 +79,7 @@ let private runProbe (task: ProbeTask) (a: ParseResults<ProbeArgs>) =
         let sets =
             [ yield! a.TryGetResult Probe_Model |> Option.map (sprintf "model.name=%s") |> Option.toList
               yield! a.TryGetResult Probe_Weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
+              yield! a.TryGetResult Probe_Head_Weights |> Option.map (sprintf "probe.head_weights=%s") |> Option.toList
               yield! a.TryGetResult Probe_Data |> Option.map (sprintf "data.dataset=%s") |> Option.toList
               yield! a.TryGetResult Probe_Root |> Option.map (sprintf "data.root=%s") |> Option.toList
               yield! a.TryGetResult Probe_Seed |> Option.map (sprintf "seed=%d") |> Option.toList

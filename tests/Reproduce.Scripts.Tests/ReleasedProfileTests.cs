@@ -40,7 +40,7 @@ public sealed class ReleasedProfileTests
             "--profile", "released", "--results", dir["results"], "--data-config", dir["roots.json"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains($"Weights folder: {dir["weights"]}", r.Stdout);
-        Assert.Contains("Missing weights (9;", r.Stdout);
+        Assert.Contains("Missing weights (12;", r.Stdout);
         Assert.DoesNotContain("releases/download/v0.2.0/lvvit_t.pth", r.Stdout);
         Assert.Contains($"--weights {dir["weights/lvvit_t.pth"]}", r.Stdout);
         Assert.Contains("imagenet: not configured", r.Stdout);

@@ -108,6 +108,13 @@ public sealed record ProbeSection : IConfigSection
     /// <summary>UperNet: weight of the auxiliary head's cross-entropy (mmseg <c>loss_weight</c> 0.4; 0 drops the auxiliary head).</summary>
     [ConfigOmitWhenDefault]
     public double UpernetAuxWeight { get; init; } = 0.4;
+    /// <summary>
+    /// A released head to evaluate instead of training one (<c>reproduce probe … --head-weights FILE</c>): DINOv2's ADE20K
+    /// linear or NYUv2/KITTI depth heads, Token Labeling's UperNet segmentors (with <c>probe.head=upernet</c>); the head's
+    /// widths come from the file, <c>probe.layers</c> names the blocks it reads. No training step runs. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public string? HeadWeights { get; init; }
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -136,6 +143,9 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(FcnChannels is null or > 0, prefix, "fcn_channels", $"must be positive or null (got {FcnChannels})");
         ConfigCheck.Require(FcnNumConvs >= 0, prefix, "fcn_num_convs", $"must be ≥ 0 (got {FcnNumConvs})");
         ConfigCheck.Require(FcnDropout is >= 0 and < 1, prefix, "fcn_dropout", $"must be in [0, 1) (got {FcnDropout})");
+        ConfigCheck.Require(HeadWeights is null || (Task != ProbeTask.Classification && !TrainBackbone), prefix, "head_weights",
+            "a released head is evaluated on a frozen backbone: it needs probe.task=segmentation or depth and probe.train_backbone=false");
+        ConfigCheck.Require(HeadWeights is null || Head != ProbeHead.Fcn, prefix, "head_weights", "no released FCN heads are read; use probe.head=linear or upernet");
         ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000, prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
     }
 }

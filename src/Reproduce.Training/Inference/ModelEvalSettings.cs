@@ -9,7 +9,7 @@ namespace Reproduce.Training.Inference;
 /// center-crop, normalise. Per family:
 /// <list type="bullet">
 /// <item>LV-ViT-T/S (<c>lvvit_t</c>, <c>lvvit_s*</c>): crop_pct 0.9, bicubic; LV-ViT-M/L: 1.0, bicubic (TokenLabeling, tlt/models/lvvit.py).</item>
-/// <item>DeiT / DeiT-III (<c>deit_*</c>, <c>deit3_*</c>): timm's config, 0.9 bicubic (384 models 1.0). The DeiT repository's
+/// <item>DeiT / DeiT-III (<c>deit_*</c>, <c>deit3_*</c>): timm's config (deit.py <c>_cfg</c>: crop_pct 0.9, bicubic), 384 models 1.0. The DeiT repository's
 /// own 0.875 is the other choice; it is selectable through the config's <c>crop_pct</c>, not here.</item>
 /// <item>The quick-profile Fashion-MNIST / fashion-scenes / fashion-objects models (<c>*_fm28</c>, <c>*_scenes64</c>,
 /// <c>*_objects64</c>): their data has the model's
@@ -17,7 +17,9 @@ namespace Reproduce.Training.Inference;
 /// <item>NFNet-F0…F6 (<c>dm_nfnet_f*</c>): timm's pretrained configs, bicubic, crop_pct 0.9, 0.91, 0.92, 0.94, 0.951, 0.954,
 /// 0.956 at 256…576 px (timm resizes these with crop_mode 'squash', both sides to size/crop_pct; here the shorter side, as
 /// every family). TokenLabeling's generate_label.py annotates with the model's bicubic at crop 1.0, as <c>reproduce annotate</c>.</item>
-/// <item>Everything else (ViT, DINOv2, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
+/// <item>DINOv2 backbones (<c>*_dinov2</c>, ± registers): timm's <c>vit_*_patch14[_reg4]_dinov2.lvd142m</c> configs,
+/// crop_pct 1.0, bicubic (vision_transformer.py's <c>_cfg</c> interpolation), ImageNet mean and std.</item>
+/// <item>Everything else (other ViTs, ResNet): timm's generic default, 0.875 bilinear. timm's per-model configs for these
 /// are not in docs/protocols.md, so this default is used rather than an invented value.</item>
 /// </list>
 /// Three-channel models normalise with the ImageNet mean and std.
@@ -47,6 +49,7 @@ public static class ModelEvalSettings
             : name.StartsWith("lvvit_m", StringComparison.Ordinal) || name.StartsWith("lvvit_l", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bicubic)
             : name.StartsWith("lvvit_", StringComparison.Ordinal) ? (0.9, InterpolationMode.Bicubic)
             : name.StartsWith("deit", StringComparison.Ordinal) ? (size >= 384 ? 1.0 : 0.9, InterpolationMode.Bicubic)
+            : name.EndsWith("_dinov2", StringComparison.Ordinal) ? (1.0, InterpolationMode.Bicubic)
             : name.StartsWith(DmNfnet, StringComparison.Ordinal) && name.Length == DmNfnet.Length + 1 && char.IsAsciiDigit(name[^1])
                 && name[^1] - '0' < DmNfnetCropPct.Length ? (DmNfnetCropPct[name[^1] - '0'], InterpolationMode.Bicubic)
             : (0.875, InterpolationMode.Bilinear);

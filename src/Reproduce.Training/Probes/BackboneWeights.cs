@@ -9,9 +9,10 @@ public static class BackboneWeights
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="model"/>. Every parameter and persistent buffer of the model must
     /// be in the file with the same shape (a mismatch names the key and both shapes); keys the model lacks (e.g. a
-    /// classifier <c>head.*</c> when the backbone has none) are ignored and returned.
+    /// classifier <c>head.*</c> when the backbone has none) are ignored and returned. Model keys <paramref name="optional"/>
+    /// accepts may be missing from the file (they keep their initial values).
     /// </summary>
-    public static IReadOnlyList<string> Load(Module model, string path)
+    public static IReadOnlyList<string> Load(Module model, string path, Func<string, bool>? optional = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
@@ -24,7 +25,10 @@ public static class BackboneWeights
                 .Concat(model.NamedBuffers(persistentOnly: true).Select(b => (b.Name, b.Buffer.Shape)));
             foreach (var (key, shape) in expected)
             {
-                if (!saved.TryGetValue(key, out var t)) problems.Add($"missing key '{key}' (shape [{string.Join(", ", shape)}])");
+                if (!saved.TryGetValue(key, out var t))
+                {
+                    if (optional?.Invoke(key) != true) problems.Add($"missing key '{key}' (shape [{string.Join(", ", shape)}])");
+                }
                 else if (!t.Shape.SequenceEqual(shape))
                     problems.Add($"key '{key}': the file has shape [{string.Join(", ", t.Shape)}], the model [{string.Join(", ", shape)}]");
             }

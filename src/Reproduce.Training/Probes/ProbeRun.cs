@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Reproduce.Torch;
 using Reproduce.Torch.IO;
+using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Training.Config;
 using Reproduce.Training.Runs;
 using Reproduce.Training.Train;
@@ -133,37 +134,46 @@ public static class ProbeRun
         }
         JsonObject final;
         var dataset = config.Data.Dataset;
+        var headFile = config.Probe.HeadWeights;
         if (task == ProbeTask.Segmentation)
         {
-            var (train, val, classes) = SegmentationData(config);
-            log($"probe seg: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, {classes} classes, {SegmentationHeads.Name(options.Fcn, options.UperNet)} head)");
+            var (train, val, classes) = SegmentationData(config, withTrain: headFile is null);
+            log($"probe seg: {config.Model.Name} on {dataset} ({train?.Count ?? 0} train, {val.Count} val images, {classes} classes, {SegmentationHeads.Name(options.Fcn, options.UperNet)} head)");
             evalImages = val.Count;
             trainClock.Start();
-            var result = SegmentationProbe.Run(backbone, train, val, classes, options, OnStep);
-            using var head = result.Head;
-            final = result.Metrics.ToJson();
-            final["train_loss"] = result.FinalLoss;
-            if (options.Fcn is not null || options.UperNet is not null) final["head"] = SegmentationHeads.Name(options.Fcn, options.UperNet); // linear runs keep their keys
-            if (options.TrainBackbone && run is not null)
+            if (headFile is not null) final = ReleasedHeadEval.Segmentation(backbone, headFile, options, val, classes, log);
+            else
             {
-                var weights = Path.Combine(run.Path, BackboneFile);
-                SafeTensors.SaveModule(weights, backbone);
-                log($"trained backbone written to {weights}");
+                var result = SegmentationProbe.Run(backbone, train!, val, classes, options, OnStep);
+                using var head = result.Head;
+                final = result.Metrics.ToJson();
+                final["train_loss"] = result.FinalLoss;
+                if (options.Fcn is not null || options.UperNet is not null) final["head"] = SegmentationHeads.Name(options.Fcn, options.UperNet); // linear runs keep their keys
+                if (options.TrainBackbone && run is not null)
+                {
+                    var weights = Path.Combine(run.Path, BackboneFile);
+                    SafeTensors.SaveModule(weights, backbone);
+                    log($"trained backbone written to {weights}");
+                }
             }
         }
         else
         {
-            var (train, val, evalOptions) = DepthData(config);
-            log($"probe depth: {config.Model.Name} on {dataset} ({train.Count} train, {val.Count} val images, range ({evalOptions.MinDepth}, {evalOptions.MaxDepth}) m, crop {evalOptions.Crop})");
+            var (train, val, evalOptions) = DepthData(config, withTrain: headFile is null);
+            log($"probe depth: {config.Model.Name} on {dataset} ({train?.Count ?? 0} train, {val.Count} val images, range ({evalOptions.MinDepth}, {evalOptions.MaxDepth}) m, crop {evalOptions.Crop})");
             evalImages = val.Count;
             trainClock.Start();
-            var result = DepthProbe.Run(backbone, train, val, new DepthProbeSettings(evalOptions), options, OnStep);
-            using var head = result.Head;
-            final = result.Metrics.ToJson();
-            final["train_loss"] = result.FinalLoss;
+            if (headFile is not null) final = ReleasedHeadEval.Depth(backbone, headFile, options, val, evalOptions, log);
+            else
+            {
+                var result = DepthProbe.Run(backbone, train!, val, new DepthProbeSettings(evalOptions), options, OnStep);
+                using var head = result.Head;
+                final = result.Metrics.ToJson();
+                final["train_loss"] = result.FinalLoss;
+            }
             final["eval_crop"] = evalOptions.Crop.ToString();
         }
-        final["steps"] = options.Steps;
+        final["steps"] = headFile is null ? options.Steps : 0; // a released head is evaluated, never trained
         final["seconds"] = clock.Elapsed.TotalSeconds;
         final["train_seconds"] = trainSeconds;
         final["eval_seconds"] = trainClock.Elapsed.TotalSeconds - trainSeconds;
@@ -184,6 +194,8 @@ public static class ProbeRun
         if (config.Model.Resolve().Config is not VitConfig)
             throw new ConfigException($"model.name: '{config.Model.Name}' is not a VisionTransformer", "model.name");
         RunInputs.Check(config);
+        if (config.Probe.HeadWeights is { } head && !WeightsFile.Exists(head))
+            throw new ConfigException($"probe.head_weights: the head weights file '{head}' does not exist", "probe.head_weights");
     }
 
     /// <summary>Writes the resolved configuration as <c>DIR/config.json</c> (atomically) and opens DIR as a run directory.</summary>
@@ -239,7 +251,7 @@ public static class ProbeRun
         {
             try
             {
-                BackboneWeights.Load(vit, weights);
+                BackboneWeights.Load(vit, weights, DenseUnused);
             }
             catch
             {
@@ -250,39 +262,49 @@ public static class ProbeRun
         return vit;
     }
 
+    /// <summary>
+    /// Keys a dense probe never reads (the final norm and the classifiers: features are taken with norm = False), which a
+    /// segmentation checkpoint's backbone lacks (Token Labeling's UperNet backbones have no final norm and no heads).
+    /// </summary>
+    public static bool DenseUnused(string key) =>
+        key.StartsWith("norm.", StringComparison.Ordinal) || key.StartsWith("fc_norm.", StringComparison.Ordinal)
+        || key.StartsWith("head.", StringComparison.Ordinal) || key.StartsWith("aux_head.", StringComparison.Ordinal);
+
     private static string RequireRoot(RunConfig config) =>
         config.Data.Root ?? throw new ArgumentException($"probe: data.dataset={config.Data.Dataset} needs --root DIR (data.root)");
 
     private static FashionScenesTree Scenes(RunConfig config) =>
         config.Data.Root is { } root ? FashionScenesTree.Open(root) : FashionScenes.Ensure(new FashionScenesConfig());
 
-    private static (IImageDataset<SegmentationSample> Train, IImageDataset<SegmentationSample> Val, int Classes) SegmentationData(RunConfig config)
+    // withTrain = false (a released head's evaluation): the training split is neither opened nor required.
+    private static (IImageDataset<SegmentationSample>? Train, IImageDataset<SegmentationSample> Val, int Classes) SegmentationData(RunConfig config, bool withTrain)
     {
         var d = config.Data;
-        Ade20k train, val;
+        Ade20k? train;
+        Ade20k val;
         switch (d.Dataset)
         {
             case "fashion-scenes":
                 var tree = Scenes(config);
-                (train, val) = (tree.Segmentation(d.TrainSplit), tree.Segmentation(d.EvalSplit ?? "test"));
+                (train, val) = (withTrain ? tree.Segmentation(d.TrainSplit) : null, tree.Segmentation(d.EvalSplit ?? "test"));
                 break;
             case "ade20k":
                 var root = RequireRoot(config);
-                (train, val) = (new Ade20k(root, d.TrainSplit), new Ade20k(root, d.EvalSplit ?? "validation"));
+                (train, val) = (withTrain ? new Ade20k(root, d.TrainSplit) : null, new Ade20k(root, d.EvalSplit ?? "validation"));
                 break;
             default:
                 throw new ArgumentException($"probe seg: data.dataset must be fashion-scenes or ade20k (got '{d.Dataset}')");
         }
-        var classes = config.Probe.NumClasses ?? train.Classes.Count;
-        return (new LimitedDataset<SegmentationSample>(train, d.TrainLimit), new LimitedDataset<SegmentationSample>(val, d.EvalLimit), classes);
+        var classes = config.Probe.NumClasses ?? (train ?? val).Classes.Count;
+        return (train is null ? null : new LimitedDataset<SegmentationSample>(train, d.TrainLimit), new LimitedDataset<SegmentationSample>(val, d.EvalLimit), classes);
     }
 
-    private static (IImageDataset<DepthSample> Train, IImageDataset<DepthSample> Val, DepthEvalOptions Eval) DepthData(RunConfig config)
+    private static (IImageDataset<DepthSample>? Train, IImageDataset<DepthSample> Val, DepthEvalOptions Eval) DepthData(RunConfig config, bool withTrain)
     {
         var d = config.Data;
         var p = config.Probe;
         var evalSplit = d.EvalSplit ?? "test";
-        (IImageDataset<DepthSample> train, IImageDataset<DepthSample> val, DepthEvalOptions eval) = d.Dataset switch
+        (IImageDataset<DepthSample>? train, IImageDataset<DepthSample> val, DepthEvalOptions eval) = d.Dataset switch
         {
             "fashion-scenes" => Pair(Scenes(config).DenseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
             "fashion-scenes-sparse" => Pair(Scenes(config).SparseDepth, new DepthEvalOptions(p.MinDepth, p.MaxDepth, p.DepthCrop)),
@@ -290,9 +312,9 @@ public static class ProbeRun
             "kitti" => Pair(split => KittiDepth.Open(RequireRoot(config), split), DepthEvalOptions.Kitti),
             _ => throw new ArgumentException($"probe depth: data.dataset must be fashion-scenes, fashion-scenes-sparse, nyu or kitti (got '{d.Dataset}')"),
         };
-        return (new LimitedDataset<DepthSample>(train, d.TrainLimit), new LimitedDataset<DepthSample>(val, d.EvalLimit), eval);
+        return (train is null ? null : new LimitedDataset<DepthSample>(train, d.TrainLimit), new LimitedDataset<DepthSample>(val, d.EvalLimit), eval);
 
-        (IImageDataset<DepthSample>, IImageDataset<DepthSample>, DepthEvalOptions) Pair(Func<string, IImageDataset<DepthSample>> open, DepthEvalOptions options) =>
-            (open(d.TrainSplit), open(evalSplit), options);
+        (IImageDataset<DepthSample>?, IImageDataset<DepthSample>, DepthEvalOptions) Pair(Func<string, IImageDataset<DepthSample>> open, DepthEvalOptions options) =>
+            (withTrain ? open(d.TrainSplit) : null, open(evalSplit), options);
     }
 }

@@ -28,8 +28,10 @@ public static class WeightsFile
     /// Reads <paramref name="path"/>; <paramref name="entry"/> names the wrapper entry (null: the first of
     /// <see cref="WrapperEntries"/>). <c>FILE#ENTRY</c> names the entry inside the path, so every <c>model.weights</c> /
     /// <c>--weights</c> can pick one (e.g. <c>checkpoint.pth#model</c> for the non-EMA weights) when no file of that name exists.
+    /// With <paramref name="whole"/> the keys are kept as the file has them (only <c>module.</c> removed): a segmentor's
+    /// or depther's <c>backbone.*</c>, <c>decode_head.*</c> and <c>auxiliary_head.*</c> together (<see cref="HeadWeights"/>).
     /// </summary>
-    public static WeightsFileContent Read(string path, string? entry = null)
+    public static WeightsFileContent Read(string path, string? entry = null, bool whole = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         (path, entry) = SplitEntry(path, entry);
@@ -38,7 +40,7 @@ public static class WeightsFile
         {
             if (entry is not null && entry != "student")
                 throw new InvalidDataException($"weights file '{path}': a safetensors file has no entries, but entry '{entry}' was asked for");
-            return Unprefix(new WeightsFileContent(path, null, SafeTensors.Load(path), []), entry);
+            return Unprefix(new WeightsFileContent(path, null, SafeTensors.Load(path), []), entry, whole);
         }
         using var ckpt = TorchCheckpoint.Read(path);
         var tensors = ckpt.Entries.Where(e => e.Tensor is not null && e.Path.Count > 0).ToList();
@@ -61,7 +63,7 @@ public static class WeightsFile
         }
         var ignored = ckpt.Entries.Where(e => chosen is not null && e.Path.Count > 0 && e.Path[0] != chosen)
             .Select(e => e.Path[0]).Distinct().Select(k => $"entry '{k}'").ToList();
-        return Unprefix(new WeightsFileContent(path, chosen, state, ignored), entry);
+        return Unprefix(new WeightsFileContent(path, chosen, state, ignored), entry, whole);
     }
 
     /// <summary>
@@ -92,11 +94,12 @@ public static class WeightsFile
     }
 
     // module. (DataParallel), then DINOv2's teacher./student. and backbone. prefixes.
-    private static WeightsFileContent Unprefix(WeightsFileContent c, string? entry)
+    private static WeightsFileContent Unprefix(WeightsFileContent c, string? entry, bool whole)
     {
         var state = c.State;
         if (state.Keys.Any(k => k.StartsWith("module.", StringComparison.Ordinal)))
             state = state.ToDictionary(kv => kv.Key.StartsWith("module.", StringComparison.Ordinal) ? kv.Key["module.".Length..] : kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (whole) return c with { State = state };
         var ignored = new List<string>(c.Ignored);
         if (state.Keys.All(k => k.StartsWith("teacher.", StringComparison.Ordinal) || k.StartsWith("student.", StringComparison.Ordinal)))
         {
