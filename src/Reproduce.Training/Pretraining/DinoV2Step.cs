@@ -82,8 +82,9 @@ public sealed class DinoV2Step : IDisposable
         using var scope = Scope.Enter();
         var b = batch.Images;
         var nLocal = batch.LocalCropCount;
-        var doIbot = Settings.IbotWeight > 0;
         var maskIndices = batch.Masks.Flatten().Nonzero().Flatten();
+        // a batch without masked patches has no iBOT term (the reference would average an empty set into its centre)
+        var doIbot = Settings.IbotWeight > 0 && maskIndices.Size(0) > 0;
         var weights = IbotPatchLoss.MaskWeights(batch.Masks, batch.GlobalCrops.DType);
 
         var (teacherDino, teacherIbot) = TeacherTargets(batch, maskIndices, teacherTemp, doIbot, group);

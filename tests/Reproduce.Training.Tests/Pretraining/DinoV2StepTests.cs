@@ -84,5 +84,11 @@ public sealed class DinoV2StepTests
             new DinoV2Batch(Torch.Torch.Zeros([2, 1, 8, 8]), null, Torch.Torch.Zeros([2, 3]).Gt(0.0)), 0.04));
         Assert.Contains("bool [2, 4]", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => step.UpdateTeacher(1.5));
+        // no masked patch: no iBOT term, and the iBOT centre stays where it was
+        using var inputs = new Reproduce.Testing.Inputs(2);
+        var losses = step.Compute(new DinoV2Batch(inputs.Randn(4, 1, 8, 8).Float(), null, Torch.Torch.Zeros([4, 4]).Gt(0.0)), 0.04);
+        Assert.Equal(0, losses.Ibot);
+        Assert.True(double.IsFinite(losses.Total.ToDouble()));
+        Assert.Equal(new float[5], step.IbotLoss.Center.Center.ToArray<float>());
     }
 }
