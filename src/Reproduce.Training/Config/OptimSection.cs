@@ -31,6 +31,11 @@ public enum LossKind
     [ConfigName("ce")] CrossEntropy,
     /// <summary>Binary cross-entropy on one-hot / mixed targets (DeiT III).</summary>
     [ConfigName("bce")] BinaryCrossEntropy,
+    /// <summary>
+    /// Binary cross-entropy on targets binarised after Mixup/CutMix, y = 1[t &gt; 0] (DeiT III's <c>--bce-loss</c>:
+    /// <c>targets.gt(0.0)</c> in deit's engine.py): every class present in a mixed image is a positive.
+    /// </summary>
+    [ConfigName("bce_binarized")] BinaryCrossEntropyBinarized,
 }
 
 /// <summary>
@@ -76,7 +81,7 @@ public sealed record OptimSection : IConfigSection
     public bool Ema { get; init; }
     /// <summary>EMA decay (DeiT 0.99996; LV-ViT 0.99992).</summary>
     public double EmaDecay { get; init; } = 0.99996;
-    /// <summary>ce | bce.</summary>
+    /// <summary>ce | bce | bce_binarized (DeiT III: BCE on targets binarised by t &gt; 0 after mixing).</summary>
     public LossKind Loss { get; init; } = LossKind.CrossEntropy;
     /// <summary>Extra parameter names or fnmatch patterns without weight decay; null = the ViT defaults (pos_embed, cls_token, reg_token, dist_token).</summary>
     public IReadOnlyList<string>? NoWeightDecay { get; init; }

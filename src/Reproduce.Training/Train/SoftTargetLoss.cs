@@ -9,6 +9,7 @@ namespace Reproduce.Training.Train;
 /// <item>Cross-entropy (timm <c>SoftTargetCrossEntropy</c>): H(X, y) = −(1/B)·Σ_b Σ_c y_bc · log softmax(X_b)_c.</item>
 /// <item>Binary cross-entropy (DeiT III, timm <c>BinaryCrossEntropy</c>):
 /// −(1/(B·C))·Σ_b Σ_c [y_bc·log σ(X_bc) + (1 − y_bc)·log(1 − σ(X_bc))].</item>
+/// <item>The same on binarised targets 1[y_bc &gt; 0] (DeiT III's <c>targets.gt(0.0)</c> after Mixup/CutMix).</item>
 /// </list>
 /// </summary>
 public static class SoftTargetLoss
@@ -31,9 +32,13 @@ public static class SoftTargetLoss
         {
             LossKind.CrossEntropy => CrossEntropy(logits, targets),
             LossKind.BinaryCrossEntropy => F.BinaryCrossEntropyWithLogits(logits, targets.To(logits.DType)),
+            LossKind.BinaryCrossEntropyBinarized => F.BinaryCrossEntropyWithLogits(logits, Binarize(targets).To(logits.DType)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown loss"),
         };
     }
+
+    /// <summary>DeiT III's binarised targets: 1 where the (mixed) target is positive, else 0, in the targets' type.</summary>
+    public static Tensor Binarize(Tensor targets) => targets.Gt(0.0).To(targets.DType);
 
     private static void CheckShapes(Tensor logits, Tensor targets)
     {
