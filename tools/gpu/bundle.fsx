@@ -47,8 +47,7 @@ let rec copySources (rel: string) (dst: string) =
         let name = Path.GetFileName d
         if name <> "bin" && name <> "obj" then copySources (Path.Combine(rel, name)) dst
 
-let folderBytes (dir: string) =
-    Directory.GetFiles(dir, "*", SearchOption.AllDirectories) |> Array.sumBy (fun f -> FileInfo(f).Length)
+let folderBytes (dir: string) = Directory.GetFiles(dir, "*", SearchOption.AllDirectories) |> Array.sumBy (fun f -> FileInfo(f).Length)
 
 // Assemble next to the bundle, then swap it in: a failed run leaves the previous bundle as it was.
 let staging = bundle + ".tmp"

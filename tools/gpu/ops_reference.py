@@ -60,14 +60,15 @@ def main():
     inputs['target'] = torch.randint(0, 10, (6,))
     tensors = [('inputs/' + n, t) for n, t in inputs.items()]
     for name, (names, fn) in OPS.items():
-        xs = [inputs[n].to(args.device).requires_grad_(inputs[n].is_floating_point()) for n in names]
+        # a copy per op, so gradients do not accumulate across ops on a shared input
+        xs = [inputs[n].to(args.device).clone().requires_grad_(inputs[n].is_floating_point()) for n in names]
         out = fn(*xs)
         cot = torch.randn(out.shape)
         (out * cot.to(args.device)).sum().backward()
         tensors += [(name + '/out', out), (name + '/cot', cot)]
         tensors += [(name + '/grad/' + n, x.grad) for n, x in zip(names, xs) if x.grad is not None]
     for name, make in OPTIMS.items():
-        p = torch.nn.Parameter(inputs['p'].to(args.device))
+        p = torch.nn.Parameter(inputs['p'].to(args.device).clone())
         opt = make([p])
         for g in ('g1', 'g2', 'g3'):
             p.grad = inputs[g].to(args.device)
@@ -82,7 +83,7 @@ def main():
             f.write(data)
             offset += len(data)
     with open(os.path.join(args.out, 'manifest.json'), 'w') as f:
-        json.dump({'torch': torch.__version__, 'device': args.device, 'tensors': entries}, f)
+        json.dump({'torch': torch.__version__ + (' (CUDA %s)' % torch.version.cuda if torch.version.cuda else ''), 'device': args.device, 'tensors': entries}, f)
     print('RESULT ' + json.dumps({'tensors': len(entries)}), flush=True)
 
 

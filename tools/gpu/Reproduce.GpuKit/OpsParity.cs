@@ -44,6 +44,7 @@ internal static class OpsParity
         var dir = Path.Combine(workDir, "ops-" + device.ToString().Replace(':', '-'));
         PyTorch.RunOnce(python, script, "--device", device.ToString(), "--out", dir);
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json")));
+        report.Facts["pytorch"] = manifest.RootElement.GetProperty("torch").GetString() ?? "?";
         using var scope = Scope.Enter();
         var reference = Verify.Load(Path.Combine(dir, "tensors.bin"), manifest.RootElement.GetProperty("tensors"));
         var inputs = reference.Where(kv => kv.Key.StartsWith("inputs/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["inputs/".Length..], kv => kv.Value);
