@@ -13,7 +13,7 @@ Modes:
   --steps N     run N timed steps after the warmup, print
                 RESULT {"img_per_s", "step_s": [...], "last_loss", "user_s"/"sys_s"/"minflt" per step}
   --serve       (used by Reproduce.Bench) after the warmup print READY {...}, then run one timed step per
-                "step" line on stdin, answering STEP {"seconds", "loss", "user_s", "sys_s", "minflt"};
+                "step" line on stdin, answering STEP {"seconds", "loss", "user_s", "sys_s", "minflt", "peak_bytes"};
                 "quit" or end of input exits. This lets the C# side interleave its steps with these.
   --overhead N  time N tiny ops (per-op dispatch cost): RESULT {"add_us", "linear_us"}
   --dump DIR    write the initial state dict, the batch (x, y) and, after --steps training steps, each
@@ -138,7 +138,8 @@ class VisionTransformer(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.trunc_normal_(m.weight, std=.02)
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(self, x):
         x = self.patch_embed(x)

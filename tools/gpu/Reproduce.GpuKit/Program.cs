@@ -9,6 +9,11 @@ using Reproduce.Torch;
 // peak memory, and a process group; writes OUT/report.json and OUT/report.md. docs/gpu.md describes it.
 if (args.Length == 3 && args[0] == DistCheck.ChildFlag) return DistCheck.Child(args[1], args[2]);
 
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(KitOptions.Usage);
+    return 0;
+}
 KitOptions opt;
 try
 {
