@@ -9,8 +9,9 @@ namespace Reproduce.Bench;
 /// <summary>
 /// The C# side: a fresh model, <see cref="AdamW"/> (torch.optim.AdamW's exact update, PyTorch's defaults)
 /// and one fixed synthetic batch; <see cref="Create"/> runs the warmup steps, <see cref="Step"/> runs and
-/// times one more. Gradients are dropped after each step (set to None), not zeroed. On a CUDA device the step
-/// ends by reading the loss (a synchronisation, as PyTorch's <c>loss.item()</c>); with bf16 the forward and the
+/// times one more. Gradients are dropped after each step (set to None), not zeroed. On a CUDA device reading
+/// the loss at the end of the step copies it to the host, which waits for the device (as PyTorch's
+/// <c>loss.item()</c>); with bf16 the forward and the
 /// loss run inside bf16 autocast on the device (fp32 master weights), as <c>torch.autocast</c>.
 /// </summary>
 internal sealed class CSharpTrainer : ITrainer
@@ -79,7 +80,6 @@ internal sealed class CSharpTrainer : ITrainer
         loss.Backward();
         _opt.Step();
         _opt.ZeroGrad();
-        if (_device.IsCuda) return loss.ToDouble();
         // Read the loss (as the PyTorch side's loss.item()) without dispatching a conversion op.
         Span<float> v = stackalloc float[1];
         loss.CopyTo(MemoryMarshal.AsBytes(v));
