@@ -32,8 +32,6 @@ fi
 
 start=$(date +%s)
 budget=${KIT_BUDGET_S:-600}
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
 
 python="${PYTHON:-}"
 if [ -z "$python" ]; then
@@ -56,6 +54,8 @@ if [ "$cpu" = 0 ]; then
   [ -n "$nccl" ] && [ -f "$nccl/nccl.h" ] && cmake_args+=(-DRN_NCCL_INCLUDE="$nccl")
 fi
 
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
 build="$out/native-build"
 echo "[kit] building src/native into $build (${cmake_args[*]})"
 cmake -S "$kit/native" -B "$build" "${cmake_args[@]}" > "$out/native-build.log" 2>&1 \
