@@ -218,10 +218,13 @@ def make_trainer(name, seed, img_size=None, batch_size=None, device='cpu', bf16=
 
 
 def peak_bytes(device):
-    """torch.cuda.max_memory_allocated on a CUDA device; the process's peak resident set (ru_maxrss, KiB) on the CPU."""
+    """torch.cuda.max_memory_allocated on a CUDA device; on the CPU this process's peak resident set, VmHWM (ru_maxrss
+    would not do: Linux carries it over exec, so it can hold the parent's peak)."""
     if torch.device(device).type == 'cuda':
         return torch.cuda.max_memory_allocated(device)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with open('/proc/self/status') as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith('VmHWM:'))
+    return kib * 1024
 
 
 def timed(step, device='cpu'):

@@ -48,7 +48,7 @@ public class GpuKitTests
         var bench = Assert.Single(root.GetProperty("bench").EnumerateArray());
         Assert.Equal("vit192", bench.GetProperty("model").GetString());
         Assert.True(bench.GetProperty("csharp_img_s").GetDouble() > 0 && bench.GetProperty("pytorch_img_s").GetDouble() > 0, bench.ToString());
-        Assert.True(bench.GetProperty("mfu_csharp").GetDouble() > 0 && bench.GetProperty("peak_bytes_csharp").GetDouble() > 0, bench.ToString());
+        Assert.True(bench.GetProperty("mfu_csharp").GetDouble() > 0 && bench.GetProperty("peak_bytes_csharp").GetDouble() > 0 && bench.GetProperty("peak_bytes_pytorch").GetDouble() > 0, bench.ToString());
         Assert.True(root.GetProperty("matmul").GetProperty("gflops").GetDouble() > 0);
         var md = File.ReadAllText(tmp["report.md"]);
         Assert.StartsWith("# GPU kit report: passed", md, StringComparison.Ordinal);

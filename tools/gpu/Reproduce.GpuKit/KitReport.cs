@@ -93,7 +93,7 @@ internal sealed class KitReport
         L($"| section | check | result | max error | detail |");
         L($"| --- | --- | --- | --- | --- |");
         foreach (var c in Checks)
-            L($"| {c.Section} | {c.Name} | {(c.Passed ? "ok" : "FAIL")} | {(c.Error is { } e ? e.ToString("G3", Inv) : "")} | {c.Detail} |");
+            L($"| {c.Section} | {Cell(c.Name)} | {(c.Passed ? "ok" : "FAIL")} | {(c.Error is { } e ? e.ToString("G3", Inv) : "")} | {Cell(c.Detail)} |");
         L($"");
         L($"## Bench");
         L($"");
@@ -115,4 +115,7 @@ internal sealed class KitReport
         }
         return sb.ToString();
     }
+
+    /// <summary>Text for a Markdown table cell: its pipes escaped.</summary>
+    private static string Cell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal);
 }
