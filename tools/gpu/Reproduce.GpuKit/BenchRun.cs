@@ -10,10 +10,14 @@ namespace Reproduce.GpuKit;
 /// (<c>pytorch_bench.py --serve</c>), a fresh model per side and round, warmup, then timed steps alternating between
 /// the two processes (bench/README.md's method); bf16 autocast on a GPU, float32 on the CPU. Also records each side's
 /// peak memory: CUDA's peak allocation, or the process's peak resident set on the CPU (the C# one reset before each
-/// model through /proc/self/clear_refs).
+/// model through /proc/self/clear_refs, after handing the memory malloc keeps back to the kernel, so that an earlier
+/// model's freed memory does not count).
 /// </summary>
-internal static class BenchRun
+internal static partial class BenchRun
 {
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static void Run(KitReport report, KitOptions opt, string script, Device device, Func<TimeSpan> left)
@@ -77,8 +81,12 @@ internal static class BenchRun
             Cuda.ResetPeakMemoryStats(device.Index < 0 ? 0 : device.Index);
             return;
         }
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } // resets VmHWM to the current resident set
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        try
+        {
+            MallocTrim(0);
+            File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current resident set
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     private static double Peak(Device device)
