@@ -27,9 +27,7 @@ internal static partial class BenchRun
         foreach (var name in opt.Models)
         {
             var bm = BenchModel.Get(name).Resized(opt.Img, opt.BenchBatch(name));
-            var warmup = opt.Warmup ?? (opt.Cpu ? 1 : 3);
-            var steps = opt.Steps ?? (opt.Cpu ? 2 : 10);
-            var rounds = opt.Rounds ?? (opt.Cpu ? 1 : 2);
+            var (warmup, steps, rounds) = (opt.BenchWarmup, opt.BenchSteps, opt.BenchRounds);
             if (left() < TimeSpan.FromSeconds(opt.Cpu ? 20 : 60))
             {
                 report.Skipped.Add($"bench {name}: {left().TotalSeconds:F0} s of the time budget left");

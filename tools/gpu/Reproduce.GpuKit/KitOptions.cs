@@ -58,6 +58,11 @@ internal sealed record KitOptions
         return outDir is null ? throw new ArgumentException("--out DIR is required") : o;
     }
 
+    /// <summary>The bench's warmup steps, timed steps and rounds: 1, 2, 1 on the CPU; 3, 10, 2 on a GPU; unless given.</summary>
+    public int BenchWarmup => Warmup ?? (Cpu ? 1 : 3);
+    public int BenchSteps => Steps ?? (Cpu ? 2 : 10);
+    public int BenchRounds => Rounds ?? (Cpu ? 1 : 2);
+
     /// <summary>The bench's batch: tiny on the CPU, 128 (64 for ViT-B/16) on a GPU, unless given.</summary>
     public int BenchBatch(string model) => Batch ?? (Cpu ? 2 : model == "vit_b16" ? 64 : 128);
 

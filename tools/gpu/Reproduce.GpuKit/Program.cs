@@ -35,15 +35,25 @@ if (!opt.Cpu && !Cuda.IsAvailable)
     Console.Error.WriteLine($"no CUDA device is visible to libtorch {Torch.Version} (built with CUDA: {Torch.BuiltWithCuda}); run with --cpu for the CPU checks");
     return 2;
 }
+string benchScript, opsScript;
+try
+{
+    benchScript = opt.Script("pytorch_bench.py", "bench/pytorch_bench.py");
+    opsScript = opt.Script("ops_reference.py", "tools/gpu/ops_reference.py");
+}
+catch (FileNotFoundException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 var device = opt.Cpu ? Device.Cpu : Device.Cuda(0);
 var work = Path.Combine(opt.Out, "work");
 Directory.CreateDirectory(work);
-var benchScript = opt.Script("pytorch_bench.py", "bench/pytorch_bench.py");
-var opsScript = opt.Script("ops_reference.py", "tools/gpu/ops_reference.py");
 report.Facts["mode"] = opt.Cpu ? "--cpu (float32 bench, tiny sizes; parity against PyTorch on the CPU)" : "cuda (bf16 bench)";
 report.Facts["device"] = opt.Cpu ? $"cpu, {Environment.ProcessorCount} cores" : $"cuda:0 of {Cuda.DeviceCount}";
 report.Facts["libtorch (C#)"] = $"{Torch.Version}{(Torch.BuiltWithCuda ? " with CUDA" : "")}";
 report.Facts["python"] = opt.Python;
+report.Facts["bench"] = $"{string.Join(", ", opt.Models)}; {opt.BenchWarmup} warmup and {opt.BenchSteps} timed steps per side, {opt.BenchRounds} round(s), medians";
 
 void Step(string name, Action action)
 {
