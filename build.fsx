@@ -1,6 +1,7 @@
 // Build script: `dotnet fsi build.fsx <target> [-- args]`. Plain F#, no FAKE.
-// Targets: deps, native, build, test, bench, bench-data, reproduce, info, check-torch2. Each runs what it depends on.
-// check-torch2 compiles src/native against Debian trixie's libtorch 2.x headers (tools/torch2/check.fsx).
+// Targets: deps, native, build, test, bench, bench-data, reproduce, info, check-torch2, gpu-kit. Each runs what it depends on.
+// check-torch2 compiles src/native against Debian trixie's libtorch 2.x headers (tools/torch2/check.fsx); gpu-kit makes
+// the GPU kit's bundle, build/gpu-kit and build/gpu-kit.tar.gz (tools/gpu/bundle.fsx; docs/gpu.md).
 // deps also installs the Node renderer of the report's plots (tools/vega-render); test and reproduce need it too.
 // test = the formatting check (C#: dotnet format, F#: Fantomas), the libtorch 2.x compile gate, unit tests (C#: xunit under `dotnet test`; F#: Expecto
 // executables), the smoke regression check (scripts/regress.fsx), then the main command over the committed quick
@@ -288,8 +289,9 @@ let target (name: string) (rest: string list) =
         build ()
         cli "info"
     | "check-torch2" -> run "dotnet" "fsi tools/torch2/check.fsx"
-    | other -> fail "unknown target '%s' (deps, native, build, test, bench, bench-data, reproduce, info, check-torch2)" other
+    | "gpu-kit" -> run "dotnet" "fsi tools/gpu/bundle.fsx"
+    | other -> fail "unknown target '%s' (deps, native, build, test, bench, bench-data, reproduce, info, check-torch2, gpu-kit)" other
 
 match fsi.CommandLineArgs |> Array.toList |> List.tail with
-| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|bench-data|reproduce|info|check-torch2> [args]"
+| [] -> fail "usage: dotnet fsi build.fsx <deps|native|build|test|bench|bench-data|reproduce|info|check-torch2|gpu-kit> [args]"
 | name :: rest -> target name (rest |> List.filter ((<>) "--"))

@@ -13,10 +13,19 @@ internal sealed record BenchModel(string Name, VitConfig Config, int Batch, int 
             Batch: 128, DefaultWarmup: 2, DefaultSteps: 3),
         // ViT-S/16 at 224×224×3, 1000 classes.
         new("vit_s16", VitConfig.SmallPatch16, Batch: 16, DefaultWarmup: 2, DefaultSteps: 2),
+        // ViT-B/16 at 224×224×3, 1000 classes (the GPU kit's bench).
+        new("vit_b16", VitConfig.BasePatch16, Batch: 8, DefaultWarmup: 2, DefaultSteps: 2),
+        // LV-ViT-S's backbone (conv stem, 16 blocks, MLP 3×, no qkv bias, skip_lam 2) with the class-token head only:
+        // no aux head and no MixToken, so both sides train plain cross-entropy (the GPU kit's bench).
+        new("lvvit_s", LvVit.Small with { ReturnDense = false, MixToken = false }, Batch: 8, DefaultWarmup: 2, DefaultSteps: 2),
     ];
 
     public static BenchModel Get(string name) =>
         All.FirstOrDefault(m => m.Name == name) ?? throw new ArgumentException($"unknown model '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
+
+    /// <summary>The same model at another input size and batch (the GPU kit's tiny --cpu runs); null keeps the value.</summary>
+    public BenchModel Resized(int? imgSize, int? batch) =>
+        this with { Config = Config with { ImgSize = imgSize ?? Config.ImgSize }, Batch = batch ?? Batch };
 
     /// <summary>Training FLOPs of one image: forward + backward ≈ 3 × forward (backward computes two products per forward one).</summary>
     public double TrainFlopsPerImage() => 3 * Config.ForwardMatmulFlops();

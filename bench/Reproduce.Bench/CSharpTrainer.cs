@@ -9,42 +9,51 @@ namespace Reproduce.Bench;
 /// <summary>
 /// The C# side: a fresh model, <see cref="AdamW"/> (torch.optim.AdamW's exact update, PyTorch's defaults)
 /// and one fixed synthetic batch; <see cref="Create"/> runs the warmup steps, <see cref="Step"/> runs and
-/// times one more. Gradients are dropped after each step (set to None), not zeroed.
+/// times one more. Gradients are dropped after each step (set to None), not zeroed. On a CUDA device reading
+/// the loss at the end of the step copies it to the host, which waits for the device (as PyTorch's
+/// <c>loss.item()</c>); with bf16 the forward and the
+/// loss run inside bf16 autocast on the device (fp32 master weights), as <c>torch.autocast</c>.
 /// </summary>
 internal sealed class CSharpTrainer : ITrainer
 {
     private readonly VisionTransformer _model;
     private readonly AdamW _opt;
     private readonly Tensor _x, _y;
+    private readonly Device _device;
+    private readonly bool _bf16;
 
-    private CSharpTrainer(VisionTransformer model, Tensor x, Tensor y)
+    private CSharpTrainer(VisionTransformer model, Tensor x, Tensor y, Device device, bool bf16)
     {
-        (_model, _x, _y) = (model, x, y);
+        (_model, _x, _y, _device, _bf16) = (model, x, y, device, bf16);
         _opt = new AdamW(_model.Parameters());
         _model.Train();
     }
 
     /// <summary>A freshly initialised model (timm init) and a random batch, after <paramref name="warmup"/> steps.</summary>
-    public static CSharpTrainer Create(BenchModel bm, int warmup, ulong seed)
+    public static CSharpTrainer Create(BenchModel bm, int warmup, ulong seed, Device? device = null, bool bf16 = false)
     {
         Torch.Torch.ManualSeed(seed);
         var c = bm.Config;
+        var d = device ?? Device.Cpu;
         var model = new VisionTransformer(c);
+        model.To(d);
         using var s = Scope.Enter();
         var t = new CSharpTrainer(model,
-            Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize]).DetachFromScope(),
-            Torch.Torch.Randint(0, c.NumClasses, [bm.Batch]).DetachFromScope());
+            Torch.Torch.Randn([bm.Batch, c.InChans, c.ImgSize, c.ImgSize], device: d).DetachFromScope(),
+            Torch.Torch.Randint(0, c.NumClasses, [bm.Batch], device: d).DetachFromScope(), d, bf16);
         for (var i = 0; i < warmup; i++) t.TrainStep();
         return t;
     }
 
     /// <summary>A model loaded from <paramref name="state"/> (timm keys) training on the given batch (copied).</summary>
-    public static CSharpTrainer FromState(BenchModel bm, IReadOnlyDictionary<string, Tensor> state, Tensor x, Tensor y)
+    public static CSharpTrainer FromState(BenchModel bm, IReadOnlyDictionary<string, Tensor> state, Tensor x, Tensor y, Device? device = null, bool bf16 = false)
     {
+        var d = device ?? Device.Cpu;
         var model = new VisionTransformer(bm.Config);
         model.LoadStateDict(state);
+        model.To(d);
         using var s = Scope.Enter();
-        return new CSharpTrainer(model, x.Clone().DetachFromScope(), y.Clone().DetachFromScope());
+        return new CSharpTrainer(model, x.To(d).Clone().DetachFromScope(), y.To(d).Clone().DetachFromScope(), d, bf16);
     }
 
     /// <summary>The model being trained.</summary>
@@ -65,7 +74,9 @@ internal sealed class CSharpTrainer : ITrainer
     public double TrainStep()
     {
         using var s = Scope.Enter();
-        var loss = F.CrossEntropy(_model.Forward(_x), _y);
+        Tensor loss;
+        using (_bf16 ? Torch.Torch.Autocast(_device.Type) : (IDisposable?)null)
+            loss = F.CrossEntropy(_model.Forward(_x), _y);
         loss.Backward();
         _opt.Step();
         _opt.ZeroGrad();

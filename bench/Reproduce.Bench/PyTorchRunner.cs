@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Reproduce.Torch;
 
 namespace Reproduce.Bench;
 
@@ -13,10 +14,11 @@ internal sealed class PyTorchTrainer : ITrainer
     private readonly Process _p;
     private readonly Task<string> _stderr;
 
-    public PyTorchTrainer(string python, string script, BenchModel bm, int threads, int warmup, ulong seed, IReadOnlyDictionary<string, string>? env = null)
+    public PyTorchTrainer(string python, string script, BenchModel bm, int threads, int warmup, ulong seed, IReadOnlyDictionary<string, string>? env = null,
+        Device? device = null, bool bf16 = false)
     {
-        _p = PyTorch.Start(python, script, env, "--serve", "--model", bm.Name, "--threads", PyTorch.Str(threads), "--warmup", PyTorch.Str(warmup),
-            "--seed", seed.ToString(CultureInfo.InvariantCulture));
+        _p = PyTorch.Start(python, script, env, [.. PyTorch.ModelArgs(bm, device ?? Device.Cpu, bf16), "--serve", "--threads", PyTorch.Str(threads),
+            "--warmup", PyTorch.Str(warmup), "--seed", seed.ToString(CultureInfo.InvariantCulture)]);
         _stderr = _p.StandardError.ReadToEndAsync();
         Expect("READY");
     }
@@ -28,9 +30,16 @@ internal sealed class PyTorchTrainer : ITrainer
         _p.StandardInput.WriteLine("step");
         _p.StandardInput.Flush();
         var r = Expect("STEP");
+        PeakBytes = r.GetProperty("peak_bytes").GetDouble();
         return new StepResult(r.GetProperty("seconds").GetDouble(), r.GetProperty("loss").GetDouble(),
             new Usage(r.GetProperty("user_s").GetDouble(), r.GetProperty("sys_s").GetDouble(), r.GetProperty("minflt").GetDouble()));
     }
+
+    /// <summary>
+    /// The child's peak memory after its last step: <c>torch.cuda.max_memory_allocated</c> on a CUDA device, the
+    /// process's peak resident set on the CPU.
+    /// </summary>
+    public double PeakBytes { get; private set; }
 
     private JsonElement Expect(string tag)
     {
@@ -61,6 +70,13 @@ internal static class PyTorch
 {
     public static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The script's arguments that pick the model, its size, the device and the precision.</summary>
+    public static string[] ModelArgs(BenchModel bm, Device device, bool bf16) =>
+    [
+        "--model", bm.Name, "--img", Str(bm.Config.ImgSize), "--batch", Str(bm.Batch), "--device", device.ToString(),
+        .. bf16 ? new[] { "--bf16" } : [],
+    ];
+
     public static Process Start(string python, string script, IReadOnlyDictionary<string, string>? env, params string[] args)
     {
         var psi = new ProcessStartInfo(python)
@@ -76,7 +92,7 @@ internal static class PyTorch
         return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     }
 
-    /// <summary>Microseconds per op of the same tiny-op loops as <see cref="Overhead.CSharp"/>.</summary>
+    /// <summary>Microseconds per op of the same tiny-op loops as <c>Overhead.CSharp</c>.</summary>
     public static (double Add, double Linear) Overhead(string python, string script, int threads, int n)
     {
         var r = RunOnce(python, script, "--overhead", Str(n), "--threads", Str(threads));
