@@ -40,7 +40,7 @@ public sealed record ThreeAugment(int ImageSize)
         if (rng.NextDouble() < 0.5) sample = SampleGeometry.HFlip(sample);
         var img = rng.Next(3) switch
         {
-            0 => ColorOps.Grayscale(sample.Image, 3),
+            0 => ColorOps.Grayscale(sample.Image, sample.Image.Size(0) == 1 ? 1 : 3), // a gray dataset keeps its one channel
             1 => PixelOps.Solarize(sample.Image, 128),
             _ => Blur(sample.Image, rng.Uniform(0.1, 2.0)),
         };
