@@ -1,8 +1,11 @@
 using Reproduce.Torch;
+using Reproduce.Torch.IO;
 using Reproduce.Training.Config;
 using Reproduce.Training.Train;
 using Reproduce.Vision.Data.Loading;
 using Reproduce.Vision.Data.Transforms;
+using Reproduce.Vision.Models;
+using Reproduce.Vision.Models.Layers;
 using static Reproduce.Training.Tests.Pretraining.SslFixture;
 
 namespace Reproduce.Training.Tests.Train;
@@ -90,5 +93,26 @@ public sealed class DeiT3RecipeTests
         }
         var e = Assert.Throws<ConfigException>(() => TrainAugmentation.Create(config.Aug, eval, tokenLabels: true));
         Assert.Equal("aug.three_augment", e.Key);
+    }
+
+    [Fact]
+    public void FineTuningAtAnotherResolutionResamplesThePositionEmbedding()
+    {
+        // DeiT III pretrains at 192 and fine-tunes at 224: model.weights from the smaller grid loads into the larger one
+        using var dir = new TempDir();
+        Torch.Torch.ManualSeed(1);
+        using var source = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 1, EmbedDim = 16, NumHeads = 2, ImgSize = 16 });
+        SafeTensors.SaveModule(dir["w.safetensors"], source);
+        Torch.Torch.ManualSeed(2);
+        using var target = ModelRegistry.CreateVit("vit_tiny_fm28", c => c with { Depth = 1, EmbedDim = 16, NumHeads = 2 });
+        Assert.NotEqual(source.Config.PosEmbedLength, target.Config.PosEmbedLength);
+        Assert.Empty(InitialWeights.Load(target, dir["w.safetensors"]));
+        using var scope = Scope.Enter();
+        var src = source.StateDict();
+        var got = target.StateDict();
+        var grid = (target.Config.GridSize, target.Config.GridSize);
+        Assert.True(got["pos_embed"].Equal(PosEmbedResampling.ResampleAbsPosEmbed(src["pos_embed"], grid, null, source.Config.PosEmbedPrefixLength)));
+        Assert.True(got["pos_embed"].Slice(1, 0, 1).Equal(src["pos_embed"].Slice(1, 0, 1))); // the class token's row is kept
+        foreach (var k in src.Keys.Where(k => k != "pos_embed")) Assert.True(got[k].Equal(src[k]), k);
     }
 }
