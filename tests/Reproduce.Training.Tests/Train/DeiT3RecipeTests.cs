@@ -115,4 +115,19 @@ public sealed class DeiT3RecipeTests
         Assert.True(got["pos_embed"].Slice(1, 0, 1).Equal(src["pos_embed"].Slice(1, 0, 1))); // the class token's row is kept
         foreach (var k in src.Keys.Where(k => k != "pos_embed")) Assert.True(got[k].Equal(src[k]), k);
     }
+
+    [Fact]
+    public void TheTrainerRunsTheRecipeKeysTogetherAndRepeatsEachImageInARow()
+    {
+        // 3-Augment on fashion-mnist's one channel, RA over 256 images (one RA epoch = 256 samples = 32 steps of 8), BCE
+        using var dir = new TempDir();
+        var config = TrainerTests.Config("data.train_limit=256", "data.repeated_aug=4", "aug.three_augment=true", "optim.loss=bce_binarized",
+            "optim.steps=2", "optim.optimizer=lamb", "model.init_values=1e-4", "model.drop_path_schedule=uniform");
+        var result = Trainer.Run(config, dir["run"]);
+        Assert.NotNull(result.Final);
+        Assert.Equal(256 / 8, TrainSampling.SamplesPerEpoch(config, 256, Loader(8, 1, 0), 256) / 8);
+        var first = TrainSampling.Plan(config, 256, 0, Loader(8, 1, 0)).Batches[0].Select(s => s.Index).ToArray();
+        Assert.Equal(first[0], first[3]);                                  // 4 copies of each image in a row on one rank
+        Assert.NotEqual(first[0], first[4]);
+    }
 }
