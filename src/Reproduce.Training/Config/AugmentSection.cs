@@ -52,6 +52,14 @@ public sealed record AugmentSection : IConfigSection
     /// Label smoothing, Mixup/CutMix and MixToken are label/batch-level and still apply.
     /// </summary>
     public bool NoAug { get; init; }
+    /// <summary>
+    /// DeiT III's 3-Augment (facebookresearch/deit augment.py <c>new_data_aug_generator</c>) replaces the whole
+    /// train-time pipeline: RandomResizedCrop (0.08–1, bicubic), flip, one of grayscale / solarize / blur, colour
+    /// jitter <see cref="ColorJitter"/>, normalise; no RandAugment and no random erasing whatever their keys say.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public bool ThreeAugment { get; init; }
+
     /// <summary>RandomResizedCrop aspect-ratio range.</summary>
     public IReadOnlyList<double> Ratio { get; init; } = [3.0 / 4.0, 4.0 / 3.0];
 

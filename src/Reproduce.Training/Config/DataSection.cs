@@ -37,6 +37,14 @@ public sealed record DataSection : IConfigSection
     /// <summary>Per-channel normalisation std; null = the model's (ImageNet).</summary>
     public IReadOnlyList<double>? Std { get; init; }
 
+    /// <summary>
+    /// Repeated augmentation (DeiT's RASampler, Hoffer et al. 2020; DeiT III uses 3): each image appears this many
+    /// times in a row of the epoch order, the copies spread over the ranks, and an epoch keeps ⌊n/256⌋·256 samples in
+    /// all; 0 = off (the seeded per-epoch permutation). See <see cref="Pretraining.RepeatedAugmentationSampler"/>.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public int RepeatedAug { get; init; }
+
     /// <inheritdoc/>
     public void Validate(string prefix)
     {
@@ -44,6 +52,7 @@ public sealed record DataSection : IConfigSection
         ConfigCheck.Require(ImgSize is null or > 0, prefix, "img_size", $"must be positive (got {ImgSize})");
         ConfigCheck.Require(BatchSize > 0, prefix, "batch_size", $"must be positive (got {BatchSize})");
         ConfigCheck.Require(EvalBatchSize is null or > 0, prefix, "eval_batch_size", $"must be positive (got {EvalBatchSize})");
+        ConfigCheck.Require(RepeatedAug >= 0, prefix, "repeated_aug", $"must be ≥ 0 (got {RepeatedAug})");
         ConfigCheck.Require(Workers >= 0, prefix, "workers", $"must be ≥ 0 (got {Workers})");
         ConfigCheck.Require(TrainLimit is null or > 0, prefix, "train_limit", $"must be positive or null (got {TrainLimit})");
         ConfigCheck.Require(EvalLimit is null or > 0, prefix, "eval_limit", $"must be positive or null (got {EvalLimit})");

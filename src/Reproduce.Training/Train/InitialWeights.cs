@@ -1,12 +1,15 @@
 using Reproduce.Torch;
 using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Torch.Nn;
+using Reproduce.Vision.Models;
 
 namespace Reproduce.Training.Train;
 
 /// <summary>
 /// <c>model.weights</c>: initial weights for fine-tuning, a safetensors file with timm keys (e.g. a run's
-/// <c>model.safetensors</c>) or a released checkpoint in any format <see cref="ModelWeights"/> reads. Loading is strict — every parameter and persistent buffer
+/// <c>model.safetensors</c>) or a released checkpoint in any format <see cref="ModelWeights"/> reads. A ViT's
+/// <c>pos_embed</c> of another grid (a run trained at another <c>data.img_size</c>) is resampled bicubically to the
+/// model's grid, as deit's <c>--finetune</c> does. Loading is strict — every parameter and persistent buffer
 /// of the model must be in the file with the same shape and the file may hold no other key — except the classifier:
 /// when the file's <c>head.weight</c> has another number of classes than the model (fine-tuning to a new label set),
 /// the <c>head.*</c> and <c>aux_head.*</c> tensors are skipped and keep the model's fresh initialisation.
@@ -23,6 +26,19 @@ public static class InitialWeights
         if (!WeightsFile.Exists(path)) throw new FileNotFoundException($"model.weights: '{path}' does not exist", path);
         using var scope = Scope.Enter();
         var saved = ModelWeights.Read(model, path).State;
+        if (model is VisionTransformer vit && saved.TryGetValue("pos_embed", out var pe) && pe.Dim == 3 && pe.Size(1) != vit.Config.PosEmbedLength)
+        {
+            // Fine-tuning at another resolution (DeiT III: pretrain at 192, fine-tune at 224): deit main.py --finetune
+            // interpolates the grid bicubically once at load. Upsampling, so timm's antialiasing changes nothing.
+            try
+            {
+                saved = vit.FilterCheckpoint(saved);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"model.weights: '{path}': {e.Message}", e);
+            }
+        }
         var expected = model.NamedParameters().Select(p => (p.Name, p.Parameter.Shape))
             .Concat(model.NamedBuffers(persistentOnly: true).Select(b => (b.Name, b.Buffer.Shape))).ToDictionary(p => p.Name, p => p.Shape);
         var headDiffers = saved.TryGetValue("head.weight", out var fileHead) && expected.TryGetValue("head.weight", out var modelHead)

@@ -13,7 +13,8 @@ namespace Reproduce.Training.Train;
 /// (<c>aug.randaugment</c>, fill = round(255·mean), translate 45 %) or — only when RandAugment is off — ColorJitter
 /// (<c>aug.color_jitter</c> for brightness, contrast and saturation), then Normalize with the model's mean/std, then
 /// RandomErasing (<c>aug.random_erasing</c>, <c>aug.random_erasing_mode</c>, <c>aug.random_erasing_count</c>) on the
-/// normalised image. With token labeling the order is TokenLabeling's (flip, RandAugment, crop last; the crop box and
+/// normalised image. <c>aug.three_augment=true</c> replaces all of that by DeiT III's <see cref="ThreeAugment"/> (colour
+/// jitter <c>aug.color_jitter</c>, the model's mean/std). With token labeling the order is TokenLabeling's (flip, RandAugment, crop last; the crop box and
 /// flips reach the label map; colour ops and erasing do not).
 /// <para>
 /// Every key applies to every dataset the trainer reads, the 28×28 grayscale fashion-mnist included: the crop,
@@ -34,6 +35,14 @@ public static class TrainAugmentation
         ArgumentNullException.ThrowIfNull(aug);
         ArgumentNullException.ThrowIfNull(eval);
         if (aug.NoAug) return null;
+        if (aug.ThreeAugment)
+        {
+            if (tokenLabels) throw new ConfigException("aug.three_augment: 3-Augment cannot be combined with token labeling (token_label.enabled)", "aug.three_augment");
+            return new ClassificationTrainTransform(eval.Size)
+            {
+                ThreeAugment = new ThreeAugment(eval.Size) { ColorJitter = aug.ColorJitter, Mean = eval.Mean, Std = eval.Std },
+            };
+        }
         RandAugment? randAugment = null;
         if (!string.IsNullOrEmpty(aug.Randaugment))
         {

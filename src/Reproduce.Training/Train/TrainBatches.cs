@@ -54,7 +54,7 @@ internal sealed class PreparedBatch : IDisposable
 /// threads (<see cref="OrderedPrefetch{T}"/>, 2 × workers batches at most; 0 builds on the training thread): decoding,
 /// augmentation, token-label reading and collation leave the training thread. Micro-batch j is step
 /// step₀ + ⌊j / A⌋, micro-step j mod A, at update q = position₀ + ⌊j / A⌋ of the run's epochs; its samples come from
-/// <see cref="EpochPlan"/> and each sample's augmentation generator from (seed, step, micro-step, global slot), so
+/// <see cref="TrainSampling"/> and each sample's augmentation generator from (seed, step, micro-step, global slot), so
 /// every batch is a pure function of the configuration and the step — the same bits for any number of workers.
 /// </summary>
 internal sealed class TrainBatches : IDisposable
@@ -123,7 +123,7 @@ internal sealed class TrainBatches : IDisposable
         {
             if (!_plans.TryGetValue(epoch, out var plan))
             {
-                plan = EpochPlan.Create(_train.Count, (int)epoch, _loader);
+                plan = TrainSampling.Plan(_config, _train.Count, epoch, _loader);
                 foreach (var old in _plans.Keys.Where(e => e < epoch - 1).ToList()) _plans.Remove(old);
                 _plans[epoch] = plan;
             }

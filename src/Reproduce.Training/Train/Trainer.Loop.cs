@@ -46,7 +46,9 @@ public static partial class Trainer
         public TrainResult Execute()
         {
             var accumulation = config.Optim.Accumulation;
-            var stepsPerEpoch = (ddp?.ShardCount(train.Count) ?? train.Count) / config.Data.BatchSize / accumulation;
+            var stepsPerEpoch = TrainSampling.SamplesPerEpoch(config, train.Count, _loader, ddp?.ShardCount(train.Count) ?? train.Count) / config.Data.BatchSize / accumulation;
+            if (stepsPerEpoch < 1 && config.Data.RepeatedAug > 0)
+                throw new ConfigException($"data.repeated_aug: an epoch of repeated augmentation keeps ⌊n/256⌋·256 / world samples per rank, {TrainSampling.SamplesPerEpoch(config, train.Count, _loader, 0)} for the {train.Count} training samples of {train.Name}, fewer than data.batch_size × optim.accumulation = {config.Data.BatchSize * accumulation}", "data.repeated_aug");
             if (stepsPerEpoch < 1)
                 throw new ConfigException($"data.batch_size × optim.accumulation = {config.Data.BatchSize * accumulation} exceeds the {train.Count} training samples of {train.Name}", "data.batch_size");
             var total = config.Optim.Steps ?? (long)config.Optim.Epochs * stepsPerEpoch;

@@ -25,6 +25,18 @@ public sealed class EpochPlan
     /// <summary>Per batch, how many slots are real samples (the rest are padding under <see cref="LastBatch.Pad"/>).</summary>
     public IReadOnlyList<int> RealCounts { get; }
 
+    /// <summary>
+    /// A plan over an order another sampler chose (e.g. repeated augmentation): <paramref name="slots"/> in batches of
+    /// <paramref name="batchSize"/>, the last partial batch dropped (the trainer's <see cref="LastBatch.Drop"/>).
+    /// </summary>
+    public static EpochPlan FromSlots(IReadOnlyList<SampleSlot> slots, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(slots);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var batches = Enumerable.Range(0, slots.Count / batchSize).Select(b => slots.Skip(b * batchSize).Take(batchSize).ToArray()).ToArray();
+        return new EpochPlan(batches, batches.Select(_ => batchSize).ToArray());
+    }
+
     /// <summary>The plan for <paramref name="epoch"/> over a dataset of <paramref name="count"/> samples.</summary>
     public static EpochPlan Create(int count, int epoch, LoaderOptions options)
     {

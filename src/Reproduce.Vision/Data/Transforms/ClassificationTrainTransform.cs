@@ -41,9 +41,20 @@ public sealed record ClassificationTrainTransform(int ImageSize)
     /// <summary>Step order: timm's by default; LV-ViT with token labels uses <see cref="TrainOrder.TokenLabeling"/>.</summary>
     public TrainOrder Order { get; init; } = TrainOrder.Timm;
 
+    /// <summary>
+    /// DeiT III's 3-Augment in place of every step above (crop, flips, RandAugment/jitter, normalise, erasing), as
+    /// deit's main.py replaces the training transform with it; null = the pipeline above.
+    /// </summary>
+    public ThreeAugment? ThreeAugment { get; init; }
+
     /// <summary>The augmented sample with a normalised float32 [3,size,size] image and its crop box.</summary>
     public TransformSample Apply(TransformSample sample, Random rng)
     {
+        if (ThreeAugment is not null)
+        {
+            if (sample.TokenLabel is not null) throw new InvalidOperationException("ClassificationTrainTransform: 3-Augment does not carry token-label maps");
+            return ThreeAugment.Apply(sample, rng);
+        }
         if (Order == TrainOrder.Timm && sample.TokenLabel is not null && AutoAugment is not null)
             throw new InvalidOperationException("ClassificationTrainTransform: samples with token labels need TrainOrder.TokenLabeling when RandAugment is on (its spatial ops must reach the score map before the crop)");
         var crop = Crop with { OutputHeight = ImageSize, OutputWidth = ImageSize };

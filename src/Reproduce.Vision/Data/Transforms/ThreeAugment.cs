@@ -8,7 +8,8 @@ namespace Reproduce.Vision.Data.Transforms;
 /// solarization (threshold 128) or Gaussian blur (σ ~ U(0.1, 2.0)) chosen uniformly; then colour jitter
 /// (0.3, 0.3, 0.3); then normalisation. With <see cref="SimpleRandomCrop"/> ("--src") the crop is
 /// instead Resize(shorter side = size, bicubic) + RandomCrop(size, reflect padding 4).
-/// PIL's box-approximated blur is replaced by a true Gaussian with kernel 2⌈3σ⌉ + 1.
+/// PIL's box-approximated blur is replaced by a true Gaussian with kernel 2⌈3σ⌉ + 1. A one-channel image stays one
+/// channel under the grayscale branch (the reference is RGB-only).
 /// </summary>
 public sealed record ThreeAugment(int ImageSize)
 {
@@ -40,7 +41,7 @@ public sealed record ThreeAugment(int ImageSize)
         if (rng.NextDouble() < 0.5) sample = SampleGeometry.HFlip(sample);
         var img = rng.Next(3) switch
         {
-            0 => ColorOps.Grayscale(sample.Image, 3),
+            0 => ColorOps.Grayscale(sample.Image, sample.Image.Size(0) == 1 ? 1 : 3), // a gray dataset keeps its one channel
             1 => PixelOps.Solarize(sample.Image, 128),
             _ => Blur(sample.Image, rng.Uniform(0.1, 2.0)),
         };
