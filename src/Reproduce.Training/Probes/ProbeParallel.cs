@@ -40,8 +40,11 @@ internal static class ProbeParallel
         }, workers, Math.Max(1, 2 * options.Workers), p => p.Dispose());
     }
 
-    /// <summary>The gradient averaging of <paramref name="trained"/> under launch (rank 0's weights broadcast first); null alone.</summary>
-    public static DataParallelTraining? Start(ProbeOptions options, Module trained) => DataParallelTraining.Start(options.Parallel, trained);
+    /// <summary>
+    /// The gradient averaging of the <paramref name="trained"/> modules (the head, and the backbone when it is fine-tuned)
+    /// under launch, rank 0's weights broadcast first; null alone.
+    /// </summary>
+    public static DataParallelTraining? Start(ProbeOptions options, params Module[] trained) => DataParallelTraining.Start(options.Parallel, trained);
 
     /// <summary>The segmentation totals of every rank summed (this rank's alone when not launched).</summary>
     public static SegmentationMetric Merge(SegmentationMetric metric, DataParallel? dp)

@@ -75,8 +75,6 @@ public static class ProbeRun
             throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
         Check(config);
         var dp = DataParallel.Current; // under `reproduce launch`: sharded batches, averaged head gradients, rank 0 writes
-        if (dp is not null && config.Probe.TrainBackbone)
-            throw new ArgumentException("probe: probe.train_backbone does not run data-parallel yet; run it as one process (without `reproduce launch`)");
         var main = dp?.IsMain ?? true;
         if (!main) (log, progress) = (_ => { }, null);
         var run = dp is null ? CreateRunDirectory(outDir, config) : dp.MainFirst(() => dp.IsMain ? CreateRunDirectory(outDir, config) : null);

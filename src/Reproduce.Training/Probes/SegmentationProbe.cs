@@ -84,7 +84,7 @@ public static class SegmentationProbe
                 groups.Add(g);
             }
         using var optimizer = new AdamW(groups, options.Lr, options.WeightDecay);
-        using var ddp = ProbeParallel.Start(options, head);
+        using var ddp = options.TrainBackbone ? ProbeParallel.Start(options, head, backbone) : ProbeParallel.Start(options, head);
         head.Train();
         return ProbeLoop.Run("SegmentationProbe", options, optimizer, step =>
         {

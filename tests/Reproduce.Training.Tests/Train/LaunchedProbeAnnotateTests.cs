@@ -52,6 +52,30 @@ public sealed class LaunchedProbeAnnotateTests(ITestOutputHelper output) : IDisp
     }
 
     [Fact]
+    public void AFineTunedBackboneIsAveragedOverTheRanksToo()
+    {
+        // Two steps: step 2's loss is computed by backbones updated once; were the backbone's gradients not averaged,
+        // rank 0's would have followed its half batch alone.
+        var tiny = new FashionScenesConfig { Seed = 5, Height = 32, Width = 32, TrainCount = 8, TestCount = 2, MaxItems = 3 };
+        FashionScenes.Write(tiny, _dir["scenes"], FashionMnist.Load("train"), FashionMnist.Load("test"));
+        string[] Sets(int batch) =>
+        [
+            "model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32", "threads=1", $"data.root={_dir["scenes"]}", "optim.steps=2",
+            $"data.batch_size={batch}", "probe.train_backbone=true",
+        ];
+        string[] Probe(string outDir, int batch) => ["probe", "seg", .. Sets(batch).SelectMany(kv => new[] { "--set", kv }), "--out", outDir];
+        var (code, text) = LaunchedRun.Run(180, ["launch", "--nproc-per-node", "2", "--", .. Probe(_dir["two"], 2)]);
+        Assert.True(code == 0, text);
+        ProbeRun.Run(ProbeRun.Resolve(ProbeTask.Segmentation, null, Sets(4)), _dir["one"]);
+
+        var losses2 = RunDirectory.Open(_dir["two"]).Metrics.Read().Select(r => r["loss"]!.GetValue<double>()).ToArray();
+        var losses1 = RunDirectory.Open(_dir["one"]).Metrics.Read().Select(r => r["loss"]!.GetValue<double>()).ToArray();
+        output.WriteLine($"losses {string.Join(", ", losses2)} vs {string.Join(", ", losses1)}");
+        for (var i = 0; i < 2; i++) Assert.True(Math.Abs(losses2[i] - losses1[i]) <= 3e-4 * Math.Abs(losses1[i]), $"step {i + 1}: loss {losses2[i]} vs {losses1[i]}");
+        Assert.True(File.Exists(Path.Combine(_dir["two"], ProbeRun.BackboneFile)), "rank 0 writes the fine-tuned backbone");
+    }
+
+    [Fact]
     public void AnnotateShardedOverTwoRanksWritesEveryImageOnceAsOneProcessDoes()
     {
         using (Scope.Enter())

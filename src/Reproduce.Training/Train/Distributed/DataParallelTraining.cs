@@ -33,13 +33,23 @@ public sealed class DataParallelTraining : IDisposable
     /// synchronised over the ranks (<see cref="SyncBatchNorm"/>, as torch's convert_sync_batchnorm), and the gradient
     /// hooks installed.
     /// </summary>
-    public static DataParallelTraining? Start(DataParallel? dp, Module model)
+    public static DataParallelTraining? Start(DataParallel? dp, Module model) => Start(dp, [model]);
+
+    /// <summary>
+    /// As <see cref="Start(DataParallel?, Module)"/> for several trained modules (a probe's head and its fine-tuned
+    /// backbone): one set of buckets over all their parameters.
+    /// </summary>
+    public static DataParallelTraining? Start(DataParallel? dp, IReadOnlyList<Module> models)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         if (dp is null) return null;
-        dp.BroadcastFromMain(model);
-        SyncBatchNorm.Convert(model, dp.Group);
-        return new DataParallelTraining(dp, new GradientBuckets(dp.Group, model.Parameters()));
+        foreach (var model in models)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            dp.BroadcastFromMain(model);
+            SyncBatchNorm.Convert(model, dp.Group);
+        }
+        return new DataParallelTraining(dp, new GradientBuckets(dp.Group, models.SelectMany(m => m.Parameters())));
     }
 
     /// <summary>The options of ranks other than 0: no progress and no messages (rank 0 speaks for the job).</summary>
