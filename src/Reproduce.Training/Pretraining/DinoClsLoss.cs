@@ -7,31 +7,19 @@ namespace Reproduce.Training.Pretraining;
 /// DINO's [CLS] loss (Caron et al. 2021; dinov2 <c>DINOLoss</c>): the cross-entropy between the teacher's target
 /// distributions and the student's tempered softmax, summed over every (student crop, teacher crop) pair,
 /// <code>L = −Σ_s Σ_t (1/B)·Σ_b Σ_k t_bk · log softmax(s_b / τ_s)_k</code>
-/// with student temperature τ_s (0.1). The targets come from <see cref="SoftmaxCenterTeacher"/> (EMA centering,
+/// with student temperature τ_s (0.1). The targets come from <see cref="CenteredTeacherLoss.SoftmaxCenterTeacher"/> (EMA centering,
 /// followed by <see cref="UpdateCenter"/>) or <see cref="SinkhornKnoppTeacher"/>. Pairs of a crop with itself are
 /// not excluded here: the caller passes the lists (dinov2 swaps the two global teacher crops and scales the sums
 /// by the number of loss terms).
 /// </summary>
-public sealed class DinoClsLoss : IDisposable
+public sealed class DinoClsLoss : CenteredTeacherLoss
 {
     /// <summary>A loss over <paramref name="prototypes"/> outputs with a zero centre of the given type.</summary>
     public DinoClsLoss(long prototypes, double studentTemperature = 0.1, double centerMomentum = 0.9,
         ScalarType centerType = ScalarType.Float32, Device? device = null)
+        : base(prototypes, studentTemperature, centerMomentum, centerType, device)
     {
-        TeacherCenter.CheckTemperature(studentTemperature);
-        StudentTemperature = studentTemperature;
-        Center = new TeacherCenter(prototypes, centerMomentum, centerType, device);
     }
-
-    /// <summary>τ_s.</summary>
-    public double StudentTemperature { get; }
-
-    /// <summary>The EMA centre of the teacher outputs.</summary>
-    public TeacherCenter Center { get; }
-
-    /// <summary>Centred, sharpened teacher targets softmax((t − c)/τ_t) for teacher outputs [B, K] (no autograd).</summary>
-    public Tensor SoftmaxCenterTeacher(Tensor teacherOutput, double teacherTemperature) =>
-        Center.SoftmaxCentered(teacherOutput, teacherTemperature);
 
     /// <summary>Moves the centre towards the mean of <paramref name="teacherOutput"/> [B, K] (over every rank of <paramref name="group"/>).</summary>
     public void UpdateCenter(Tensor teacherOutput, ProcessGroup? group = null)
@@ -73,7 +61,4 @@ public sealed class DinoClsLoss : IDisposable
         }
         return scope.MoveOut(total!);
     }
-
-    /// <inheritdoc/>
-    public void Dispose() => Center.Dispose();
 }

@@ -13,29 +13,17 @@ namespace Reproduce.Training.Pretraining;
 /// L   = −(1/B)·Σ_i w_i·ℓ_i,   w_i = 1 / max(1, #masked patches of b(i))
 /// </code>
 /// B counts every image of the batch, masked or not (<see cref="ComputeMasked"/>; <see cref="Compute"/> is the
-/// dense form that scores every patch). Targets come from <see cref="SoftmaxCenterTeacher"/> with its own EMA
+/// dense form that scores every patch). Targets come from <see cref="CenteredTeacherLoss.SoftmaxCenterTeacher"/> with its own EMA
 /// centre, or from Sinkhorn–Knopp with B = the number of masked patches.
 /// </summary>
-public sealed class IbotPatchLoss : IDisposable
+public sealed class IbotPatchLoss : CenteredTeacherLoss
 {
     /// <summary>A loss over <paramref name="prototypes"/> outputs with a zero centre of the given type.</summary>
     public IbotPatchLoss(long prototypes, double studentTemperature = 0.1, double centerMomentum = 0.9,
         ScalarType centerType = ScalarType.Float32, Device? device = null)
+        : base(prototypes, studentTemperature, centerMomentum, centerType, device)
     {
-        TeacherCenter.CheckTemperature(studentTemperature);
-        StudentTemperature = studentTemperature;
-        Center = new TeacherCenter(prototypes, centerMomentum, centerType, device);
     }
-
-    /// <summary>τ_s.</summary>
-    public double StudentTemperature { get; }
-
-    /// <summary>The EMA centre of the teacher's patch outputs.</summary>
-    public TeacherCenter Center { get; }
-
-    /// <summary>Centred, sharpened targets softmax((t − c)/τ_t) for teacher patch outputs [..., K] (no autograd).</summary>
-    public Tensor SoftmaxCenterTeacher(Tensor teacherPatchOutput, double teacherTemperature) =>
-        Center.SoftmaxCentered(teacherPatchOutput, teacherTemperature);
 
     /// <summary>
     /// Moves the centre towards the teacher's patch mean: <paramref name="teacherPatchOutput"/> is [R, N, K], each of
@@ -108,7 +96,4 @@ public sealed class IbotPatchLoss : IDisposable
         if (masks.Dim != 2 || masks.DType != ScalarType.Bool)
             throw new ArgumentException($"iBOT loss: masks {masks.Describe()} must be bool [B, N]");
     }
-
-    /// <inheritdoc/>
-    public void Dispose() => Center.Dispose();
 }

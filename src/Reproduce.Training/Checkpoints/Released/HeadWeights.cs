@@ -29,12 +29,8 @@ public static class HeadWeights
     /// </summary>
     public static SegmentationDecodeHead Segmentation(string path, bool upernet, int embedDim, int blocks, Device device, List<string> ignored)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(ignored);
         using var scope = Scope.Enter();
-        var content = WeightsFile.Read(path, whole: true);
-        ignored.AddRange(content.Ignored);
-        var state = content.State;
+        var state = ReadWhole(path, ignored);
         var convSeg = Require(path, state, "decode_head.conv_seg.weight", 4);
         var classes = (int)convSeg.Size(0);
         if (upernet)
@@ -63,12 +59,8 @@ public static class HeadWeights
     /// </summary>
     public static LinearDepthHead Depth(string path, int embedDim, int blocks, double minDepth, double maxDepth, Device device, List<string> ignored)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(ignored);
         using var scope = Scope.Enter();
-        var content = WeightsFile.Read(path, whole: true);
-        ignored.AddRange(content.Ignored);
-        var state = content.State;
+        var state = ReadWhole(path, ignored);
         var conv = Require(path, state, "decode_head.conv_depth.weight", 4);
         var width = 2L * embedDim * blocks;
         if (conv.Size(1) != width)
@@ -77,6 +69,16 @@ public static class HeadWeights
                 + (conv.Size(1) % (2L * embedDim) == 0 ? $"set probe.layers to {conv.Size(1) / (2L * embedDim)} blocks (linear: the last; linear4: DINOv2's out_index)" : "the head is for another backbone width"));
         return Load(new LinearDepthHead(embedDim, blocks, minDepth, maxDepth, (int)conv.Size(0), device: device), path, state, "decode_head.",
             k => k.StartsWith("decode_head.", StringComparison.Ordinal), k => k.StartsWith("backbone.", StringComparison.Ordinal), "linear depth", ignored);
+    }
+
+    /// <summary>The tensors of <paramref name="path"/> under their keys in the file (only <c>module.</c> removed); what the reader set aside is added to <paramref name="ignored"/>.</summary>
+    private static Dictionary<string, Tensor> ReadWhole(string path, List<string> ignored)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(ignored);
+        var content = WeightsFile.Read(path, whole: true);
+        ignored.AddRange(content.Ignored);
+        return content.State;
     }
 
     private static Tensor Require(string path, Dictionary<string, Tensor> state, string key, int dims)
