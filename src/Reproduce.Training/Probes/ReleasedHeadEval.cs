@@ -12,7 +12,8 @@ namespace Reproduce.Training.Probes;
 /// Evaluation of a released head without training (<c>probe.head_weights</c>, <c>reproduce probe seg|depth --head-weights FILE</c>):
 /// the head is built to the file's shapes (<see cref="HeadWeights"/>) on the frozen backbone's blocks <c>probe.layers</c>
 /// and scored exactly as a trained probe is (<see cref="SegmentationProbe.Evaluate"/>, <see cref="DepthProbe.Evaluate"/>:
-/// whole or slide inference, mmseg mIoU / BTS depth metrics).
+/// whole or slide inference, mmseg mIoU / BTS depth metrics; images loaded by <c>data.workers</c> threads and, under
+/// <c>reproduce launch</c>, sharded over the ranks with the totals summed).
 /// </summary>
 public static class ReleasedHeadEval
 {
@@ -35,7 +36,7 @@ public static class ReleasedHeadEval
         if (headClasses != classes)
             throw new InvalidDataException($"head weights file '{headFile}' predicts {headClasses} classes, the dataset {val.Name} has {classes} (probe.num_classes)");
         Report(log, headFile, blocks, ignored);
-        var final = SegmentationProbe.Evaluate(backbone, head, val, blocks, size, classes, options.MaxEvalImages, stride).ToJson();
+        var final = SegmentationProbe.Evaluate(backbone, head, val, blocks, size, classes, options.MaxEvalImages, stride, options.Workers, options.Parallel).ToJson();
         final["head_weights"] = headFile;
         final["head"] = SegmentationHeads.Name(null, options.UperNet);
         return final;
@@ -54,7 +55,7 @@ public static class ReleasedHeadEval
         var ignored = new List<string>();
         using var head = HeadWeights.Depth(headFile, backbone.Config.EmbedDim, blocks.Length, eval.MinDepth, eval.MaxDepth, Device(backbone), ignored);
         Report(log, headFile, blocks, ignored);
-        var final = DepthProbe.Evaluate(backbone, head, val, blocks, size, eval, options.MaxEvalImages, stride).ToJson();
+        var final = DepthProbe.Evaluate(backbone, head, val, blocks, size, eval, options.MaxEvalImages, stride, options.Workers, options.Parallel).ToJson();
         final["head_weights"] = headFile;
         final["bins"] = head.NumBins;
         return final;
