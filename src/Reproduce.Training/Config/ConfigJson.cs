@@ -42,7 +42,11 @@ public static class ConfigJson
             if (f.Property.IsDefined(typeof(ConfigOmitWhenDefaultAttribute), inherit: false))
             {
                 defaults ??= (IConfigSection)Activator.CreateInstance(section.GetType())!;
-                if (JsonNode.DeepEquals(ConfigValues.ToJson(f, value), ConfigValues.ToJson(f, f.Property.GetValue(defaults)))) continue;
+                var fallback = f.Property.GetValue(defaults);
+                var same = f.Kind == ConfigKind.Section
+                    ? value is null ? fallback is null : fallback is not null && JsonNode.DeepEquals(ToNode((IConfigSection)value), ToNode((IConfigSection)fallback))
+                    : JsonNode.DeepEquals(ConfigValues.ToJson(f, value), ConfigValues.ToJson(f, fallback));
+                if (same) continue;
             }
             o[f.Key] = f.Kind switch
             {

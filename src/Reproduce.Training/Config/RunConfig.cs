@@ -57,6 +57,12 @@ public sealed partial record RunConfig : IConfigSection
     public ProbeSection Probe { get; init; } = new();
     /// <summary>Checkpoint cadence and retention.</summary>
     public CheckpointSection Checkpoint { get; init; } = new();
+    /// <summary>
+    /// Self-supervised pretraining (DINOv2) instead of supervised classification; left out of the canonical form while
+    /// it is off, so the configurations of supervised runs keep their hashes.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public SslSection Ssl { get; init; } = new();
 
     /// <summary>SHA-256 (hex) of the canonical JSON (<see cref="ConfigJson.Hash"/>).</summary>
     public string Hash() => ConfigJson.Hash(this);
@@ -97,5 +103,6 @@ public sealed partial record RunConfig : IConfigSection
         TokenLabel.Validate(ConfigCheck.Join(prefix, "token_label"));
         Probe.Validate(ConfigCheck.Join(prefix, "probe"));
         Checkpoint.Validate(ConfigCheck.Join(prefix, "checkpoint"));
+        Ssl.Validate(ConfigCheck.Join(prefix, "ssl"));
     }
 }

@@ -25,9 +25,17 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
     /// <summary>ibot.mask_sample_probability.</summary>
     public double MaskProbability { get; init; } = 0.5;
 
-    /// <summary>The batch of <paramref name="images"/> (uint8 [C, H, W] each) for optimizer step <paramref name="step"/>.</summary>
-    public DinoV2Batch Build(IReadOnlyList<Tensor> images, IReadOnlyList<long> positions, ulong seed, long step)
+    /// <summary>
+    /// The batch of <paramref name="images"/> (uint8 [C, H, W] each) for optimizer step <paramref name="step"/>. With
+    /// <paramref name="slots"/>, the images are those slots of a global batch of <paramref name="globalImages"/> (one
+    /// data-parallel rank's share): the masks are drawn for the global batch and the rows of these slots kept, so the
+    /// ranks together hold the masks of one process building the global batch.
+    /// </summary>
+    public DinoV2Batch Build(IReadOnlyList<Tensor> images, IReadOnlyList<long> positions, ulong seed, long step,
+        int globalImages = 0, IReadOnlyList<int>? slots = null)
     {
+        if (slots is not null && (slots.Count != images?.Count || slots.Any(s => s < 0 || s >= globalImages)))
+            throw new ArgumentException($"DINOv2 batch: {slots.Count} slots of a global batch of {globalImages} for {images?.Count} images");
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(positions);
         if (images.Count == 0 || images.Count != positions.Count)
@@ -58,8 +66,14 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
         var localCrops = locals.Length == 0 ? null : Tensor.Stack(locals.SelectMany(x => x).ToList());
         var grid = Geometry.GlobalSize / PatchSize;
         var generator = new BlockMaskGenerator(grid, grid) { MaxNumPatches = BlockMaskGenerator.ReferenceMaxPatches(Geometry.GlobalSize, PatchSize) };
-        var masks = SslMaskBatch.Sample((int)globalCrops.Size(0), MaskRatio, MaskProbability, generator,
-            DataRandom.Create(seed, 0x5353_4C4DUL, (ulong)step)).ToTensor();
+        var maskRows = slots is null ? (int)globalCrops.Size(0) : MultiCropGeometry.GlobalCrops * globalImages;
+        var masks = SslMaskBatch.Sample(maskRows, MaskRatio, MaskProbability, generator, DataRandom.Create(seed, 0x5353_4C4DUL, (ulong)step)).ToTensor();
+        if (slots is not null)
+        {
+            // crop-major rows: global crop c of slot s is row c·G + s
+            var rows = Enumerable.Range(0, MultiCropGeometry.GlobalCrops).SelectMany(c => slots.Select(s => (long)(c * globalImages + s))).ToArray();
+            masks = masks.IndexSelect(0, Tensor.From<long>(rows, [rows.Length]));
+        }
         return new DinoV2Batch(scope.MoveOut(globalCrops), localCrops is null ? null : scope.MoveOut(localCrops), scope.MoveOut(masks));
     }
 }

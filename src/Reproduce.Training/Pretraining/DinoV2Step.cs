@@ -51,6 +51,7 @@ public sealed class DinoV2Step : IDisposable
         Teacher = new DinoV2Network(backbone, dinoHead, ibotHead, device);
         Teacher.LoadStateDict(Student.StateDict());
         foreach (var p in Teacher.Parameters()) p.RequiresGrad = false;
+        Teacher.Eval(); // dinov2 builds the teacher without drop path
         DinoLoss = new DinoClsLoss(dinoHead.Prototypes, centerType: centerType, device: device);
         IbotLoss = new IbotPatchLoss((ibotHead ?? dinoHead).Prototypes, centerType: centerType, device: device);
     }
@@ -83,11 +84,14 @@ public sealed class DinoV2Step : IDisposable
         var b = batch.Images;
         var nLocal = batch.LocalCropCount;
         var maskIndices = batch.Masks.Flatten().Nonzero().Flatten();
-        // a batch without masked patches has no iBOT term (the reference would average an empty set into its centre)
-        var doIbot = Settings.IbotWeight > 0 && maskIndices.Size(0) > 0;
+        // a batch without masked patches has no iBOT term (the reference would average an empty set into its centre);
+        // under a group the count is the whole job's, so every rank runs the same graph and the same collectives
+        var totalMasked = (double)maskIndices.Size(0);
+        if (group is not null) totalMasked = AllSum(totalMasked, group);
+        var doIbot = Settings.IbotWeight > 0 && totalMasked > 0;
         var weights = IbotPatchLoss.MaskWeights(batch.Masks, batch.GlobalCrops.DType);
 
-        var (teacherDino, teacherIbot) = TeacherTargets(batch, maskIndices, teacherTemp, doIbot, group);
+        var (teacherDino, teacherIbot) = TeacherTargets(batch, maskIndices, teacherTemp, doIbot, totalMasked, group);
 
         var global = Student.Forward(batch.GlobalCrops, doIbot ? batch.Masks : null);
         var nTerms = (double)(Math.Max(nLocal * 2, 1) + 2);
@@ -122,7 +126,7 @@ public sealed class DinoV2Step : IDisposable
         return new DinoV2Losses(scope.MoveOut(total), dinoLocal, globalLoss.ToDouble(), koleo, ibot);
     }
 
-    private (Tensor Dino, Tensor? Ibot) TeacherTargets(DinoV2Batch batch, Tensor maskIndices, double temp, bool doIbot, ProcessGroup? group)
+    private (Tensor Dino, Tensor? Ibot) TeacherTargets(DinoV2Batch batch, Tensor maskIndices, double temp, bool doIbot, double totalMasked, ProcessGroup? group)
     {
         using var noGrad = Torch.Torch.NoGrad();
         using var scope = Scope.Enter();
@@ -139,25 +143,26 @@ public sealed class DinoV2Step : IDisposable
             if (patches is not null)
             {
                 ibot = IbotLoss.SoftmaxCenterTeacher(patches, temp);
-                IbotLoss.UpdateCenter(patches.Unsqueeze(0), group);
+                // one process: the reference's mean over the masked patches; under a group the job's mean (the
+                // reference averages the ranks' means, which weighs a rank's patches by 1/its count)
+                if (group is null) IbotLoss.UpdateCenter(patches.Unsqueeze(0));
+                else IbotLoss.Center.UpdateMean(patches.Sum(0L, keepDim: true), totalMasked, group);
             }
         }
         else
         {
             dino = DinoClsLoss.SinkhornKnoppTeacher(cls, temp, group: group);
             if (patches is not null)
-            {
-                var total = (double)patches.Size(0);
-                if (group is not null)
-                {
-                    using var count = Torch.Torch.Full([1], total, ScalarType.Float64);
-                    using (var work = group.AllReduce(count)) work.Wait();
-                    total = count.ToDouble();
-                }
-                ibot = SinkhornKnopp.Assign(patches, temp, total, group: group);
-            }
+                ibot = SinkhornKnopp.Assign(patches, temp, totalMasked, group: group);
         }
         return (scope.MoveOut(dino), ibot is null ? null : scope.MoveOut(ibot));
+    }
+
+    private static double AllSum(double value, ProcessGroup group)
+    {
+        using var count = Torch.Torch.Full([1], value, ScalarType.Float64);
+        using (var work = group.AllReduce(count)) work.Wait();
+        return count.ToDouble();
     }
 
     /// <summary>θ_t ← m·θ_t + (1 − m)·θ_s for every parameter (dinov2 <c>update_teacher</c>).</summary>

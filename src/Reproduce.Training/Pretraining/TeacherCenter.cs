@@ -65,6 +65,27 @@ public sealed class TeacherCenter : IDisposable
         _center.Mul_(Momentum).Add_(sum.Div((double)rows * world), 1 - Momentum);
     }
 
+    /// <summary>
+    /// c ← m·c + (1 − m)·(Σ over the ranks of <paramref name="batchSum"/>) / <paramref name="totalRows"/>: the EMA
+    /// towards the mean of rows counted over every rank (ranks may hold different numbers of rows).
+    /// </summary>
+    public void UpdateMean(Tensor batchSum, double totalRows, ProcessGroup? group = null)
+    {
+        ArgumentNullException.ThrowIfNull(batchSum);
+        if (!(totalRows > 0)) throw new ArgumentOutOfRangeException(nameof(totalRows), totalRows, "teacher centering: the row count must be positive");
+        if (!batchSum.Shape.SequenceEqual(_center.Shape))
+            throw new ArgumentException($"teacher centering: batch sum {batchSum.Describe()} must have the centre's shape [1, {_center.Size(1)}]");
+        using var noGrad = Torch.Torch.NoGrad();
+        using var scope = Scope.Enter();
+        var sum = batchSum.Detach().To(_center.DType).Contiguous().Clone();
+        if (group is not null)
+        {
+            using var work = group.AllReduce(sum);
+            work.Wait();
+        }
+        _center.Mul_(Momentum).Add_(sum.Div(totalRows), 1 - Momentum);
+    }
+
     /// <summary>Replaces the centre (resume); <paramref name="center"/> must be [1, K].</summary>
     public void Load(Tensor center)
     {

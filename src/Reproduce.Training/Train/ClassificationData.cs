@@ -132,6 +132,12 @@ public sealed class ClassificationData
     }
 
     /// <summary>
+    /// The images (uint8 [C, H, W], owned by the caller's scope) and labels at <paramref name="indices"/> before any
+    /// transform, decoded by up to <paramref name="workers"/> threads (the result does not depend on their number).
+    /// </summary>
+    public (Tensor Image, long Label)[] RawImages(int[] indices, int workers) => RawBatch(indices, workers);
+
+    /// <summary>
     /// The samples at <paramref name="indices"/> before any transform, decoded by up to <paramref name="workers"/> threads.
     /// Decoding draws no random numbers (the augmentation, which does, runs afterwards on the caller's thread), so the
     /// threads change only the time. A thread's tensors leave its scope and are re-owned by the caller's scope.
@@ -211,7 +217,13 @@ public sealed class ClassificationData
     /// <paramref name="limit"/> samples. Throws <see cref="ConfigException"/> naming the key for an unknown dataset or
     /// a model whose input channels or class count do not fit it.
     /// </summary>
-    public static ClassificationData Open(RunConfig config, string split, int? limit)
+    public static ClassificationData Open(RunConfig config, string split, int? limit) => Open(config, split, limit, classifier: true);
+
+    /// <summary>
+    /// As <see cref="Open(RunConfig, string, int?)"/>; without <paramref name="classifier"/> the model's class count is
+    /// not checked against the dataset's (a backbone pretrained without labels, e.g. by DINOv2).
+    /// </summary>
+    public static ClassificationData Open(RunConfig config, string split, int? limit, bool classifier)
     {
         ArgumentNullException.ThrowIfNull(config);
         var data = config.Data;
@@ -230,7 +242,7 @@ public sealed class ClassificationData
         };
         if (modelChans != channels)
             throw new ConfigException($"model.name: '{config.Model.Name}' takes {modelChans}-channel images but {data.Dataset} has {channels} channels", "model.name");
-        if (ModelEvalSettings.NumClasses(entry) is { } n && n != classes)
+        if (classifier && ModelEvalSettings.NumClasses(entry) is { } n && n != classes)
             throw new ConfigException(
                 $"model.num_classes: '{config.Model.Name}' has {(n == 0 ? "no classifier head (num_classes 0)" : $"{n} classes")} but {data.Dataset} has {classes}; set model.num_classes={classes}",
                 "model.num_classes");

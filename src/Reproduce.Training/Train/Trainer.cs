@@ -38,6 +38,9 @@ namespace Reproduce.Training.Train;
 /// sample drawing from its own generator seeded by (seed, step, micro-step, position), so resume stays exact.
 /// </para>
 /// <para>
+/// <c>ssl.method=dinov2</c>: self-supervised DINOv2 pretraining in the same run machinery (<see cref="DinoV2TrainRun"/>).
+/// </para>
+/// <para>
 /// <c>model.weights</c>: <see cref="InitialWeights"/> (strict, except a classifier with another class count);
 /// <c>optim.layer_decay</c>: <see cref="LayerDecayGroups"/> (timm's param_groups_layer_decay); <c>autocast_bf16</c> wraps
 /// the forward and loss in bf16 autocast on the run's device (CPU or a bf16-capable CUDA device); <c>tf32</c> turns on TF32 matmuls and convolutions on CUDA (an error on the CPU).
@@ -78,6 +81,7 @@ public static partial class Trainer
         if (config.Threads > 0) Torch.Torch.NumThreads = config.Threads;
         var device = Device.Parse(dp?.DeviceFor(config.Device) ?? config.Device);
         if (config.Tf32) (Torch.Torch.AllowTf32Matmul, Torch.Torch.AllowTf32Cudnn) = (true, true); // CUDA only (Validate)
+        if (config.Ssl.Enabled) return DinoV2TrainRun.Run(config, run, options, device, dp);
         var train = ClassificationData.Open(config, config.Data.TrainSplit, config.Data.TrainLimit);
         train = train.WithAugmentation(TrainAugmentation.Create(config.Aug, train.Eval, config.TokenLabel.Enabled));
         var eval = ClassificationData.Open(config, ClassificationData.DefaultEvalSplit(config.Data), config.Data.EvalLimit);
@@ -121,7 +125,8 @@ public static partial class Trainer
     public static void CheckModel(RunConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        _ = ModelFor(config);
+        var entry = ModelFor(config);
+        if (config.Ssl.Enabled) _ = Pretraining.DinoV2Recipe.Backbone(entry, config.Ssl);
     }
 
     /// <summary>The model of <paramref name="entry"/> (see <see cref="ModelFor"/>) as a classifier.</summary>
@@ -208,6 +213,11 @@ public static partial class Trainer
             throw new ConfigException("aug.mixup / aug.cutmix: with token labeling use MixToken instead (LV-ViT sets mixup and cutmix to 0)", "aug.mixup");
         if (c.Tf32 && !c.Device.StartsWith("cuda", StringComparison.Ordinal))
             throw new ConfigException($"tf32: TF32 is a CUDA matmul/convolution mode; device is '{c.Device}' (set tf32=false or device=cuda)", "tf32");
+        if (c.Ssl.Enabled)
+        {
+            Pretraining.DinoV2Recipe.CheckSupported(c); // the classification rules below (mixing, token labels) do not apply
+            return;
+        }
         Reject(c.TokenLabel.LabelSize is not null, "token_label.label_size", "a label grid other than the model's token grid");
         if ((c.Aug.Mixup > 0 || c.Aug.Cutmix > 0) && c.Data.BatchSize % 2 != 0)
             throw new ConfigException($"data.batch_size: Mixup/CutMix need an even batch size (got {c.Data.BatchSize})", "data.batch_size");

@@ -1,0 +1,75 @@
+using Reproduce.Torch;
+using Reproduce.Training.Pretraining;
+
+namespace Reproduce.Training.Train;
+
+/// <summary>The weighted k-NN top-1 of a backbone (percent) and what it was computed on.</summary>
+/// <param name="Top1">Top-1 accuracy in percent.</param>
+/// <param name="K">k.</param>
+/// <param name="Temperature">T.</param>
+/// <param name="TrainSamples">Images in the k-NN memory.</param>
+/// <param name="EvalSamples">Images scored.</param>
+public sealed record KnnResult(double Top1, int K, double Temperature, int TrainSamples, int EvalSamples);
+
+/// <summary>
+/// dinov2's k-NN evaluation (<c>eval/knn.py</c>) of a DINOv2 network's backbone: the normalised [CLS] token
+/// (<c>x_norm_clstoken</c>) of every training image and every evaluation image through the eval transform, then
+/// <see cref="KnnClassifier"/> (L2-normalised features, the k nearest by cosine similarity, votes softmax(s/T)).
+/// </summary>
+public static class DinoV2Knn
+{
+    private const int ChunkRows = 256;
+
+    /// <summary>Top-1 of <paramref name="network"/> (put in eval mode for the passes) with <paramref name="k"/> neighbours at temperature <paramref name="temperature"/>.</summary>
+    public static KnnResult Evaluate(DinoV2Network network, ClassificationData train, ClassificationData eval, int k, double temperature,
+        int batchSize, Device device, int workers)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(eval);
+        if (k > train.Count)
+            throw new Config.ConfigException($"ssl.knn_k: k = {k} exceeds the {train.Count} training images of the k-NN memory ({train.Name})", "ssl.knn_k");
+        var wasTraining = network.Training;
+        network.Eval();
+        try
+        {
+            using var inference = Torch.Torch.InferenceMode();
+            using var scope = Scope.Enter();
+            var (trainX, trainY) = Features(network, train, batchSize, device, workers);
+            var (evalX, evalY) = Features(network, eval, batchSize, device, workers);
+            using var knn = new KnnClassifier(trainX, trainY, train.NumClasses, temperature);
+            // chunks of test rows bound the [rows, N] similarity matrix (N = the training images)
+            double correct = 0;
+            for (long start = 0; start < eval.Count; start += ChunkRows)
+            {
+                using var chunk = Scope.Enter();
+                var rows = Math.Min(ChunkRows, eval.Count - start);
+                correct += knn.Accuracy(evalX.Narrow(0, start, rows), evalY.Narrow(0, start, rows), [k])[k] * rows;
+            }
+            return new KnnResult(100 * correct / eval.Count, k, temperature, train.Count, eval.Count);
+        }
+        finally
+        {
+            network.Train(wasTraining);
+        }
+    }
+
+    /// <summary>The normalised [CLS] features [N, D] (float32) and labels [N] of every image of <paramref name="data"/>.</summary>
+    public static (Tensor Features, Tensor Labels) Features(DinoV2Network network, ClassificationData data, int batchSize, Device device, int workers)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        using var inference = Torch.Torch.InferenceMode();
+        using var scope = Scope.Enter();
+        var features = new List<Tensor>();
+        var labels = new List<Tensor>();
+        using var batches = EvalBatches.Open(data, Enumerable.Range(0, data.Count).ToArray(), batchSize, workers);
+        for (var b = 0; b < batches.Count; b++)
+        {
+            var (x, y, _) = batches.Take(b).Adopt();
+            features.Add(network.Forward(x.To(device)).Cls.To(ScalarType.Float32));
+            labels.Add(y.To(device));
+        }
+        return (scope.MoveOut(Tensor.Cat(features)), scope.MoveOut(Tensor.Cat(labels)));
+    }
+}
