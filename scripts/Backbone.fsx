@@ -85,15 +85,46 @@ let model (e: Env) = if e.IsFull then "vit_base_patch16_224" else "vit_tiny_scen
 
 let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.%s")
 
+/// How a backbone is pretrained at the full profile: the committed config files trained in order (a later stage
+/// starts from the previous stage's last weights through model.weights), the registry model they train and the model
+/// keys a probe or analysis needs to rebuild it. `Key` prefixes the run names (empty for the default recipe).
+type Recipe = { Key: string; Label: string; Configs: string list; Model: string; ModelOptions: string list }
+
+/// ViT-B/16 with DeiT's supervised recipe: configs/full/vit-b16-imagenet.json. Neither STA/ANF nor Token Labeling
+/// gives a pretraining recipe (docs/papers/sta-anf.md §2.4: epochs, resolution not found), so DeiT's is used.
+let deit = { Key = ""; Label = "DeiT"; Configs = [ "configs/full/vit-b16-imagenet.json" ]; Model = "vit_base_patch16_224"; ModelOptions = [] }
+
+/// ViT-B/14 with DINOv2's self-supervised recipe (docs/dinov2.md): the teacher backbone at 224 px (16 × 16 positions),
+/// with the LayerScale the recipe trains.
+let dinov2 =
+    { Key = "dinov2"
+      Label = "DINOv2"
+      Configs = [ "configs/dinov2-vit-b14-in1k-short.json" ]
+      Model = "vit_base_patch14_dinov2"
+      ModelOptions = [ "img_size=224"; "init_values=1e-05" ] }
+
+/// ViT-B/16 with DeiT III's supervised recipe (docs/deit3.md): 400 epochs at 192 px, then 20 epochs at 224 px.
+let deit3 =
+    { Key = "deit3"
+      Label = "DeiT-III"
+      Configs = [ "configs/deit3-vit-b16-in1k-400ep.json"; "configs/deit3-vit-b16-in1k-ft224.json" ]
+      Model = "vit_base_patch16_224"
+      ModelOptions = [ "init_values=0.0001"; "no_embed_class=true" ] }
+
+/// The run name of a recipe's stage for a variant: `pretrain-<variant>` for the default recipe's single stage (the
+/// names every committed and planned run has), `pretrain-<recipe>-<variant>` and `finetune-<recipe>-<variant>` else.
+let private stageName (r: Recipe) (v: Variant) (stage: int) =
+    let verb = if stage = 0 then "pretrain" else "finetune"
+    if r.Key = "" then sprintf "%s-%s" verb v.Key else sprintf "%s-%s-%s" verb r.Key v.Key
+
 /// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
-/// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: ViT-B/16 on ImageNet-1k with
-/// DeiT's recipe, configs/full/vit-b16-imagenet.json — the STA/ANF paper gives none (docs/papers/sta-anf.md §2.4:
-/// epochs, resolution not found).
-let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
-    let config = Cli.runConfig ("pretrain-" + v.Key) []
+/// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: stage `stage` of `recipe`, with
+/// the ImageNet root and the variant's model options.
+let pretrainStageConfig (e: Env) (recipe: Recipe) (v: Variant) (stage: int) : Cli.RunConfigArgs =
+    let config = Cli.runConfig (stageName recipe v stage) []
     if e.IsFull then
         config
-        |> Cli.withConfig "configs/full/vit-b16-imagenet.json"
+        |> Cli.withConfig recipe.Configs[stage]
         |> Cli.withOverrides [ sprintf "data.root=%s" (root e DataRoots.ImageNet) ]
         |> Cli.withOverrides (modelSets v)
     else
@@ -109,22 +140,45 @@ let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs =
               "checkpoint.every_steps=0" ]
         |> Cli.withOverrides (modelSets v)
 
+/// The default recipe's pretraining of a variant (DeiT's at full).
+let pretrainConfig (e: Env) (v: Variant) : Cli.RunConfigArgs = pretrainStageConfig e deit v 0
+
 /// The plain weights of a train run's `which` checkpoint (Cli.weights). A run finished in an earlier session may
 /// have lost its checkpoints (they are gitignored, its final.json is committed): the path comes back all the same,
 /// so dependent runs keep their hashes and are found finished, and the lib re-creates the weights (repeating the
 /// run with its recorded thread count; Cli.recreate) only if a run that needs them has to execute.
 let weightsOf (r: Cli.RunResult) (which: string) : string = Cli.weights r which
 
-/// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis.
-type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string }
+/// One pretrained variant at one seed, with its weights (plain timm keys) for the probes and the analysis, and the
+/// model they load into (the recipe's at full, the profile's backbone else).
+type Backbone = { Variant: Variant; Seed: int; Train: Cli.RunResult; Weights: string; RecipeKey: string; Model: string; ModelOptions: string list }
 
 /// `pretrain` with further training settings beyond the variant's model options (e.g. token labeling).
 let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (overrides: string list) (seed: int) : Backbone =
     let shared = { e.Shared with Args = c.Args } // the caller's thread setting (Cli.inParallel)
     let run = Cli.train shared (pretrainConfig e v |> Cli.withOverrides overrides) seed
-    { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last" }
+    { Variant = v; Seed = seed; Train = run; Weights = weightsOf run "last"; RecipeKey = deit.Key; Model = model e; ModelOptions = [] }
 
 let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrainWith e c v [] seed
+
+/// A variant pretrained with `recipe` at full (each stage from the previous one's last weights); the default
+/// pretraining at the CPU profiles. `Train` is the last stage's run.
+let pretrainRecipe (e: Env) (c: Cli.Ctx) (recipe: Recipe) (v: Variant) (seed: int) : Backbone =
+    if not e.IsFull || recipe.Key = deit.Key then
+        pretrain e c v seed
+    else
+        let shared = { e.Shared with Args = c.Args }
+        let stage (previous: Cli.RunResult option) (i: int) =
+            let from = previous |> Option.map (fun r -> sprintf "model.weights=%s" (weightsOf r "last")) |> Option.toList
+            Cli.train shared (pretrainStageConfig e recipe v i |> Cli.withOverrides from) seed
+        let run = List.init recipe.Configs.Length id |> List.fold (fun previous i -> Some(stage previous i)) None |> Option.get
+        { Variant = v
+          Seed = seed
+          Train = run
+          Weights = weightsOf run "last"
+          RecipeKey = recipe.Key
+          Model = recipe.Model
+          ModelOptions = recipe.ModelOptions }
 
 /// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
 type Probe =
@@ -148,7 +202,7 @@ let fullProbeRecipe =
 /// The probe of a backbone: the frozen pretrained variant (same model options, so ANF filters and class-path
 /// parameters load). CPU profiles: the DINOv2 linear-probe defaults of `reproduce probe`, cut to the budget. Full: the
 /// task's file in `fullProbeRecipe` with the dataset root.
-let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string option) (options: string list) : Cli.RunConfigArgs =
+let private probeConfigOf (e: Env) (p: Probe) (key: string) (modelName: string) (weights: string option) (options: string list) : Cli.RunConfigArgs =
     let data =
         match p, e.IsFull with
         | Seg, false -> [ "data.dataset=fashion-scenes" ]
@@ -165,9 +219,14 @@ let private probeConfigOf (e: Env) (p: Probe) (key: string) (weights: string opt
     let weightOverrides = weights |> Option.map (sprintf "model.weights=%s") |> Option.toList
     let config = Cli.runConfig (sprintf "%s-%s" (probeName p) key) []
     (if e.IsFull then config |> Cli.withConfig (fst (fullProbeRecipe p)) else config)
-    |> Cli.withOverrides ([ sprintf "model.name=%s" (model e) ] @ weightOverrides @ (options |> List.map (sprintf "model.%s")) @ data @ size)
+    |> Cli.withOverrides ([ sprintf "model.name=%s" modelName ] @ weightOverrides @ (options |> List.map (sprintf "model.%s")) @ data @ size)
 
-let probeConfig (e: Env) (p: Probe) (b: Backbone) : Cli.RunConfigArgs = probeConfigOf e p b.Variant.Key (Some b.Weights) b.Variant.Options
+/// The variant's key in run names, prefixed by its recipe's unless it is the default one.
+let runKey (b: Backbone) = if b.RecipeKey = "" then b.Variant.Key else sprintf "%s-%s" b.RecipeKey b.Variant.Key
+
+let probeConfig (e: Env) (p: Probe) (b: Backbone) : Cli.RunConfigArgs =
+    let key = runKey b
+    probeConfigOf e p key b.Model (Some b.Weights) (b.ModelOptions @ b.Variant.Options)
 
 let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (config: Cli.RunConfigArgs) (seed: int) =
     let shared = { e.Shared with Args = c.Args }
@@ -178,7 +237,7 @@ let private runProbe (e: Env) (c: Cli.Ctx) (p: Probe) (config: Cli.RunConfigArgs
 
 /// The same probe on the baseline model with no pretraining (its initialisation drawn from `seed`): the reference
 /// that tells what pretraining gives the probes at this budget.
-let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult = runProbe e c p (probeConfigOf e p "random-init" None []) seed
+let probeRandomInit (e: Env) (c: Cli.Ctx) (p: Probe) (seed: int) : Cli.RunResult = runProbe e c p (probeConfigOf e p "random-init" (model e) None []) seed
 
 let probe (e: Env) (c: Cli.Ctx) (p: Probe) (b: Backbone) : Cli.RunResult = runProbe e c p (probeConfig e p b) b.Seed
 
@@ -191,10 +250,10 @@ let analyze (e: Env) (c: Cli.Ctx) (b: Backbone) : Cli.RunResult =
     let shared = { e.Shared with Args = c.Args }
     Cli.analyze
         shared
-        { Name = sprintf "analyze-%s-s%d" b.Variant.Key b.Seed
-          Model = model e
+        { Name = sprintf "analyze-%s-s%d" (runKey b) b.Seed
+          Model = b.Model
           Weights = Some b.Weights
-          Overrides = b.Variant.Options
+          Overrides = b.ModelOptions @ b.Variant.Options
           Images = e.Budget.AnalyzeImages
           Root = None
           OutlierSigmas = None }

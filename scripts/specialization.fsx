@@ -22,7 +22,11 @@
 // Seeds: 2 at quick (Args.parse below), what results/quick/specialization holds; run lengths: scripts/Backbone.fsx.
 // Wall times: scripts/README.md ("Run times").
 // Quick pretraining is short (scripts/Backbone.fsx: ~24 % top-1): read the quick rows with that in mind.
-// Full profile: prints the ImageNet / ADE20K / NYUv2 / KITTI plan and which dataset roots are missing.
+// Full profile: the paper's pretraining frameworks (docs/papers/specialization.md §3.3) at ViT-B on ImageNet-1k:
+// DINOv2 ViT-B/14 (configs/dinov2-vit-b14-in1k-short.json; every table, its classification row the teacher's k-NN
+// top-1) and DeiT-III ViT-B/16 (configs/deit3-vit-b16-in1k-400ep.json, then -ft224.json from its weights; the main
+// variants, tables suffixed "DeiT-III"). It prints the ImageNet / ADE20K / NYUv2 / KITTI plan and which dataset
+// roots are missing.
 #load "Backbone.fsx"
 
 open System
@@ -80,8 +84,8 @@ let ablations = [ secondHalf; allBlocks; proj; mlp; lora4; lora16 ]
 type Measured =
     { Backbone: Backbone.Backbone; Seg: Cli.RunResult; Depth: Cli.RunResult option; SparseDepth: Cli.RunResult option; Analysis: Cli.RunResult option }
 
-let measure (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
-    let b = Backbone.pretrain env c v seed
+let measure (recipe: Backbone.Recipe) (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
+    let b = Backbone.pretrainRecipe env c recipe v seed
     let extra f = if full then Some(f ()) else None
     { Backbone = b
       Seg = Backbone.probe env c Backbone.Seg b
@@ -89,11 +93,26 @@ let measure (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
       SparseDepth = extra (fun () -> Backbone.probe env c Backbone.SparseDepth b)
       Analysis = extra (fun () -> Backbone.analyze env c b) }
 
+/// The pretraining frameworks measured. CPU profiles: the supervised pretraining on fashion-objects. Full: the
+/// paper's two (docs/papers/specialization.md §3.3): DINOv2 for every table (the paper's main model) and DeiT-III
+/// for the main variants (its "generality" row: the gains hold on the dense tasks).
+type Framework = { Recipe: Backbone.Recipe; Ablations: bool }
+
+let frameworks =
+    if env.IsFull then
+        [ { Recipe = Backbone.dinov2; Ablations = true }; { Recipe = Backbone.deit3; Ablations = false } ]
+    else
+        [ { Recipe = Backbone.deit; Ablations = true } ]
+
+/// The framework the paper's numbers are compared with (the first): its rows carry the paper references.
+let primary = List.head frameworks
+
 let seeds = Args.seeds args
 let results =
-    [ for full, vs in [ true, main; false, ablations ] do
-          for v in vs do
-              for seed in seeds -> fun c -> v.Key, measure full v seed c ]
+    [ for fw in frameworks do
+          for full, vs in [ true, main; false, (if fw.Ablations then ablations else []) ] do
+              for v in vs do
+                  for seed in seeds -> fun c -> (fw.Recipe.Key, v.Key), measure fw.Recipe full v seed c ]
     |> Cli.inParallel ctx
     |> List.groupBy fst
     |> List.map (fun (key, ms) -> key, ms |> List.map snd)
@@ -101,52 +120,71 @@ let results =
 
 // ---- Δ rows against the baseline (or another variant) of the same seed -------------------------------------
 
-let trains (v: Backbone.Variant) = results[v.Key] |> List.map _.Backbone.Train
-let segs (v: Backbone.Variant) = results[v.Key] |> List.map _.Seg
-let depths (v: Backbone.Variant) = results[v.Key] |> List.choose _.Depth
-let sparse (v: Backbone.Variant) = results[v.Key] |> List.choose _.SparseDepth
+let measured (fw: Framework) (v: Backbone.Variant) = results[fw.Recipe.Key, v.Key]
+let trains fw (v: Backbone.Variant) = measured fw v |> List.map _.Backbone.Train
+let segs fw (v: Backbone.Variant) = measured fw v |> List.map _.Seg
+let depths fw (v: Backbone.Variant) = measured fw v |> List.choose _.Depth
+let sparse fw (v: Backbone.Variant) = measured fw v |> List.choose _.SparseDepth
 let top1 = Cli.metric "top1"
+let knnTop1 = Cli.metric "knn_top1"
 let miou = Cli.metric "mIoU"
 let rmse = Cli.metric "rmse"
 
 let depthNote = "RMSE in the scene units of fashion-scenes (metres of the synthetic room), not NYUv2/KITTI metres"
 let top1Note = "top-1 of the supervised pretraining on fashion-objects, not a linear probe of a self-supervised backbone"
 
+/// A table's name for a framework: the base name, with the framework named where the profile measures several.
+let tableOf (fw: Framework) (table: string) = if List.length frameworks = 1 then table else sprintf "%s, %s" table fw.Recipe.Label
+
+/// The paper reference of a row: on the primary framework only.
+let refOf (fw: Framework) (paperRef: string option) = if fw = primary then paperRef else None
+
+/// The classification number of a framework's pretraining: the teacher's k-NN top-1 for DINOv2 (dinov2 eval/knn.py),
+/// the supervised top-1 else.
+let classification (fw: Framework) = if fw.Recipe.Key = Backbone.dinov2.Key then knnTop1 else top1
+
+let classificationNote (fw: Framework) =
+    if not env.IsFull then top1Note
+    elif fw.Recipe.Key = Backbone.dinov2.Key then "weighted 20-NN top-1 of the DINOv2 teacher on ImageNet val, not a linear probe"
+    else "top-1 of the DeiT-III fine-tuning at 224 px"
+
 /// Δ of `value` for `v` against `against`, from the runs `runsOf` gives (pretraining, a probe).
-let delta table (v: Backbone.Variant) metric paperRef value (runsOf: Backbone.Variant -> Cli.RunResult list) (against: Backbone.Variant) =
-    Results.deltaRow table v.Label metric paperRef value (runsOf against) (runsOf v)
+let delta fw table (v: Backbone.Variant) metric paperRef value (runsOf: Framework -> Backbone.Variant -> Cli.RunResult list) (against: Backbone.Variant) =
+    Results.deltaRow (tableOf fw table) v.Label metric (refOf fw paperRef) value (runsOf fw against) (runsOf fw v)
 
 let b0 = Backbone.baseline
 
-let normTable = "norm specialization (LN + LayerScale, all blocks)"
-let normRows =
-    [ delta normTable norm "Δ mIoU" (Some "cls-norm-seg") miou segs b0
-      delta normTable norm "Δ RMSE (m)" (Some "cls-norm-depth") rmse depths b0 |> Results.withNote depthNote
-      delta normTable norm "Δ RMSE (m), sparse depth" None rmse sparse b0 |> Results.withNote depthNote
-      delta normTable norm "Δ top-1" (Some "cls-norm-linear") top1 trains b0 |> Results.withNote top1Note ]
+let normRows fw =
+    let t = "norm specialization (LN + LayerScale, all blocks)"
+    [ delta fw t norm "Δ mIoU" (Some "cls-norm-seg") miou segs b0
+      delta fw t norm "Δ RMSE (m)" (Some "cls-norm-depth") rmse depths b0 |> Results.withNote depthNote
+      delta fw t norm "Δ RMSE (m), sparse depth" None rmse sparse b0 |> Results.withNote depthNote
+      delta fw t norm "Δ top-1" (Some "cls-norm-linear") (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
 
-let qkvTable = "QKV specialization (first third)"
-let qkvRows =
-    [ delta qkvTable qkv "Δ mIoU" (Some "cls-headline-seg") miou segs b0
-      { delta qkvTable qkv "Δ mIoU" (Some "cls-qkv-vs-norm-seg") miou segs norm with Row = qkv.Label + " vs norm" }
-      delta qkvTable qkv "Δ RMSE (m)" None rmse depths b0 |> Results.withNote depthNote
-      Backbone.relativeRow qkvTable qkv.Label "Δ% RMSE, sparse depth" (Some "cls-best-kitti") rmse (sparse b0) (sparse qkv)
+let qkvRows fw =
+    let t = "QKV specialization (first third)"
+    [ delta fw t qkv "Δ mIoU" (Some "cls-headline-seg") miou segs b0
+      { delta fw t qkv "Δ mIoU" (Some "cls-qkv-vs-norm-seg") miou segs norm with Row = qkv.Label + " vs norm" }
+      delta fw t qkv "Δ RMSE (m)" None rmse depths b0 |> Results.withNote depthNote
+      Backbone.relativeRow (tableOf fw t) qkv.Label "Δ% RMSE, sparse depth" (refOf fw (Some "cls-best-kitti")) rmse (sparse fw b0) (sparse fw qkv)
       |> Results.withNote "the paper's −6.1% is its best case (DINOv2 ViT-L on KITTI)"
-      delta qkvTable qkv "Δ top-1" None top1 trains b0 |> Results.withNote top1Note ]
+      delta fw t qkv "Δ top-1" None (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
 
 /// The ablations: each Δ against the baseline of its seed; the paper's model (QKV in the first third) is the
 /// reference row of every ablation table.
-let ablationRows (table: string) (vs: (Backbone.Variant * string option * string option) list) =
-    [ for v, segRef, top1Ref in vs do
-          yield delta table v "Δ mIoU" segRef miou segs b0
-          yield delta table v "Δ top-1" top1Ref top1 trains b0 |> Results.withNote top1Note ]
+let ablationRows fw (table: string) (vs: (Backbone.Variant * string option * string option) list) =
+    [ if fw.Ablations then
+          for v, segRef, top1Ref in vs do
+              yield delta fw table v "Δ mIoU" segRef miou segs b0
+              yield delta fw table v "Δ top-1" top1Ref (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
 
-let blockRows =
+let blockRows fw =
     ablationRows
+        fw
         "block choice (QKV range; norms in all blocks)"
         [ qkv, Some "cls-first-third-seg", Some "cls-first-third-linear"; secondHalf, Some "cls-second-half-seg", None; allBlocks, None, None ]
-let layerRows = ablationRows "layer choice (first third)" [ qkv, None, None; proj, None, None; mlp, Some "cls-mlp", None ]
-let loraRows = ablationRows "low-rank class path (f_cls = f_patch + rank-r update)" [ qkv, None, None; lora4, None, None; lora16, None, None ]
+let layerRows fw = ablationRows fw "layer choice (first third)" [ qkv, None, None; proj, None, None; mlp, Some "cls-mlp", None ]
+let loraRows fw = ablationRows fw "low-rank class path (f_cls = f_patch + rank-r update)" [ qkv, None, None; lora4, None, None; lora16, None, None ]
 
 // ---- parameter and FLOP overhead (registry counts: exact at every profile) ----------------------------------
 
@@ -174,51 +212,66 @@ let cosineTable = "[CLS]–patch cosine per block (plot data)"
 
 /// Mean over test images and patches of cos([CLS], patchᵢ) on each block's input, before and after its
 /// pre-attention LayerNorm (norm1; the class path's norm1 when specialized), and cos(patch, patch) after it.
-let cosineRows =
-    let analyses (v: Backbone.Variant) = results[v.Key] |> List.choose _.Analysis
+let cosineRows fw =
+    let table = tableOf fw cosineTable
+    let analyses (v: Backbone.Variant) = measured fw v |> List.choose _.Analysis
     let blocks = analyses b0 |> List.head |> Backbone.perBlock "cls_patch_cos_before_norm1" |> List.map fst
     let at key block (r: Cli.RunResult) = if r.Planned then nan else Backbone.perBlock key r |> List.find (fst >> (=) block) |> snd
     [ for v in main do
           for k in blocks do
               let rowName = sprintf "%s, block %d" v.Label k
-              let after = if v.Key = b0.Key then Some "cls-cosine-after-ln" else None
-              yield Results.row cosineTable rowName "cos([CLS], patch) before LN1" None (at "cls_patch_cos_before_norm1" k) (analyses v)
-              yield Results.row cosineTable rowName "cos([CLS], patch) after LN1" after (at "cls_patch_cos_after_norm1" k) (analyses v)
-              yield Results.row cosineTable rowName "cos(patch, patch) after LN1" None (at "patch_patch_cos_after_norm1" k) (analyses v) ]
+              let after = if v.Key = b0.Key then refOf fw (Some "cls-cosine-after-ln") else None
+              yield Results.row table rowName "cos([CLS], patch) before LN1" None (at "cls_patch_cos_before_norm1" k) (analyses v)
+              yield Results.row table rowName "cos([CLS], patch) after LN1" after (at "cls_patch_cos_after_norm1" k) (analyses v)
+              yield Results.row table rowName "cos(patch, patch) after LN1" None (at "patch_patch_cos_after_norm1" k) (analyses v) ]
 
 // ---- unavailable and finish -------------------------------------------------------------------------------
+
+let generality =
+    if env.IsFull then
+        Results.unavailable
+            "generality"
+            "registers / attention bias / ViT-L, ViT-H"
+            "Δ mIoU"
+            "the full profile trains ViT-B only (DINOv2 ViT-B/14, DeiT-III ViT-B/16), without registers or attention bias"
+    else
+        Results.unavailable
+            "generality"
+            "registers / attention bias / ViT-L, ViT-H / DINOv2, DeiT-III"
+            "Δ mIoU"
+            "one backbone size and a supervised recipe at this profile; the full profile pretrains with DINOv2 and DeiT-III (docs/dinov2.md, docs/deit3.md)"
 
 let unavailableRows =
     [ Results.unavailable "vs CaiT class attention" "specialization vs CaiT (attention bias)" "Δ mIoU" "the engine has no CaiT class-attention model"
       Results.unavailable "best case" "DINOv2 ViT-L, COCO" "Δ% AP" "the engine has no detection head and no COCO reader"
       Results.unavailable "best case" "DINOv2 ViT-L, Cityscapes" "Δ% mIoU" "the engine reads ADE20K only for segmentation (no Cityscapes reader)"
-      Results.unavailable
-          "generality"
-          "registers / attention bias / ViT-L, ViT-H / DeiT-III"
-          "Δ mIoU"
-          "one backbone size and training recipe per profile; self-supervised DINOv2 pretraining is not implemented (supervised pretraining only)" ]
+      generality ]
 
-let absoluteRows =
+let absoluteRows fw =
+    let t = tableOf fw "main (absolute)"
     [ for v in main do
-          yield Results.row "main (absolute)" v.Label "top-1 %" None top1 (trains v)
-          yield Results.row "main (absolute)" v.Label "mIoU" None miou (segs v)
-          yield Results.row "main (absolute)" v.Label "RMSE (m)" None rmse (depths v) |> Results.withNote depthNote
-          yield Results.row "main (absolute)" v.Label "RMSE (m), sparse depth" None rmse (sparse v) |> Results.withNote depthNote ]
+          yield
+              Results.row t v.Label "top-1 %" None (classification fw) (trains fw v)
+              |> fun r -> if env.IsFull then Results.withNote (classificationNote fw) r else r
+          yield Results.row t v.Label "mIoU" None miou (segs fw v)
+          yield Results.row t v.Label "RMSE (m)" None rmse (depths fw v) |> Results.withNote depthNote
+          yield Results.row t v.Label "RMSE (m), sparse depth" None rmse (sparse fw v) |> Results.withNote depthNote ]
 
 let plots =
+    let rows = cosineRows primary
+    let table = tableOf primary cosineTable
     [ "cls-patch-cosine-per-block",
       Results.perBlockPlot
           "cos([CLS], patch) per block, before and after the pre-attention LayerNorm"
           "mean cosine"
-          cosineTable
+          table
           [ "cos([CLS], patch) before LN1"; "cos([CLS], patch) after LN1" ]
-          cosineRows
+          rows
       "patch-patch-cosine-per-block",
-      Results.perBlockPlot
-          "cos(patch, patch) per block after the pre-attention LayerNorm"
-          "mean cosine"
-          cosineTable
-          [ "cos(patch, patch) after LN1" ]
-          cosineRows ]
+      Results.perBlockPlot "cos(patch, patch) per block after the pre-attention LayerNorm" "mean cosine" table [ "cos(patch, patch) after LN1" ] rows ]
 
-Results.finishWithPlots ctx (absoluteRows @ normRows @ qkvRows @ blockRows @ layerRows @ loraRows @ overheadRows @ cosineRows) unavailableRows plots |> ignore
+let measuredRows =
+    let per f = frameworks |> List.collect f
+    per absoluteRows @ per normRows @ per qkvRows @ per blockRows @ per layerRows @ per loraRows @ overheadRows @ per cosineRows
+
+Results.finishWithPlots ctx measuredRows unavailableRows plots |> ignore

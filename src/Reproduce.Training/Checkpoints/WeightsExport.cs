@@ -18,7 +18,8 @@ public enum WeightsCheckpoint
 /// <c>annotate --weights</c>, <c>probe --set model.weights=…</c> and <c>analyze --weights</c> load. A checkpoint keeps
 /// the model beside its EMA, optimizer and generator state (<see cref="CheckpointFormat"/>); this is the one place
 /// outside the trainer that knows that layout, so callers (the paper scripts, via <c>reproduce weights</c>) never
-/// parse checkpoints themselves.
+/// parse checkpoints themselves. A DINOv2 run's checkpoint holds student, teacher, heads and centres: its export is
+/// the teacher backbone, the network dinov2 evaluates and releases, and what the run writes as its model weights.
 /// </summary>
 public static class WeightsExport
 {
@@ -51,6 +52,7 @@ public static class WeightsExport
         using var ckpt = Checkpoint.Read(Path.Combine(checkpoints, name));
         if (ema && !ckpt.HasEma) throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' has no EMA weights");
         var state = ema ? ckpt.EmaState : ckpt.ModelState;
+        state = TeacherBackbone(state) ?? state;
         if (state.Count == 0)
             throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' holds no tensor under '{(ema ? CheckpointFormat.Ema : CheckpointFormat.Model)}'");
         var target = Path.GetFullPath(outFile);
@@ -65,5 +67,17 @@ public static class WeightsExport
             throw new CheckpointException($"cannot write the weights of run '{run}' to '{target}': {e.Message}", e);
         }
         return new Result(target, state.Count, ckpt.Path);
+    }
+
+    /// <summary>The prefix of the teacher backbone in a DINOv2 training state (<c>DinoV2TrainingState</c>).</summary>
+    public const string TeacherBackbonePrefix = "teacher.backbone.";
+
+    /// <summary>The teacher backbone's tensors by timm key when <paramref name="state"/> is a DINOv2 training state, else null.</summary>
+    public static IReadOnlyDictionary<string, Tensor>? TeacherBackbone(IReadOnlyDictionary<string, Tensor> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var teacher = state.Where(kv => kv.Key.StartsWith(TeacherBackbonePrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[TeacherBackbonePrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        return teacher.Count > 0 ? teacher : null;
     }
 }
