@@ -78,8 +78,9 @@ type Head =
 
 /// DINOv2's released linear heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
 /// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block; the model card's
-/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value) and the
-/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE). ADE20K: slide inference
+/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value), the
+/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE) and the KITTI "linear4"
+/// depth head (range 1e-3…80 m, Garg crop; the model card has no KITTI number, so no paper value). ADE20K: slide inference
 /// with windows of the backbone's 518-pixel input at the default stride of 2/3 of the window (mmseg's ADE20K test mode
 /// is 512 at stride 341; docs/protocols/dense-probes.md §5).
 let dinov2Heads =
@@ -103,7 +104,14 @@ let dinov2Heads =
                 Task = "depth"
                 Data = DataRoots.Nyu
                 Overrides = [ "probe.layers=[2,5,8,11]" ]
-                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) } ]
+                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) }
+          yield
+              { Checkpoint = ck backbone (hub + "_kitti_linear4_head.pth") (url (hub + "_kitti_linear4_head.pth")) (label "KITTI linear4 head")
+                Backbone = weights
+                Task = "depth"
+                Data = DataRoots.Kitti
+                Overrides = [ "probe.layers=[2,5,8,11]" ]
+                PaperRef = None } ]
 
 /// TokenLabeling's ADE20K UperNet segmentors (README "Segmentation"; mmseg checkpoints holding the backbone, side
 /// layers, UPerHead and auxiliary FCN head), evaluated single-scale as their configs test them

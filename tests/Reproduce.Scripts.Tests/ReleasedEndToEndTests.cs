@@ -47,7 +47,7 @@ public sealed class ReleasedEndToEndTests
     public void StaAnfReleasedProfileWritesTheHeadRowsFromStandInWeights()
     {
         using var dir = new TempDir();
-        // ADE20K at 32×32 (one slide window), NYUv2 at 480×640 (the size its Eigen crop is defined for; whole mode).
+        // ADE20K at 32×32 (one slide window); NYUv2 and KITTI at 480×640 (the size the NYUv2 Eigen crop is defined for; whole mode).
         var adeTree = Scenes(dir["ade"], 32, 32);
         var nyuTree = Scenes(dir["nyu"], 480, 640);
         var weights = Directory.CreateDirectory(dir["weights"]).FullName;
@@ -57,6 +57,8 @@ public sealed class ReleasedEndToEndTests
             File.Copy(Fixture("released_vit", "dinov2_vits14_reg4.pth"), Path.Combine(weights, $"dinov2_vit{m}14_reg4_pretrain.pth"));
             File.Copy(Fixture("released_heads", "dinov2_vits14_ade20k_linear_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_ade20k_linear_head.pth"));
             File.Copy(Fixture("released_heads", "dinov2_vits14_nyu_linear4_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_nyu_linear4_head.pth"));
+            // DINOv2's KITTI heads have the NYUv2 heads' layout (conv_depth over 256 bins; the range is the dataset's).
+            File.Copy(Fixture("released_heads", "dinov2_vits14_nyu_linear4_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_kitti_linear4_head.pth"));
         }
         File.WriteAllText(dir["roots.json"], "{}");
         var environment = new Dictionary<string, string>
@@ -64,6 +66,7 @@ public sealed class ReleasedEndToEndTests
             ["REPRODUCE_WEIGHTS"] = weights,
             ["REPRODUCE_ADE20K"] = Path.Combine(adeTree, "ADEChallengeData2016"),
             ["REPRODUCE_NYU"] = Path.Combine(nyuTree, "nyu"),
+            ["REPRODUCE_KITTI"] = Path.Combine(nyuTree, "kitti"),
             ["REPRODUCE_IMAGENET"] = "",
             ["REPRODUCE_RELEASED_MODEL"] = "embed_dim=8;num_heads=2;img_size=42",
         };
@@ -74,10 +77,13 @@ public sealed class ReleasedEndToEndTests
         using var doc = JsonDocument.Parse(File.ReadAllText(measured));
         var rows = doc.RootElement.GetProperty("rows").EnumerateArray()
             .Where(x => x.GetProperty("table").GetString() == "released DINOv2 linear heads (no training)").ToList();
-        Assert.Equal(4, rows.Count);
+        Assert.Equal(6, rows.Count);
         var nyu = rows.Single(x => x.GetProperty("row").GetString() == "DINOv2 ViT-S/14 NYUv2 linear4 head");
         Assert.Equal("dinov2-card-s-nyuv2", nyu.GetProperty("paper_ref").GetString());
         Assert.True(nyu.GetProperty("values")[0].GetDouble() > 0);
+        var kitti = rows.Single(x => x.GetProperty("row").GetString() == "DINOv2 ViT-B/14 KITTI linear4 head");
+        Assert.False(kitti.TryGetProperty("paper_ref", out _));
+        Assert.True(kitti.GetProperty("values")[0].GetDouble() > 0);
         var ade = rows.Single(x => x.GetProperty("row").GetString() == "DINOv2 ViT-B/14 ADE20K linear head");
         Assert.InRange(ade.GetProperty("values")[0].GetDouble(), 0, 100);
         Assert.Contains(doc.RootElement.GetProperty("rows").EnumerateArray(), x => x.GetProperty("table").GetString()!.StartsWith("token-norm outliers", StringComparison.Ordinal));
