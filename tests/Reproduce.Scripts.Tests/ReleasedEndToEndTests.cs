@@ -5,7 +5,7 @@ namespace Reproduce.Scripts.Tests;
 
 /// <summary>
 /// Each paper script's <c>--profile released</c> end to end on stand-in weights and trees: checkpoints in the official
-/// release layouts (committed fixtures: tests/fixtures/released_heads, released_vit, released_standins, deit_eval; real
+/// release layouts (committed fixtures: tests/fixtures/released_heads, released_vit, released_standins; real
 /// key sets and depths, widths shrunk) copied under the official file names, the models shrunk to them through
 /// <c>REPRODUCE_RELEASED_MODEL</c> (per family, <c>PREFIX:key=value</c>), and small trees in the datasets' layouts. Each
 /// script runs every evaluation or analysis of its plan through the CLI and writes measured.json, whose rows are checked
@@ -110,10 +110,10 @@ public sealed class ReleasedEndToEndTests
 
     // LV-ViT: the real depths and skip_lam of each size (one stand-in file per size letter), width 8, stem 8, 10 classes at
     // 32 pixels; dynamic_img_size lets the UperNet rows' 512-pixel slide window take the 64-pixel scenes as they are.
-    // DeiT: deit_eval.pth, timm's layout at width 16, depth 2.
+    // DeiT: DeiT's release layout at the real depth 12, width 8.
     private const string TokenLabelingModels =
         "lvvit_:embed_dim=8;lvvit_:num_heads=2;lvvit_:stem_channels=8;lvvit_:num_classes=10;lvvit_:img_size=32;lvvit_:dynamic_img_size=true;"
-        + "deit_:embed_dim=16;deit_:depth=2;deit_:num_heads=2;deit_:num_classes=10";
+        + "deit_:embed_dim=8;deit_:num_heads=2;deit_:num_classes=10";
 
     [Fact]
     public void TokenLabelingReleasedProfileWritesTheImageNetAndUperNetRowsFromStandInWeights()
@@ -128,7 +128,7 @@ public sealed class ReleasedEndToEndTests
             ("lvvit_l-150M-512-86.4.pth.tar", "l", "LV-ViT-L @512"),
         };
         foreach (var (file, size, _) in lvvit) Stage("released_standins", $"lvvit_{size}.pth.tar", Path.Combine(weights, file));
-        foreach (var file in new[] { "deit_small_patch16_224-cd65a155.pth", "deit_base_patch16_224-b5f2ef4d.pth" }) Stage("deit_eval", "deit_eval.pth", Path.Combine(weights, file));
+        foreach (var file in new[] { "deit_small_patch16_224-cd65a155.pth", "deit_base_patch16_224-b5f2ef4d.pth" }) Stage("released_standins", "deit.pth", Path.Combine(weights, file));
         foreach (var size in new[] { "s", "m", "l" }) Stage("released_standins", $"upernet_lvvit_{size}.pth", Path.Combine(weights, $"upernet_lvvit_{size}.pth"));
         var adeTree = Scenes(dir["ade"], 64, 64);
         File.WriteAllText(dir["roots.json"], "{}");
