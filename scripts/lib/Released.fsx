@@ -166,7 +166,7 @@ let private releasedSets () =
               | _ -> None, item ]
 
 /// The `REPRODUCE_RELEASED_MODEL` options that apply to `model`, key=value.
-let releasedSetsFor (s: Session) (model: string) =
+let private releasedSetsFor (s: Session) (model: string) =
     s.ModelSets
     |> List.choose (fun (prefix, o) ->
         match prefix with
