@@ -41,13 +41,13 @@ let ctx = Cli.context args "sta-anf"
 /// per block, the share of high-norm patch tokens (norm > μ + 3σ) and max/median norm on DINOv2 ViT-S/B without and
 /// with 4 registers, by `reproduce analyze` (first 32 fashion-scenes test images at the model's input); and DINOv2's
 /// released linear heads on their backbones without training (`reproduce probe --head-weights`): ADE20K mIoU of the
-/// linear head (the model card's ADE20K number is the +ms head's, so no paper value) and NYUv2 RMSE of the linear4 head
-/// against the model card.
+/// linear head (the model card's ADE20K number is the +ms head's, so no paper value), NYUv2 RMSE of the linear4 head
+/// against the model card, and KITTI RMSE of the KITTI linear4 head (no model-card number).
 let released () =
     let s = Released.start ctx
     let table = "token-norm outliers per block, released DINOv2 ± registers"
     // The heads' files are looked up before the analyses run, so a missing one stops the profile before the first.
-    let headRequests = Released.headRequests s "DINOv2 linear-head mIoU / RMSE vs the model card" Released.dinov2Heads
+    let headRequests = Released.headRequests s "DINOv2 linear-head mIoU / RMSE (vs the model card where it has the number)" Released.dinov2Heads
     let runs = Released.analyses s "token-norm outliers per block" Released.dinov2 32
     let heads = Released.headEvals s headRequests
     let rows () =

@@ -78,8 +78,9 @@ type Head =
 
 /// DINOv2's released linear heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
 /// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block; the model card's
-/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value) and the
-/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE). ADE20K: slide inference
+/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value), the
+/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE) and the KITTI "linear4"
+/// depth head (range 1e-3…80 m, Garg crop; the model card has no KITTI number, so no paper value). ADE20K: slide inference
 /// with windows of the backbone's 518-pixel input at the default stride of 2/3 of the window (mmseg's ADE20K test mode
 /// is 512 at stride 341; docs/protocols/dense-probes.md §5).
 let dinov2Heads =
@@ -103,7 +104,14 @@ let dinov2Heads =
                 Task = "depth"
                 Data = DataRoots.Nyu
                 Overrides = [ "probe.layers=[2,5,8,11]" ]
-                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) } ]
+                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) }
+          yield
+              { Checkpoint = ck backbone (hub + "_kitti_linear4_head.pth") (url (hub + "_kitti_linear4_head.pth")) (label "KITTI linear4 head")
+                Backbone = weights
+                Task = "depth"
+                Data = DataRoots.Kitti
+                Overrides = [ "probe.layers=[2,5,8,11]" ]
+                PaperRef = None } ]
 
 /// TokenLabeling's ADE20K UperNet segmentors (README "Segmentation"; mmseg checkpoints holding the backbone, side
 /// layers, UPerHead and auxiliary FCN head), evaluated single-scale as their configs test them
@@ -140,23 +148,37 @@ type Session =
         Missing: ResizeArray<Checkpoint * string>
         /// The commands the profile runs (shown as the plan while files are missing).
         Commands: ResizeArray<string>
-        /// Model options added to every command: `REPRODUCE_RELEASED_MODEL` ("embed_dim=8;num_heads=2", keys of the
-        /// model record), for stand-in weights of shrunk models (the end-to-end test); empty for the real files.
-        ModelSets: string list
+        /// Model options added to the commands: `REPRODUCE_RELEASED_MODEL` ("embed_dim=8;num_heads=2;deit_:depth=2",
+        /// keys of the model record, each for every model or, after `PREFIX:`, for the models whose name starts with
+        /// PREFIX), for stand-in weights of shrunk models (the end-to-end tests); empty for the real files.
+        ModelSets: (string option * string) list
     }
 
+// "k=v" applies to every model, "PREFIX:k=v" to the models named PREFIX…; a key never holds ':', a value may.
 let private releasedSets () =
     match Environment.GetEnvironmentVariable "REPRODUCE_RELEASED_MODEL" with
     | null
     | "" -> []
-    | v -> v.Split(';', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+    | v ->
+        [ for item in v.Split(';', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) ->
+              match item.IndexOf ':', item.IndexOf '=' with
+              | colon, equals when colon > 0 && (equals < 0 || colon < equals) -> Some(item.Substring(0, colon)), item.Substring(colon + 1)
+              | _ -> None, item ]
+
+/// The `REPRODUCE_RELEASED_MODEL` options that apply to `model`, key=value.
+let private releasedSetsFor (s: Session) (model: string) =
+    s.ModelSets
+    |> List.choose (fun (prefix, o) ->
+        match prefix with
+        | Some p when not (model.StartsWith(p, StringComparison.Ordinal)) -> None
+        | _ -> Some o)
 
 let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray(); ModelSets = releasedSets () }
 
 let private setArgs (sets: string list) = sets |> List.collect (fun o -> [ "--set"; o ])
 
 // The model options as config keys (eval, probe); analyze takes them as they are.
-let private modelSets (s: Session) = s.ModelSets |> List.map (fun o -> "model." + o)
+let private modelSets (s: Session) (model: string) = releasedSetsFor s model |> List.map (fun o -> "model." + o)
 
 /// The path of `c` in the weights folder (`<weights>/FILE` when there is no folder, for the plan); records it as
 /// missing, for `purpose`, when the file is not there.
@@ -180,7 +202,7 @@ let private plan (s: Session) (args: string list) = s.Commands.Add(Process.comma
 
 /// The arguments of `reproduce eval` on a released ImageNet checkpoint (JSON last line: top1, top5, samples).
 let evalArgs (s: Session) (model: string) (weights: string) (imagenet: string) =
-    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ] @ setArgs (modelSets s)
+    [ "eval"; "--model"; model; "--weights"; weights; "--data"; "imagenet"; "--root"; imagenet; "--split"; "val" ] @ setArgs (modelSets s model)
 
 /// `reproduce eval` as a cached run of the paper script (its JSON line becomes final.json); only once `ready`.
 let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
@@ -192,7 +214,7 @@ let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
 /// The arguments of `reproduce probe seg|depth` evaluating the released head `head` (no training) on `backbone`'s
 /// weights, with `overrides` then the session's model options as `--set`.
 let probeArgs (s: Session) (task: string) (model: string) (backbone: string) (head: string) (data: string) (root: string) (overrides: string list) =
-    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ modelSets s)
+    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ modelSets s model)
 
 /// `reproduce probe` on a released head as a cached run of the paper script (final.json is the probe's own); only once
 /// `ready`.
@@ -202,7 +224,7 @@ let probe (s: Session) (name: string) (args: string list) : Cli.RunResult =
 
 /// The `reproduce analyze` arguments of a released backbone (per-block [CLS]/patch cosines and token-norm statistics).
 let analyzeArgs (s: Session) (name: string) (model: string) (weights: string) (images: int) : Cli.AnalyzeArgs =
-    { Name = name; Model = model; Weights = Some weights; Overrides = s.ModelSets; Images = images; Root = None; OutlierSigmas = None }
+    { Name = name; Model = model; Weights = Some weights; Overrides = releasedSetsFor s model; Images = images; Root = None; OutlierSigmas = None }
 
 /// Records `args` as a command of the plan and, once `ready`, runs it with `run`. Call `locate` (and `dataRoot`) for
 /// every file first, so nothing runs while a later file is missing.
