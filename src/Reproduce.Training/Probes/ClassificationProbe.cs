@@ -41,15 +41,20 @@ public static class ClassificationProbe
 
     /// <summary>
     /// DINOv2's linear-evaluation training transform at the evaluation transform's size, mean and std:
-    /// RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3, bicubic), horizontal flip with probability 0.5, Normalize.
+    /// RandomResizedCrop (bicubic) with <paramref name="scale"/> and <paramref name="ratio"/> (DINOv2: torchvision's
+    /// defaults 0.08–1 and 3/4–4/3), horizontal flip with probability <paramref name="hflip"/> (0.5), Normalize.
     /// </summary>
-    public static ClassificationTrainTransform TrainTransform(EvalTransform eval)
+    public static ClassificationTrainTransform TrainTransform(EvalTransform eval, (double Min, double Max)? scale = null,
+        (double Min, double Max)? ratio = null, double hflip = 0.5)
     {
         ArgumentNullException.ThrowIfNull(eval);
         return new ClassificationTrainTransform(eval.Size)
         {
-            Crop = new RandomResizedCrop(eval.Size) { Interpolation = InterpolationMode.Bicubic },
-            HFlip = 0.5,
+            Crop = new RandomResizedCrop(eval.Size)
+            {
+                Interpolation = InterpolationMode.Bicubic, Scale = scale ?? (0.08, 1.0), Ratio = ratio ?? (3.0 / 4.0, 4.0 / 3.0),
+            },
+            HFlip = hflip,
             AutoAugment = null,
             ColorJitter = null,
             Erasing = null,
@@ -114,8 +119,7 @@ public static class ClassificationProbe
         ProbeOptions options, Device device, Action<ProbeStep>? onStep)
     {
         using var batches = TrainBatches(train, options);
-        var groups = grid.Specs.Select((s, h) => new ParamGroup(grid.HeadParameters(h), lr: s.Lr, name: s.Name)).ToList();
-        using var optimizer = new Sgd(groups, grid.Specs[0].Lr, options.WeightDecay, new SgdOptions(Momentum));
+        using var optimizer = Optimizer(grid, options.WeightDecay);
         using var ddp = ProbeParallel.Start(options, grid);
         grid.Train();
         return ProbeLoop.Run("linear probe", options, optimizer, step =>
@@ -123,8 +127,25 @@ public static class ClassificationProbe
             var (images, labels, _) = batches.Take(step).Adopt();
             var layers = Features(backbone, images.To(device), blocks);
             return grid.Loss(layers, labels.To(device, ScalarType.Int64));
-        }, "divergence; lower probe.lrs", onStep, ddp, new CosineSchedule(options.Steps));
+        }, "divergence; lower probe.lrs", onStep, ddp, Schedule(options.Steps));
     }
+
+    /// <summary>
+    /// DINOv2's optimizer of the grid: <c>torch.optim.SGD</c> with one parameter group per head at the head's lr, momentum
+    /// <see cref="Momentum"/>, (coupled) weight decay <paramref name="weightDecay"/> (DINOv2: 0).
+    /// </summary>
+    public static Sgd Optimizer(LinearClassifierGrid grid, double weightDecay = 0)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        var groups = grid.Specs.Select((s, h) => new ParamGroup(grid.HeadParameters(h), lr: s.Lr, name: s.Name)).ToList();
+        return new Sgd(groups, grid.Specs[0].Lr, weightDecay, new SgdOptions(Momentum));
+    }
+
+    /// <summary>
+    /// <c>CosineAnnealingLR(T_max = steps, eta_min = 0)</c> stepped once per update: lr_t = lr·(1 + cos(π t / T)) / 2
+    /// before update t (t = 0 … T − 1).
+    /// </summary>
+    public static LrSchedule Schedule(int steps) => new CosineSchedule(steps);
 
     /// <summary>
     /// The training batches from one random stream seeded by <see cref="ProbeOptions.Seed"/>: a fresh permutation of the

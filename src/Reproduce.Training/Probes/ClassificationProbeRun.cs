@@ -21,7 +21,8 @@ namespace Reproduce.Training.Probes;
 /// <c>data.crop_pct</c>, <c>data.interpolation</c>, <c>data.train_split</c>, <c>data.eval_split</c>,
 /// <c>data.train_limit</c>, <c>data.eval_limit</c>, <c>data.workers</c>; <c>optim.optimizer</c> (sgd),
 /// <c>optim.schedule</c> (cosine), <c>optim.lr</c> (the grid's lr when <c>probe.lrs</c> is null), <c>optim.weight_decay</c>,
-/// <c>optim.steps</c>; <c>probe.n_last_blocks</c>, <c>probe.avgpool</c>, <c>probe.lrs</c>; <c>seed</c>, <c>threads</c>,
+/// <c>optim.steps</c>; <c>aug.scale</c>, <c>aug.ratio</c>, <c>aug.hflip</c>, <c>aug.no_aug</c> (no other <c>aug.*</c> key);
+/// <c>probe.n_last_blocks</c>, <c>probe.avgpool</c>, <c>probe.lrs</c>; <c>seed</c>, <c>threads</c>,
 /// <c>device</c>. Under <c>reproduce launch</c> each rank takes its share of every global batch, the heads' gradients are
 /// averaged and the evaluation is sharded, rank 0 writing.
 /// </summary>
@@ -173,7 +174,8 @@ public static class ClassificationProbeRun
     }
 
     /// <summary>
-    /// The training split (with <see cref="ClassificationProbe.TrainTransform"/>) and the evaluation split of
+    /// The training split (with <see cref="ClassificationProbe.TrainTransform"/> from <c>aug.scale</c>, <c>aug.ratio</c> and
+    /// <c>aug.hflip</c>, whose defaults are DINOv2's; <c>aug.no_aug=true</c>: the eval transform) and the evaluation split of
     /// <c>data.dataset</c> through the classification loaders, at the backbone's input size.
     /// </summary>
     private static (ClassificationData Train, ClassificationData Val) OpenData(RunConfig config, VisionTransformer backbone)
@@ -185,7 +187,9 @@ public static class ClassificationProbeRun
         if (val.Eval.Size != backbone.Config.ImgSize && !backbone.Config.DynamicImgSize)
             throw new ConfigException($"data.img_size: the images are {val.Eval.Size} px but '{config.Model.Name}' takes {backbone.Config.ImgSize} px (fixed position embedding)", "data.img_size");
         var train = ClassificationData.Open(dataConfig, config.Data.TrainSplit, config.Data.TrainLimit);
-        return (train.WithAugmentation(ClassificationProbe.TrainTransform(train.Eval)), val);
+        var a = config.Aug;
+        var augmentation = a.NoAug ? null : ClassificationProbe.TrainTransform(train.Eval, (a.Scale[0], a.Scale[1]), (a.Ratio[0], a.Ratio[1]), a.Hflip);
+        return (train.WithAugmentation(augmentation), val);
     }
 
     private static int DatasetClasses(RunConfig config)
