@@ -66,7 +66,7 @@ public static class ClassificationProbeRun
 
     /// <summary>
     /// What the configuration alone decides for a classification probe, before anything is written: <see cref="ProbeRun.Check"/>,
-    /// SGD with the cosine schedule, the grid against the backbone's depth, and a class token.
+    /// SGD with the cosine schedule, a classification dataset, the grid against the backbone's depth, and a class token.
     /// </summary>
     public static void Check(RunConfig config)
     {
@@ -76,6 +76,8 @@ public static class ClassificationProbeRun
             throw new ConfigException($"optim.optimizer: the linear classification probe trains with SGD (DINOv2); set optim.optimizer=sgd (got {ConfigSchema.EnumName(config.Optim.Optimizer)})", "optim.optimizer");
         if (config.Optim.Schedule != ScheduleKind.Cosine)
             throw new ConfigException($"optim.schedule: the linear classification probe uses the cosine schedule (DINOv2); set optim.schedule=cosine (got {ConfigSchema.EnumName(config.Optim.Schedule)})", "optim.schedule");
+        if (!ClassificationData.Supported.Contains(config.Data.Dataset))
+            throw new ConfigException($"data.dataset: the linear classification probe reads a classification set ({string.Join(", ", ClassificationData.Supported)}); got '{config.Data.Dataset}'", "data.dataset");
         var vit = (VitConfig)config.Model.Resolve().Config;
         if (!vit.ClassToken) throw new ConfigException($"model.class_token: '{config.Model.Name}' has no class token; the linear probe reads [CLS]", "model.class_token");
         _ = Grid(config, vit.Depth, 1);
