@@ -104,6 +104,30 @@ public sealed class ClassificationProbeRunTests : IDisposable
     }
 
     [Fact]
+    public void FromRunTakesTheRunsModelKeysAndWeightsAndIgnoresItsClassifier()
+    {
+        var trained = ConfigLoader.WithOverrides(new RunConfig(), ["model.name=vit_tiny_scenes64", "model.num_classes=10", "model.img_size=32"]);
+        Directory.CreateDirectory(_dir["run"]);
+        File.WriteAllText(Path.Combine(_dir["run"], RunDirectory.ConfigFile), ConfigJson.Indented(trained));
+        var missing = Assert.Throws<FileNotFoundException>(() => ProbeRun.Resolve(ProbeTask.Classification, null, [], fromRun: _dir["run"]));
+        Assert.Contains("model.safetensors", missing.Message);
+
+        using var scope = Scope.Enter();
+        Torch.Torch.ManualSeed(7);
+        using var saved = new Vision.Models.VisionTransformer((Vision.Models.VitConfig)trained.Model.Resolve().Config);
+        var weights = Path.Combine(_dir["run"], "model.safetensors");
+        SafeTensors.SaveModule(weights, saved);
+        var config = ProbeRun.Resolve(ProbeTask.Classification, null, ["threads=1"], fromRun: _dir["run"]);
+        Assert.Equal("vit_tiny_scenes64", config.Model.Name);
+        Assert.Equal(weights, config.Model.Weights);
+        Assert.True(config.Model.IsSet("img_size"));
+        using var backbone = ClassificationProbeRun.LoadBackbone(config); // head.* [10, 96] in the file, none in the backbone
+        Assert.Equal(0, backbone.Config.NumClasses);
+        foreach (var key in new[] { "blocks.3.mlp.fc2.weight", "norm.weight", "norm.bias" })
+            Assert.True(backbone.StateDict()[key].Equal(saved.StateDict()[key]), $"{key} comes from the run's weights");
+    }
+
+    [Fact]
     public void TheNewKeysLeaveOtherProbesConfigsAndHashesAsTheyWere()
     {
         var seg = ProbeRun.Resolve(ProbeTask.Segmentation, null, []);
