@@ -33,7 +33,9 @@ public enum ProbeHead
 /// <summary>
 /// Linear probes on a frozen backbone, following DINOv2's dense evaluation (docs/protocols/dense-probes.md §5): features of the
 /// chosen blocks (norm=False), optionally with the class token, a 1×1 head; segmentation scored with mmseg
-/// conventions, depth with BTS conventions.
+/// conventions, depth with BTS conventions. <c>task=classification</c> is DINOv2's linear evaluation
+/// (docs/protocols/linear-classification.md §5.4): a grid of linear heads on the final-normed [CLS] tokens of the last
+/// blocks (<see cref="NLastBlocks"/>, <see cref="Avgpool"/>, <see cref="Lrs"/>).
 /// </summary>
 public sealed record ProbeSection : IConfigSection
 {

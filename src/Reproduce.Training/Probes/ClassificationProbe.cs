@@ -71,8 +71,11 @@ public static class ClassificationProbe
     /// <param name="options">Steps, batch size, seed, workers, data-parallel job; <see cref="ProbeOptions.WeightDecay"/> is SGD's (coupled) decay.</param>
     /// <param name="evalBatchSize">Images per evaluation batch.</param>
     /// <param name="onStep">Called after every step.</param>
+    /// <param name="minLr">η of the cosine (DINOv2: 0), absolute for every head as PyTorch's <c>eta_min</c>.</param>
+    /// <param name="warmupLr">Start of the linear warm-up over <see cref="ProbeOptions.WarmupSteps"/> (DINOv2: none).</param>
     public static ClassificationProbeResult Run(VisionTransformer backbone, ClassificationData train, ClassificationData val,
-        IReadOnlyList<LinearHeadSpec> specs, ProbeOptions options, int evalBatchSize, Action<ProbeStep>? onStep = null)
+        IReadOnlyList<LinearHeadSpec> specs, ProbeOptions options, int evalBatchSize, Action<ProbeStep>? onStep = null, double minLr = 0,
+        double warmupLr = 0)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(train);
@@ -93,7 +96,7 @@ public static class ClassificationProbe
         var grid = new LinearClassifierGrid(specs, backbone.Config.EmbedDim, train.NumClasses, device);
         try
         {
-            var loss = Train(backbone, grid, train, blocks, options, device, onStep);
+            var loss = Train(backbone, grid, train, blocks, options, device, minLr, warmupLr, onStep);
             var (scores, count) = Evaluate(backbone, grid, val, blocks, evalBatchSize, options.Workers, options.Parallel);
             var best = 0;
             for (var h = 1; h < scores.Count; h++)
@@ -116,7 +119,7 @@ public static class ClassificationProbe
     }
 
     private static double Train(VisionTransformer backbone, LinearClassifierGrid grid, ClassificationData train, int[] blocks,
-        ProbeOptions options, Device device, Action<ProbeStep>? onStep)
+        ProbeOptions options, Device device, double minLr, double warmupLr, Action<ProbeStep>? onStep)
     {
         using var batches = TrainBatches(train, options);
         using var optimizer = Optimizer(grid, options.WeightDecay);
@@ -127,7 +130,7 @@ public static class ClassificationProbe
             var (images, labels, _) = batches.Take(step).Adopt();
             var layers = Features(backbone, images.To(device), blocks);
             return grid.Loss(layers, labels.To(device, ScalarType.Int64));
-        }, "divergence; lower probe.lrs", onStep, ddp, Schedule(options.Steps));
+        }, "divergence; lower probe.lrs", onStep, ddp, Schedule(options.Steps, minLr, options.WarmupSteps, warmupLr));
     }
 
     /// <summary>
@@ -142,10 +145,12 @@ public static class ClassificationProbe
     }
 
     /// <summary>
-    /// <c>CosineAnnealingLR(T_max = steps, eta_min = 0)</c> stepped once per update: lr_t = lr·(1 + cos(π t / T)) / 2
-    /// before update t (t = 0 … T − 1).
+    /// <c>CosineAnnealingLR(T_max = steps, eta_min = minLr)</c> stepped once per update: lr_t = η + (lr − η)·(1 + cos(π t / T)) / 2
+    /// before update t (t = 0 … T − 1); DINOv2 uses η = 0 and no warm-up. With <paramref name="warmupSteps"/>, timm's linear
+    /// warm-up from <paramref name="warmupLr"/> replaces the first steps (<see cref="CosineSchedule"/>).
     /// </summary>
-    public static LrSchedule Schedule(int steps) => new CosineSchedule(steps);
+    public static LrSchedule Schedule(int steps, double minLr = 0, int warmupSteps = 0, double warmupLr = 0) =>
+        new CosineSchedule(steps, minLr, warmupSteps, warmupLr);
 
     /// <summary>
     /// The training batches from one random stream seeded by <see cref="ProbeOptions.Seed"/>: a fresh permutation of the
