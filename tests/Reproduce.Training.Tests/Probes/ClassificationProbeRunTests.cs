@@ -128,6 +128,25 @@ public sealed class ClassificationProbeRunTests : IDisposable
     }
 
     [Fact]
+    public void AReleasedDinoV2CheckpointIsProbedThroughWeights()
+    {
+        // DINOv2's release layout (shrunk, tests/fixtures/released_heads/make_heads.py): no classifier, a final norm, a
+        // mask token; the probe's backbone takes every key it has.
+        var weights = Path.Combine(AppContext.BaseDirectory, "fixtures", "released_heads", "dinov2_vits14.pth");
+        var config = ProbeRun.Resolve(ProbeTask.Classification, null,
+        [
+            "threads=1", "model.name=vit_small_patch14_dinov2", "model.embed_dim=8", "model.num_heads=2", "model.img_size=42", $"model.weights={weights}",
+            "data.batch_size=4", "data.eval_limit=16", "optim.steps=2",
+        ]);
+        var final = ProbeRun.Run(config, _dir["released"]);
+        Assert.Equal(16, final["eval_images"]!.GetValue<long>());
+        using var scope = Scope.Enter();
+        using var backbone = ClassificationProbeRun.LoadBackbone(config);
+        using var fresh = ClassificationProbeRun.LoadBackbone(config with { Model = config.Model with { Weights = null } });
+        Assert.False(backbone.StateDict()["norm.weight"].Equal(fresh.StateDict()["norm.weight"]), "the final norm comes from the release");
+    }
+
+    [Fact]
     public void TheNewKeysLeaveOtherProbesConfigsAndHashesAsTheyWere()
     {
         var seg = ProbeRun.Resolve(ProbeTask.Segmentation, null, []);
