@@ -43,7 +43,8 @@ type Command =
             | Annotate _ -> "write a teacher's dense top-k score maps over a dataset to a token-label store."
             | Train _ -> "train a classifier from a config (--config, --set, --out, --resume)."
             | Eval _ -> "top-1/top-5 of a training run's checkpoint (--from RUN_DIR) or of any weights file (--model NAME --weights FILE)."
-            | Probe _ -> "dense linear probes on a frozen ViT: `probe seg|depth --model NAME --data DATASET --out DIR`."
+            | Probe _ ->
+                "linear probes on a frozen ViT: dense `probe seg|depth`, DINOv2 linear classification `probe cls`: `probe seg|depth|cls --model NAME [--weights FILE | --from RUN] --data DATASET --out DIR`."
             | Analyze _ -> "per-block [CLS]/patch cosine similarity and token-norm statistics → JSON."
             | Bench _ -> "median step time and img/s of a model and its variants (--variant \"sta={},anf={}\"), side by side (last line: JSON)."
             | Weights _ ->

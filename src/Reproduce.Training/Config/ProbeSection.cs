@@ -5,7 +5,7 @@ namespace Reproduce.Training.Config;
 /// <summary>What a probe predicts.</summary>
 public enum ProbeTask
 {
-    /// <summary>Linear classifier on pooled features (top-1).</summary>
+    /// <summary>DINOv2's linear classification probe: a grid of linear heads on [CLS] (and pooled patch) features → top-1, top-5.</summary>
     Classification,
     /// <summary>Per-pixel classes (DINOv2 linear head with BN) → mIoU, aAcc, mAcc.</summary>
     Segmentation,
@@ -33,7 +33,9 @@ public enum ProbeHead
 /// <summary>
 /// Linear probes on a frozen backbone, following DINOv2's dense evaluation (docs/protocols/dense-probes.md §5): features of the
 /// chosen blocks (norm=False), optionally with the class token, a 1×1 head; segmentation scored with mmseg
-/// conventions, depth with BTS conventions.
+/// conventions, depth with BTS conventions. <c>task=classification</c> is DINOv2's linear evaluation
+/// (docs/protocols/linear-classification.md §5.4): a grid of linear heads on the final-normed [CLS] tokens of the last
+/// blocks (<see cref="NLastBlocks"/>, <see cref="Avgpool"/>, <see cref="Lrs"/>).
 /// </summary>
 public sealed record ProbeSection : IConfigSection
 {
@@ -115,6 +117,24 @@ public sealed record ProbeSection : IConfigSection
     /// </summary>
     [ConfigOmitWhenDefault]
     public string? HeadWeights { get; init; }
+    /// <summary>
+    /// Classification: the n of each head, whose features are the final-normed [CLS] tokens of the last n blocks
+    /// concatenated (DINOv2 linear evaluation's <c>n_last_blocks_list</c>, [1, 4]); null = [1, 4]. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public IReadOnlyList<int>? NLastBlocks { get; init; }
+    /// <summary>
+    /// Classification: whether each head also gets the average-pooled patch tokens of the last block (DINOv2 trains both,
+    /// [false, true]); null = [false, true]. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public IReadOnlyList<bool>? Avgpool { get; init; }
+    /// <summary>
+    /// Classification: the grid's base learning rates, one head per lr × n × avgpool; each head's SGD lr is
+    /// base · (global batch) / 256 as DINOv2's <c>scale_lr</c>. null = [<c>optim.lr</c>]. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public IReadOnlyList<double>? Lrs { get; init; }
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -146,6 +166,19 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(HeadWeights is null || (Task != ProbeTask.Classification && !TrainBackbone), prefix, "head_weights",
             "a released head is evaluated on a frozen backbone: it needs probe.task=segmentation or depth and probe.train_backbone=false");
         ConfigCheck.Require(HeadWeights is null || Head != ProbeHead.Fcn, prefix, "head_weights", "no released FCN heads are read; use probe.head=linear or upernet");
+        ConfigCheck.Require(Lrs is null || Lrs.Count > 0, prefix, "lrs", "must list at least one learning rate (or be null for [optim.lr])");
+        ConfigCheck.Require(Lrs is null || Lrs.All(lr => lr > 0 && double.IsFinite(lr)), prefix, "lrs", $"must hold positive learning rates (got [{string.Join(", ", Lrs ?? [])}])");
+        ConfigCheck.Require(Lrs is null || Lrs.Distinct().Count() == Lrs.Count, prefix, "lrs", "must not repeat a learning rate");
+        ConfigCheck.Require(NLastBlocks is null || NLastBlocks.Count > 0, prefix, "n_last_blocks", "must list at least one n (or be null for [1, 4])");
+        ConfigCheck.Require(NLastBlocks is null || NLastBlocks.All(n => n >= 1), prefix, "n_last_blocks", $"must hold n ≥ 1 (got [{string.Join(", ", NLastBlocks ?? [])}])");
+        ConfigCheck.Require(NLastBlocks is null || NLastBlocks.Distinct().Count() == NLastBlocks.Count, prefix, "n_last_blocks", "must not repeat an n");
+        ConfigCheck.Require(Avgpool is null || Avgpool.Count is 1 or 2 && Avgpool.Distinct().Count() == Avgpool.Count, prefix, "avgpool",
+            "must be [false], [true] or [false, true] (or null for both)");
+        foreach (var (key, set) in new[] { ("lrs", Lrs is not null), ("n_last_blocks", NLastBlocks is not null), ("avgpool", Avgpool is not null) })
+            ConfigCheck.Require(!set || Task == ProbeTask.Classification, prefix, key,
+                $"applies to probe.task=classification only (got probe.task={ConfigSchema.EnumName(Task)})");
+        ConfigCheck.Require(!Slide || Task != ProbeTask.Classification, prefix, "slide", "is a dense-probe protocol; probe.task=classification evaluates whole images");
+        ConfigCheck.Require(!TrainBackbone || Task != ProbeTask.Classification, prefix, "train_backbone", "probe.task=classification is a linear probe on a frozen backbone");
         ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000, prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
     }
 }

@@ -3,19 +3,19 @@ using Reproduce.Torch.Optim;
 
 namespace Reproduce.Training.Probes;
 
-/// <summary>The optimisation loop shared by the dense probes: linear warm-up + poly decay, one loss per step.</summary>
+/// <summary>The optimisation loop shared by the probes: linear warm-up + poly decay (or another schedule), one loss per step.</summary>
 internal static class ProbeLoop
 {
     /// <summary>
     /// Runs <see cref="ProbeOptions.Steps"/> steps of <paramref name="optimizer"/> on <paramref name="lossAt"/> (called
-    /// inside a per-step scope) under <see cref="PolySchedule"/>; a non-finite loss throws naming <paramref name="probe"/>,
+    /// inside a per-step scope) under <paramref name="schedule"/> (default <see cref="PolySchedule"/> from the options); a non-finite loss throws naming <paramref name="probe"/>,
     /// the step and <paramref name="hint"/>. Returns the mean loss over the last tenth of the steps. With
     /// <paramref name="ddp"/> the gradients are averaged over ranks during backward and the reported loss is the ranks' mean.
     /// </summary>
     public static double Run(string probe, ProbeOptions options, Optimizer optimizer, Func<int, Tensor> lossAt, string hint,
-        Action<ProbeStep>? onStep, Train.Distributed.DataParallelTraining? ddp = null)
+        Action<ProbeStep>? onStep, Train.Distributed.DataParallelTraining? ddp = null, LrSchedule? schedule = null)
     {
-        var schedule = new PolySchedule(options.Steps, options.PolyPower, 0, options.WarmupSteps);
+        schedule ??= new PolySchedule(options.Steps, options.PolyPower, 0, options.WarmupSteps);
         var tail = Math.Max(1, options.Steps / 10);
         var tailLosses = new List<double>();
         for (var step = 0; step < options.Steps; step++)

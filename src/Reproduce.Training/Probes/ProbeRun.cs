@@ -16,7 +16,7 @@ using Reproduce.Vision.Models.Heads;
 namespace Reproduce.Training.Probes;
 
 /// <summary>
-/// <c>reproduce probe seg|depth</c>: a dense probe driven by a <see cref="RunConfig"/>, writing the run files into one
+/// <c>reproduce probe seg|depth</c> (and <c>cls</c>, handed to <see cref="ClassificationProbeRun"/>): a dense probe driven by a <see cref="RunConfig"/>, writing the run files into one
 /// directory (<c>config.json</c> resolved, <c>metrics.jsonl</c> per step, <c>final.json</c>). Keys read:
 /// <c>model.name</c>, the model record's keys (<c>model.img_size</c>, …), <c>model.weights</c>; <c>data.dataset</c> (fashion-scenes, fashion-scenes-sparse,
 /// ade20k, nyu, kitti), <c>data.root</c>, <c>data.batch_size</c>, <c>data.img_size</c> (backbone input side),
@@ -39,7 +39,7 @@ public static class ProbeRun
     /// at most ~0.1 in 200 steps, too little even to learn the class prior (fashion-scenes: 83 % background, log-odds
     /// ≈ 3.9), so a probe scored the head's initialisation, not the backbone (Probes/README.md).
     /// </summary>
-    public static IReadOnlyList<string> DefaultOverrides(ProbeTask task) =>
+    public static IReadOnlyList<string> DefaultOverrides(ProbeTask task) => task == ProbeTask.Classification ? ClassificationProbeRun.DefaultOverrides :
     [
         $"name=probe-{(task == ProbeTask.Depth ? "depth" : "seg")}", $"probe.task={task.ToString().ToLowerInvariant()}",
         "model.name=vit_tiny_scenes64", "data.dataset=fashion-scenes", "data.batch_size=8",
@@ -52,12 +52,33 @@ public static class ProbeRun
 
     /// <summary>
     /// Resolves the configuration: without <paramref name="configFile"/>, <see cref="DefaultOverrides"/> on the
-    /// <see cref="RunConfig"/> defaults; with one, the file as it is (its own defaults); then <paramref name="overrides"/>.
+    /// <see cref="RunConfig"/> defaults; with one, the file as it is (its own defaults); then, with
+    /// <paramref name="fromRun"/>, that training run's backbone (<see cref="BackboneOf"/>); then <paramref name="overrides"/>.
     /// </summary>
-    public static RunConfig Resolve(ProbeTask task, string? configFile, IEnumerable<string> overrides) =>
-        ConfigLoader.WithOverrides(
-            configFile is null ? ConfigLoader.WithOverrides(new RunConfig(), DefaultOverrides(task)) : RunConfig.Load(configFile),
-            overrides.Append($"probe.task={task.ToString().ToLowerInvariant()}"));
+    public static RunConfig Resolve(ProbeTask task, string? configFile, IEnumerable<string> overrides, string? fromRun = null)
+    {
+        var config = configFile is null ? ConfigLoader.WithOverrides(new RunConfig(), DefaultOverrides(task)) : RunConfig.Load(configFile);
+        if (fromRun is not null) config = config with { Model = BackboneOf(fromRun) };
+        return ConfigLoader.WithOverrides(config, overrides.Append($"probe.task={task.ToString().ToLowerInvariant()}"));
+    }
+
+    /// <summary>
+    /// The backbone of training run <paramref name="runDir"/> (<c>--from RUN</c>): its <c>model</c> section (name and
+    /// record keys) from <c>RUN/config.json</c>, with <c>model.weights</c> = <c>RUN/model.safetensors</c>, the weights a
+    /// finished run writes. Errors name the missing file.
+    /// </summary>
+    public static ModelSection BackboneOf(string runDir)
+    {
+        ArgumentNullException.ThrowIfNull(runDir);
+        var dir = Path.GetFullPath(runDir);
+        var configFile = Path.Combine(dir, RunDirectory.ConfigFile);
+        if (!File.Exists(configFile)) throw new FileNotFoundException($"--from: '{dir}' is not a run directory: it has no {RunDirectory.ConfigFile}", configFile);
+        var weights = Path.Combine(dir, Trainer.ModelWeightsFile);
+        if (!File.Exists(weights))
+            throw new FileNotFoundException($"--from: run '{dir}' has no {Trainer.ModelWeightsFile} (written when a training run finishes); "
+                + $"`reproduce weights --from {runDir} --checkpoint last --out FILE` exports a checkpoint's weights for --weights FILE", weights);
+        return RunConfig.Load(configFile).Model with { Weights = weights };
+    }
 
     /// <summary>
     /// Runs the probe of <paramref name="config"/> into <paramref name="outDir"/> and returns the final metrics.
@@ -70,7 +91,7 @@ public static class ProbeRun
         ArgumentNullException.ThrowIfNull(outDir);
         log ??= _ => { };
         var task = config.Probe.Task;
-        if (task == ProbeTask.Classification) throw new ArgumentException("probe: probe.task must be segmentation or depth");
+        if (task == ProbeTask.Classification) return ClassificationProbeRun.Run(config, outDir, log, progress);
         if (config.Optim.Optimizer != OptimizerKind.AdamW || config.Optim.Schedule != ScheduleKind.Poly)
             throw new ArgumentException($"probe: only optim.optimizer=adamw with optim.schedule=poly is implemented for probes (got {config.Optim.Optimizer}, {config.Optim.Schedule})");
         Check(config);
