@@ -17,7 +17,8 @@ namespace Reproduce.Training.Train;
 /// DINOv2 pretraining (<c>ssl.method=dinov2</c>) inside the run machinery of <see cref="Trainer.Run"/>: the run
 /// directory, config.json, metrics.jsonl (the loss terms and the five schedule values), progress, checkpoints and
 /// resume, data parallelism and, at the end, the teacher backbone as the run's <see cref="Trainer.ModelWeightsFile"/>
-/// (timm keys) and its weighted k-NN top-1 on the evaluation split in final.json (<c>knn_top1</c>).
+/// (timm keys), its weighted k-NN top-1 (<c>knn_top1</c>, <see cref="DinoV2Knn"/>) and its linear evaluation on frozen
+/// features (<c>linear_top1</c>, <see cref="FrozenLinearEval"/>) on the evaluation split in final.json.
 /// <para>
 /// Per iteration t (dinov2 <c>train.do_train</c>): the schedules' values at t go into the AdamW groups
 /// (<see cref="DinoParamGroups"/>), the batch is built (<see cref="DinoV2BatchBuilder"/>), the losses
@@ -231,17 +232,27 @@ internal sealed class DinoV2TrainRun
         };
         final["train_loss"] = _main ? _run.Metrics.Read().LastOrDefault(r => r["train_loss"] is not null)?["train_loss"]?.DeepClone() : _lastLoss;
         if (!_main) return new TrainResult(_run, final, Skipped: false);
-        var knn = DinoV2Knn.Evaluate(_step.Teacher, _train, _eval, _config.Ssl.KnnK, _config.Ssl.KnnTemperature,
-            _config.Data.EvalBatchSize ?? _config.Data.BatchSize, _device, _config.Data.Workers);
+        var ssl = _config.Ssl;
+        var evalBatch = _config.Data.EvalBatchSize ?? _config.Data.BatchSize;
+        using var scope = Scope.Enter();
+        var (trainX, trainY) = DinoV2Knn.Features(_step.Teacher, _train, evalBatch, _device, _config.Data.Workers);
+        var (evalX, evalY) = DinoV2Knn.Features(_step.Teacher, _eval, evalBatch, _device, _config.Data.Workers);
+        var knn = DinoV2Knn.Evaluate(trainX, trainY, evalX, evalY, _train.NumClasses, ssl.KnnK, ssl.KnnTemperature);
         (final["knn_top1"], final["knn_k"], final["knn_temperature"]) = (knn.Top1, knn.K, knn.Temperature);
         (final["knn_train_samples"], final["eval_samples"]) = (knn.TrainSamples, knn.EvalSamples);
+        if (ssl.LinearEpochs > 0)
+        {
+            var linear = FrozenLinearEval.Evaluate(trainX, trainY, evalX, evalY, _train.NumClasses, ssl.LinearLrs, ssl.LinearEpochs, ssl.LinearBatchSize, (ulong)_config.Seed);
+            (final["linear_top1"], final["linear_lr"], final["linear_epochs"]) = (linear.Top1, linear.BestLr, ssl.LinearEpochs);
+        }
         var metadata = new Dictionary<string, string>
         {
             ["model"] = _config.Model.Name, ["step"] = _t.ToString(CultureInfo.InvariantCulture), ["source"] = "dinov2 teacher backbone",
         };
         SafeTensors.SaveModule(Path.Combine(_run.Path, Trainer.ModelWeightsFile), _step.Teacher.Backbone, metadata);
         _run.Finish(final);
-        _options.OnMessage?.Invoke($"finished: teacher k-NN top-1 {knn.Top1:0.00}% (k {knn.K}, T {knn.Temperature}) on {knn.EvalSamples} {_eval.Name} images");
+        _options.OnMessage?.Invoke($"finished: teacher k-NN top-1 {knn.Top1:0.00}% (k {knn.K}, T {knn.Temperature})"
+            + (final["linear_top1"] is { } l ? $", linear top-1 {l}%" : "") + $" on {knn.EvalSamples} {_eval.Name} images");
         return new TrainResult(_run, final, Skipped: false);
     }
 }

@@ -45,6 +45,8 @@ public sealed class DinoV2TrainRunTests
         var final = result.Final!;
         Assert.InRange(final["knn_top1"]!.GetValue<double>(), 0, 100);
         Assert.Equal(5, final["knn_k"]!.GetValue<int>());
+        Assert.InRange(final["linear_top1"]!.GetValue<double>(), 0, 100);
+        Assert.Equal(10, final["linear_epochs"]!.GetValue<int>());
         Assert.Equal(24, final["eval_samples"]!.GetValue<int>());
         Assert.Equal(6, final["steps"]!.GetValue<long>());
         Assert.Equal(3, final["epochs"]!.GetValue<long>());
