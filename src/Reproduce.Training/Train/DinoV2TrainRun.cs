@@ -63,7 +63,7 @@ internal sealed class DinoV2TrainRun
         (_config, _run, _options, _device, _train, _eval) = (config, run, options, device, train, eval);
         (_step, _state, _groups, _optimizer, _ddp, _it, _peakLr) = (step, state, groups, optimizer, ddp, it, peakLr);
         _schedules = new DinoSchedules(DinoV2Recipe.Schedules(config, it, peakLr));
-        _builder = DinoV2Recipe.Builder(config.Ssl, step.Student.Backbone.Config);
+        _builder = DinoV2Recipe.Builder(config.Ssl, step.Student.Backbone.Config, config.Data.Workers);
         _store = run.OpenCheckpoints();
         _main = ddp?.IsMain ?? true;
     }
