@@ -22,6 +22,8 @@ public enum WeightsCheckpoint
 /// </summary>
 public static class WeightsExport
 {
+    private const string DinoV2Teacher = "teacher.backbone.";
+
     /// <summary>What an export wrote.</summary>
     /// <param name="File">Full path of the weights file.</param>
     /// <param name="Tensors">How many tensors it holds.</param>
@@ -31,7 +33,8 @@ public static class WeightsExport
     /// <summary>
     /// Writes the model (or, with <paramref name="ema"/>, the EMA) weights of run <paramref name="runDir"/>'s
     /// <paramref name="which"/> checkpoint to <paramref name="outFile"/> (atomically: a temporary file, then a
-    /// rename). The checkpoint is verified against its recorded SHA-256 on the way. Errors are
+    /// rename). The checkpoint is verified against its recorded SHA-256 on the way; of a DINOv2 run's checkpoint the
+    /// teacher backbone is written (its <c>teacher.backbone.</c> keys, which are timm's). Errors are
     /// <see cref="CheckpointException"/>s that name the run and the file.
     /// </summary>
     public static Result Export(string runDir, WeightsCheckpoint which, bool ema, string outFile)
@@ -51,6 +54,10 @@ public static class WeightsExport
         using var ckpt = Checkpoint.Read(Path.Combine(checkpoints, name));
         if (ema && !ckpt.HasEma) throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' has no EMA weights");
         var state = ema ? ckpt.EmaState : ckpt.ModelState;
+        // a DINOv2 checkpoint holds student and teacher (Pretraining.DinoV2TrainingState): its model is the teacher backbone
+        if (!ema && state.Keys.Any(k => k.StartsWith(DinoV2Teacher, StringComparison.Ordinal)))
+            state = state.Where(kv => kv.Key.StartsWith(DinoV2Teacher, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[DinoV2Teacher.Length..], kv => kv.Value, StringComparer.Ordinal);
         if (state.Count == 0)
             throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' holds no tensor under '{(ema ? CheckpointFormat.Ema : CheckpointFormat.Model)}'");
         var target = Path.GetFullPath(outFile);

@@ -83,6 +83,14 @@ public sealed class DinoV2TrainRunTests
         Assert.NotEqual(student.ToArray<float>(), teacher.ToArray<float>());
         Assert.Contains("dino_center", ckpt.ModelState.Keys);
         Assert.Contains("ibot_center", ckpt.ModelState.Keys);
+        // `reproduce weights --from RUN` exports the same teacher backbone from the last checkpoint
+        var exported = Reproduce.Training.Checkpoints.WeightsExport.Export(dir["run"], Reproduce.Training.Checkpoints.WeightsCheckpoint.Last, false, dir["w.safetensors"]);
+        var fromCheckpoint = SafeTensors.Load(exported.File);
+        Assert.Equal(saved.Keys.Order(), fromCheckpoint.Keys.Order());
+        foreach (var (key, t) in saved) Assert.True(t.Equal(fromCheckpoint[key]), key);
+        // and `reproduce eval --from RUN` says why it cannot score it
+        var e = Assert.Throws<ConfigException>(() => EvalRun.Run(config, dir["run"], dir["eval"]));
+        Assert.Contains("knn_top1", e.Message);
     }
 
     [Theory]
