@@ -9,7 +9,6 @@ using Reproduce.Training.Config;
 using Reproduce.Training.Pretraining;
 using Reproduce.Training.Runs;
 using Reproduce.Training.Train.Distributed;
-using Reproduce.Vision.Data;
 
 namespace Reproduce.Training.Train;
 
@@ -55,7 +54,6 @@ internal sealed class DinoV2TrainRun
     private readonly bool _main;
     private long _t;
     private double _lastLoss = double.NaN;
-    private (long Pass, int[] Order)? _order;
 
     private DinoV2TrainRun(RunConfig config, RunDirectory run, TrainOptions options, Device device, ClassificationData train, ClassificationData eval,
         DinoV2Step step, DinoV2TrainingState state, List<DinoParamGroup> groups, AdamW optimizer, DataParallelTraining? ddp, DinoV2Iterations it, double peakLr)
@@ -97,6 +95,8 @@ internal sealed class DinoV2TrainRun
     private TrainResult Execute()
     {
         ResumeOrStart();
+        using var batches = new DinoV2Batches(_train, _builder, (ulong)_config.Seed, _config.Data.BatchSize, _ddp?.Rank ?? 0, World,
+            _config.Data.Workers, _t, _it.Total);
         var clock = Stopwatch.StartNew();
         var startStep = _t;
         var logEvery = Math.Max(1, _options.LogEvery);
@@ -108,7 +108,8 @@ internal sealed class DinoV2TrainRun
                 var values = _schedules.At(_t);
                 DinoParamGroups.Apply(_groups, values);
                 _optimizer.ZeroGrad();
-                var batch = Batch(_t);
+                var cpu = batches.Take(_t);
+                var batch = new DinoV2Batch(cpu.GlobalCrops.To(_device), cpu.LocalCrops?.To(_device), cpu.Masks.To(_device));
                 DinoV2Losses losses;
                 using (_config.AutocastBf16 ? Torch.Torch.Autocast(_device.Type, ScalarType.BFloat16) : null)
                     losses = _step.Compute(batch, values.TeacherTemp, group);
@@ -142,31 +143,6 @@ internal sealed class DinoV2TrainRun
         GradClip.ClipGradNorm([.. student.Backbone.Parameters(), student.MaskToken], clip);
         GradClip.ClipGradNorm(student.DinoHead.Parameters(), clip);
         if (student.IbotHead is { } ibot) GradClip.ClipGradNorm(ibot.Parameters(), clip);
-    }
-
-    /// <summary>This rank's share of iteration <paramref name="t"/>'s global batch, on the run's device.</summary>
-    private DinoV2Batch Batch(long t)
-    {
-        var n = _train.Count;
-        var perPass = n / GlobalBatch;
-        var pass = t / perPass;
-        if (_order is not { } o || o.Pass != pass) _order = (pass, DataRandom.Create((ulong)_config.Seed, 0x5353_4C4FUL, (ulong)pass).Permutation(n));
-        var first = t % perPass * GlobalBatch;
-        var rank = _ddp?.Rank ?? 0;
-        var slots = Enumerable.Range(0, _config.Data.BatchSize).Select(j => j * World + rank).ToArray();
-        var indices = slots.Select(s => _order!.Value.Order[first + s]).ToArray();
-        var raws = _train.RawImages(indices, _config.Data.Workers);
-        var positions = slots.Select(s => pass * n + first + s).ToList();
-        var images = raws.Select(r => r.Image).ToList();
-        var batch = World == 1
-            ? _builder.Build(images, positions, (ulong)_config.Seed, t)
-            : _builder.Build(images, positions, (ulong)_config.Seed, t, (int)GlobalBatch, slots);
-        return batch with
-        {
-            GlobalCrops = batch.GlobalCrops.To(_device),
-            LocalCrops = batch.LocalCrops?.To(_device),
-            Masks = batch.Masks.To(_device),
-        };
     }
 
     private void ResumeOrStart()

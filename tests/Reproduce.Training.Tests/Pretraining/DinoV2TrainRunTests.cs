@@ -94,13 +94,19 @@ public sealed class DinoV2TrainRunTests
     }
 
     [Theory]
-    [InlineData(3, "ssl.centering=ema")]             // stopped one step after the checkpoint of step 2: step 3's line is dropped
-    [InlineData(4, "ssl.centering=sinkhorn_knopp")]  // stopped at a checkpoint
-    public void AnInterruptedAndResumedRunEndsByteIdenticalToTheUninterruptedOne(int stopAt, string centering)
+    [InlineData(3, "ssl.centering=ema", 0)]             // stopped one step after the checkpoint of step 2: step 3's line is dropped
+    [InlineData(4, "ssl.centering=sinkhorn_knopp", 2)]  // stopped at a checkpoint; batches built ahead on a loader thread
+    public void AnInterruptedAndResumedRunEndsByteIdenticalToTheUninterruptedOne(int stopAt, string centering, int workers)
     {
         using var dir = new TempDir();
-        var config = Config(centering);
+        var config = Config(centering, $"data.workers={workers}");
         var reference = Train(config, dir["ref"]);
+        if (workers > 0)
+        {
+            // the loader thread and the cropping threads change nothing
+            Train(Config(centering, "data.workers=0"), dir["inline"]);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir["ref"], Trainer.ModelWeightsFile)), File.ReadAllBytes(Path.Combine(dir["inline"], Trainer.ModelWeightsFile)));
+        }
 
         var first = Train(config, dir["run"], new TrainOptions { StopAfterStep = stopAt });
         Assert.Null(first.Final);
