@@ -18,11 +18,12 @@ public enum WeightsCheckpoint
 /// <c>annotate --weights</c>, <c>probe --set model.weights=…</c> and <c>analyze --weights</c> load. A checkpoint keeps
 /// the model beside its EMA, optimizer and generator state (<see cref="CheckpointFormat"/>); this is the one place
 /// outside the trainer that knows that layout, so callers (the paper scripts, via <c>reproduce weights</c>) never
-/// parse checkpoints themselves. A DINOv2 run's checkpoint holds student, teacher, heads and centres: its export is
-/// the teacher backbone, the network dinov2 evaluates and releases, and what the run writes as its model weights.
+/// parse checkpoints themselves.
 /// </summary>
 public static class WeightsExport
 {
+    private const string DinoV2Teacher = "teacher.backbone.";
+
     /// <summary>What an export wrote.</summary>
     /// <param name="File">Full path of the weights file.</param>
     /// <param name="Tensors">How many tensors it holds.</param>
@@ -32,7 +33,8 @@ public static class WeightsExport
     /// <summary>
     /// Writes the model (or, with <paramref name="ema"/>, the EMA) weights of run <paramref name="runDir"/>'s
     /// <paramref name="which"/> checkpoint to <paramref name="outFile"/> (atomically: a temporary file, then a
-    /// rename). The checkpoint is verified against its recorded SHA-256 on the way. Errors are
+    /// rename). The checkpoint is verified against its recorded SHA-256 on the way; of a DINOv2 run's checkpoint the
+    /// teacher backbone is written (its <c>teacher.backbone.</c> keys, which are timm's). Errors are
     /// <see cref="CheckpointException"/>s that name the run and the file.
     /// </summary>
     public static Result Export(string runDir, WeightsCheckpoint which, bool ema, string outFile)
@@ -52,7 +54,10 @@ public static class WeightsExport
         using var ckpt = Checkpoint.Read(Path.Combine(checkpoints, name));
         if (ema && !ckpt.HasEma) throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' has no EMA weights");
         var state = ema ? ckpt.EmaState : ckpt.ModelState;
-        state = TeacherBackbone(state) ?? state;
+        // a DINOv2 checkpoint holds student and teacher (Pretraining.DinoV2TrainingState): its model is the teacher backbone
+        if (!ema && state.Keys.Any(k => k.StartsWith(DinoV2Teacher, StringComparison.Ordinal)))
+            state = state.Where(kv => kv.Key.StartsWith(DinoV2Teacher, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[DinoV2Teacher.Length..], kv => kv.Value, StringComparer.Ordinal);
         if (state.Count == 0)
             throw new CheckpointException($"checkpoint '{ckpt.Path}' of run '{run}' holds no tensor under '{(ema ? CheckpointFormat.Ema : CheckpointFormat.Model)}'");
         var target = Path.GetFullPath(outFile);
@@ -67,17 +72,5 @@ public static class WeightsExport
             throw new CheckpointException($"cannot write the weights of run '{run}' to '{target}': {e.Message}", e);
         }
         return new Result(target, state.Count, ckpt.Path);
-    }
-
-    /// <summary>The prefix of the teacher backbone in a DINOv2 training state (<c>DinoV2TrainingState</c>).</summary>
-    public const string TeacherBackbonePrefix = "teacher.backbone.";
-
-    /// <summary>The teacher backbone's tensors by timm key when <paramref name="state"/> is a DINOv2 training state, else null.</summary>
-    public static IReadOnlyDictionary<string, Tensor>? TeacherBackbone(IReadOnlyDictionary<string, Tensor> state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        var teacher = state.Where(kv => kv.Key.StartsWith(TeacherBackbonePrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[TeacherBackbonePrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
-        return teacher.Count > 0 ? teacher : null;
     }
 }

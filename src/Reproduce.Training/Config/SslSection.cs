@@ -95,6 +95,16 @@ public sealed record SslSection : IConfigSection
     /// <summary>T of the weighted k-NN (0.07).</summary>
     public double KnnTemperature { get; init; } = 0.07;
 
+    /// <summary>
+    /// Epochs of the linear evaluation on the teacher's frozen [CLS] features at the end (dinov2 eval/linear.py trains
+    /// 10 × 1250 iterations at batch 1024, about 10 ImageNet epochs); 0 = none.
+    /// </summary>
+    public int LinearEpochs { get; init; } = 10;
+    /// <summary>Its batch size (dinov2: 128 per GPU × 8).</summary>
+    public int LinearBatchSize { get; init; } = 1024;
+    /// <summary>Its learning-rate grid before the × batch / 256 scaling (dinov2 linear.py's <c>learning_rates</c>); the best is reported.</summary>
+    public IReadOnlyList<double> LinearLrs { get; init; } = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1];
+
     /// <summary>True when a self-supervised method replaces supervised training.</summary>
     public bool Enabled => Method != SslMethod.None;
 
@@ -126,6 +136,10 @@ public sealed record SslSection : IConfigSection
         ConfigCheck.Probability(MaskSampleProbability, prefix, "mask_sample_probability");
         ConfigCheck.Require(KnnK >= 1, prefix, "knn_k", $"must be ≥ 1 (got {KnnK})");
         ConfigCheck.Positive(KnnTemperature, prefix, "knn_temperature");
+        ConfigCheck.Require(LinearEpochs >= 0, prefix, "linear_epochs", $"must be ≥ 0 (0 = no linear evaluation), got {LinearEpochs}");
+        ConfigCheck.Require(LinearBatchSize >= 1, prefix, "linear_batch_size", $"must be ≥ 1 (got {LinearBatchSize})");
+        ConfigCheck.Require(LinearLrs.Count > 0 && LinearLrs.All(lr => lr > 0), prefix, "linear_lrs",
+            $"must be a non-empty list of positive learning rates, got [{string.Join(", ", LinearLrs.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]");
     }
 
     private static void Range(IReadOnlyList<double> r, string prefix, string key, bool positive) =>

@@ -25,6 +25,9 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
     /// <summary>ibot.mask_sample_probability.</summary>
     public double MaskProbability { get; init; } = 0.5;
 
+    /// <summary>Threads cropping the images (0 or 1: the caller's thread); each image draws from its own generator, so the batch is the same for any number.</summary>
+    public int Workers { get; init; }
+
     /// <summary>
     /// The batch of <paramref name="images"/> (uint8 [C, H, W] each) for optimizer step <paramref name="step"/>. With
     /// <paramref name="slots"/>, the images are those slots of a global batch of <paramref name="globalImages"/> (one
@@ -43,27 +46,39 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
         if (Geometry.GlobalSize % PatchSize != 0)
             throw new ArgumentException($"DINOv2 batch: global crop size {Geometry.GlobalSize} is not a multiple of the patch size {PatchSize}");
         using var scope = Scope.Enter();
-        var globals = new List<Tensor>[MultiCropGeometry.GlobalCrops];
-        for (var g = 0; g < globals.Length; g++) globals[g] = [];
-        var locals = new List<Tensor>[Geometry.LocalCrops];
-        for (var l = 0; l < locals.Length; l++) locals[l] = [];
-        for (var i = 0; i < images.Count; i++)
+        var perImage = new Tensor[images.Count][];
+        if (Workers <= 1 || images.Count < 2)
+            for (var i = 0; i < images.Count; i++) perImage[i] = Crops(images[i], seed, step, positions[i]);
+        else
         {
-            var img = images[i];
-            var rng = DataRandom.Create(seed, 0x5353_4C00UL, (ulong)step, (ulong)positions[i]);
-            var crops = Geometry.Sample((int)img.Size(1), (int)img.Size(2), rng);
-            for (var c = 0; c < crops.Count; c++)
+            var detached = new Tensor[images.Count][];
+            try
             {
-                var crop = crops[c];
-                var sample = SampleGeometry.ResizedCrop(new TransformSample(img), crop.Box, crop.Size, crop.Size, InterpolationMode.Bicubic);
-                if (crop.Flip) sample = SampleGeometry.HFlip(sample);
-                var kind = c == 0 ? SslCropKind.Global1 : c == 1 ? SslCropKind.Global2 : SslCropKind.Local;
-                var pixels = DinoPhotometric.Apply(sample.Image, Photometric.Plan(kind, rng));
-                (crop.Global ? globals[c] : locals[c - MultiCropGeometry.GlobalCrops]).Add(pixels);
+                Parallel.For(0, images.Count, new ParallelOptions { MaxDegreeOfParallelism = Workers }, i =>
+                {
+                    using var worker = Scope.Enter();
+                    var crops = Crops(images[i], seed, step, positions[i]);
+                    foreach (var c in crops) c.DetachFromScope();
+                    detached[i] = crops;
+                });
+                for (var i = 0; i < detached.Length; i++) perImage[i] = detached[i].Select(c => c.Alias()).ToArray(); // owned by this scope
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // the caller sees the crop's own exception, as with one thread
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                throw;
+            }
+            finally
+            {
+                foreach (var c in detached.Where(d => d is not null).SelectMany(d => d)) c.Dispose();
             }
         }
-        var globalCrops = Tensor.Stack(globals.SelectMany(x => x).ToList());
-        var localCrops = locals.Length == 0 ? null : Tensor.Stack(locals.SelectMany(x => x).ToList());
+        // crop-major, as dinov2's collate: every image's crop 0, then every image's crop 1, ...
+        var globals = Enumerable.Range(0, MultiCropGeometry.GlobalCrops).SelectMany(c => perImage.Select(p => p[c])).ToList();
+        var locals = Enumerable.Range(MultiCropGeometry.GlobalCrops, Geometry.LocalCrops).SelectMany(c => perImage.Select(p => p[c])).ToList();
+        var globalCrops = Tensor.Stack(globals);
+        var localCrops = locals.Count == 0 ? null : Tensor.Stack(locals);
         var grid = Geometry.GlobalSize / PatchSize;
         var generator = new BlockMaskGenerator(grid, grid) { MaxNumPatches = BlockMaskGenerator.ReferenceMaxPatches(Geometry.GlobalSize, PatchSize) };
         var maskRows = slots is null ? (int)globalCrops.Size(0) : MultiCropGeometry.GlobalCrops * globalImages;
@@ -75,5 +90,22 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
             masks = masks.IndexSelect(0, Tensor.From<long>(rows, [rows.Length]));
         }
         return new DinoV2Batch(scope.MoveOut(globalCrops), localCrops is null ? null : scope.MoveOut(localCrops), scope.MoveOut(masks));
+    }
+
+    /// <summary>The 2 + L crops of one image (pixels, normalised), from the generator of (seed, step, position).</summary>
+    private Tensor[] Crops(Tensor img, ulong seed, long step, long position)
+    {
+        var rng = DataRandom.Create(seed, 0x5353_4C00UL, (ulong)step, (ulong)position);
+        var crops = Geometry.Sample((int)img.Size(1), (int)img.Size(2), rng);
+        var pixels = new Tensor[crops.Count];
+        for (var c = 0; c < crops.Count; c++)
+        {
+            var crop = crops[c];
+            var sample = SampleGeometry.ResizedCrop(new TransformSample(img), crop.Box, crop.Size, crop.Size, InterpolationMode.Bicubic);
+            if (crop.Flip) sample = SampleGeometry.HFlip(sample);
+            var kind = c == 0 ? SslCropKind.Global1 : c == 1 ? SslCropKind.Global2 : SslCropKind.Local;
+            pixels[c] = DinoPhotometric.Apply(sample.Image, Photometric.Plan(kind, rng));
+        }
+        return pixels;
     }
 }

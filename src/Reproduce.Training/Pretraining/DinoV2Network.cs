@@ -15,7 +15,7 @@ public readonly record struct SslTokens(Tensor Cls, Tensor Patches);
 /// embeddings (dinov2 <c>prepare_tokens_with_masks</c>: before the class token and the position embedding), the DINO
 /// head under <c>dino_head.</c> and, when iBOT has its own, <c>ibot_head.</c>. The backbone needs a class token, and
 /// <see cref="VitConfig.DynamicImgSize"/> when local crops are smaller than global ones (the position embedding is
-/// resampled as timm does, without dinov2's 0.1 interpolation offset).
+/// resampled as timm does, or as dinov2 does with <see cref="VitConfig.InterpolateOffset"/>).
 /// </summary>
 public sealed class DinoV2Network : Module
 {

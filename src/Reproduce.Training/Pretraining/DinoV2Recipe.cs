@@ -51,8 +51,8 @@ public static class DinoV2Recipe
             s.Centering == SslCentering.Ema ? TeacherCentering.Centering : TeacherCentering.SinkhornKnopp);
     }
 
-    /// <summary>Multi-crop, photometric pipeline and masks.</summary>
-    public static DinoV2BatchBuilder Builder(SslSection s, VitConfig backbone)
+    /// <summary>Multi-crop, photometric pipeline and masks, cropped by <paramref name="workers"/> threads (<c>data.workers</c>).</summary>
+    public static DinoV2BatchBuilder Builder(SslSection s, VitConfig backbone, int workers = 0)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(backbone);
@@ -65,6 +65,7 @@ public static class DinoV2Recipe
             },
             MaskRatio = (s.MaskRatio[0], s.MaskRatio[1]),
             MaskProbability = s.MaskSampleProbability,
+            Workers = workers,
         };
     }
 

@@ -87,7 +87,7 @@ public sealed class DinoV2Step : IDisposable
         // a batch without masked patches has no iBOT term (the reference would average an empty set into its centre);
         // under a group the count is the whole job's, so every rank runs the same graph and the same collectives
         var totalMasked = (double)maskIndices.Size(0);
-        if (group is not null) totalMasked = AllSum(totalMasked, group);
+        if (group is not null) totalMasked = AllSum(totalMasked, group, batch.Masks.Device);
         var doIbot = Settings.IbotWeight > 0 && totalMasked > 0;
         var weights = IbotPatchLoss.MaskWeights(batch.Masks, batch.GlobalCrops.DType);
 
@@ -158,9 +158,10 @@ public sealed class DinoV2Step : IDisposable
         return (scope.MoveOut(dino), ibot is null ? null : scope.MoveOut(ibot));
     }
 
-    private static double AllSum(double value, ProcessGroup group)
+    // on the batch's device: NCCL groups reduce device tensors only
+    private static double AllSum(double value, ProcessGroup group, Device device)
     {
-        using var count = Torch.Torch.Full([1], value, ScalarType.Float64);
+        using var count = Torch.Torch.Full([1], value, ScalarType.Float64, device);
         using (var work = group.AllReduce(count)) work.Wait();
         return count.ToDouble();
     }

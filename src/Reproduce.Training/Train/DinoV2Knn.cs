@@ -15,52 +15,47 @@ public sealed record KnnResult(double Top1, int K, double Temperature, int Train
 /// dinov2's k-NN evaluation (<c>eval/knn.py</c>) of a DINOv2 network's backbone: the normalised [CLS] token
 /// (<c>x_norm_clstoken</c>) of every training image and every evaluation image through the eval transform, then
 /// <see cref="KnnClassifier"/> (L2-normalised features, the k nearest by cosine similarity, votes softmax(s/T)).
+/// The same features feed <see cref="FrozenLinearEval"/>.
 /// </summary>
 public static class DinoV2Knn
 {
     private const int ChunkRows = 256;
 
-    /// <summary>Top-1 of <paramref name="network"/> (put in eval mode for the passes) with <paramref name="k"/> neighbours at temperature <paramref name="temperature"/>.</summary>
-    public static KnnResult Evaluate(DinoV2Network network, ClassificationData train, ClassificationData eval, int k, double temperature,
-        int batchSize, Device device, int workers)
+    /// <summary>
+    /// Top-1 of the weighted k-NN with <paramref name="k"/> neighbours at temperature <paramref name="temperature"/>,
+    /// training features [N, D] with labels [N] as the memory, scored on the evaluation features and labels.
+    /// </summary>
+    public static KnnResult Evaluate(Tensor trainX, Tensor trainY, Tensor evalX, Tensor evalY, long classes, int k, double temperature)
     {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(train);
-        ArgumentNullException.ThrowIfNull(eval);
-        if (k > train.Count)
-            throw new Config.ConfigException($"ssl.knn_k: k = {k} exceeds the {train.Count} training images of the k-NN memory ({train.Name})", "ssl.knn_k");
-        var wasTraining = network.Training;
-        network.Eval();
-        try
+        ArgumentNullException.ThrowIfNull(trainX);
+        ArgumentNullException.ThrowIfNull(evalX);
+        ArgumentNullException.ThrowIfNull(evalY);
+        var (n, m) = (trainX.Size(0), evalX.Size(0));
+        if (k > n) throw new Config.ConfigException($"ssl.knn_k: k = {k} exceeds the {n} training images of the k-NN memory", "ssl.knn_k");
+        using var noGrad = Torch.Torch.NoGrad();
+        using var scope = Scope.Enter();
+        using var knn = new KnnClassifier(trainX, trainY, classes, temperature);
+        // chunks of test rows bound the [rows, N] similarity matrix
+        double correct = 0;
+        for (long start = 0; start < m; start += ChunkRows)
         {
-            using var inference = Torch.Torch.InferenceMode();
-            using var scope = Scope.Enter();
-            var (trainX, trainY) = Features(network, train, batchSize, device, workers);
-            var (evalX, evalY) = Features(network, eval, batchSize, device, workers);
-            using var knn = new KnnClassifier(trainX, trainY, train.NumClasses, temperature);
-            // chunks of test rows bound the [rows, N] similarity matrix (N = the training images)
-            double correct = 0;
-            for (long start = 0; start < eval.Count; start += ChunkRows)
-            {
-                using var chunk = Scope.Enter();
-                var rows = Math.Min(ChunkRows, eval.Count - start);
-                correct += knn.Accuracy(evalX.Narrow(0, start, rows), evalY.Narrow(0, start, rows), [k])[k] * rows;
-            }
-            return new KnnResult(100 * correct / eval.Count, k, temperature, train.Count, eval.Count);
+            using var chunk = Scope.Enter();
+            var rows = Math.Min(ChunkRows, m - start);
+            correct += knn.Accuracy(evalX.Narrow(0, start, rows), evalY.Narrow(0, start, rows), [k])[k] * rows;
         }
-        finally
-        {
-            network.Train(wasTraining);
-        }
+        return new KnnResult(100 * correct / m, k, temperature, (int)n, (int)m);
     }
 
-    /// <summary>The normalised [CLS] features [N, D] (float32) and labels [N] of every image of <paramref name="data"/>.</summary>
+    /// <summary>The normalised [CLS] features [N, D] (float32) and labels [N] of every image of <paramref name="data"/>, the network in eval mode.</summary>
     public static (Tensor Features, Tensor Labels) Features(DinoV2Network network, ClassificationData data, int batchSize, Device device, int workers)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        using var inference = Torch.Torch.InferenceMode();
+        // no grad rather than inference mode: the linear evaluation trains on these features
+        using var noGrad = Torch.Torch.NoGrad();
         using var scope = Scope.Enter();
+        var wasTraining = network.Training;
+        network.Eval();
         var features = new List<Tensor>();
         var labels = new List<Tensor>();
         using var batches = EvalBatches.Open(data, Enumerable.Range(0, data.Count).ToArray(), batchSize, workers);
@@ -70,6 +65,7 @@ public static class DinoV2Knn
             features.Add(network.Forward(x.To(device)).Cls.To(ScalarType.Float32));
             labels.Add(y.To(device));
         }
+        network.Train(wasTraining);
         return (scope.MoveOut(Tensor.Cat(features)), scope.MoveOut(Tensor.Cat(labels)));
     }
 }

@@ -9,7 +9,6 @@ using Reproduce.Training.Config;
 using Reproduce.Training.Pretraining;
 using Reproduce.Training.Runs;
 using Reproduce.Training.Train.Distributed;
-using Reproduce.Vision.Data;
 
 namespace Reproduce.Training.Train;
 
@@ -17,7 +16,8 @@ namespace Reproduce.Training.Train;
 /// DINOv2 pretraining (<c>ssl.method=dinov2</c>) inside the run machinery of <see cref="Trainer.Run"/>: the run
 /// directory, config.json, metrics.jsonl (the loss terms and the five schedule values), progress, checkpoints and
 /// resume, data parallelism and, at the end, the teacher backbone as the run's <see cref="Trainer.ModelWeightsFile"/>
-/// (timm keys) and its weighted k-NN top-1 on the evaluation split in final.json (<c>knn_top1</c>).
+/// (timm keys), its weighted k-NN top-1 (<c>knn_top1</c>, <see cref="DinoV2Knn"/>) and its linear evaluation on frozen
+/// features (<c>linear_top1</c>, <see cref="FrozenLinearEval"/>) on the evaluation split in final.json.
 /// <para>
 /// Per iteration t (dinov2 <c>train.do_train</c>): the schedules' values at t go into the AdamW groups
 /// (<see cref="DinoParamGroups"/>), the batch is built (<see cref="DinoV2BatchBuilder"/>), the losses
@@ -54,7 +54,6 @@ internal sealed class DinoV2TrainRun
     private readonly bool _main;
     private long _t;
     private double _lastLoss = double.NaN;
-    private (long Pass, int[] Order)? _order;
 
     private DinoV2TrainRun(RunConfig config, RunDirectory run, TrainOptions options, Device device, ClassificationData train, ClassificationData eval,
         DinoV2Step step, DinoV2TrainingState state, List<DinoParamGroup> groups, AdamW optimizer, DataParallelTraining? ddp, DinoV2Iterations it, double peakLr)
@@ -62,7 +61,7 @@ internal sealed class DinoV2TrainRun
         (_config, _run, _options, _device, _train, _eval) = (config, run, options, device, train, eval);
         (_step, _state, _groups, _optimizer, _ddp, _it, _peakLr) = (step, state, groups, optimizer, ddp, it, peakLr);
         _schedules = new DinoSchedules(DinoV2Recipe.Schedules(config, it, peakLr));
-        _builder = DinoV2Recipe.Builder(config.Ssl, step.Student.Backbone.Config);
+        _builder = DinoV2Recipe.Builder(config.Ssl, step.Student.Backbone.Config, config.Data.Workers);
         _store = run.OpenCheckpoints();
         _main = ddp?.IsMain ?? true;
     }
@@ -96,6 +95,8 @@ internal sealed class DinoV2TrainRun
     private TrainResult Execute()
     {
         ResumeOrStart();
+        using var batches = new DinoV2Batches(_train, _builder, (ulong)_config.Seed, _config.Data.BatchSize, _ddp?.Rank ?? 0, World,
+            _config.Data.Workers, _t, _it.Total);
         var clock = Stopwatch.StartNew();
         var startStep = _t;
         var logEvery = Math.Max(1, _options.LogEvery);
@@ -107,7 +108,8 @@ internal sealed class DinoV2TrainRun
                 var values = _schedules.At(_t);
                 DinoParamGroups.Apply(_groups, values);
                 _optimizer.ZeroGrad();
-                var batch = Batch(_t);
+                var cpu = batches.Take(_t);
+                var batch = new DinoV2Batch(cpu.GlobalCrops.To(_device), cpu.LocalCrops?.To(_device), cpu.Masks.To(_device));
                 DinoV2Losses losses;
                 using (_config.AutocastBf16 ? Torch.Torch.Autocast(_device.Type, ScalarType.BFloat16) : null)
                     losses = _step.Compute(batch, values.TeacherTemp, group);
@@ -141,31 +143,6 @@ internal sealed class DinoV2TrainRun
         GradClip.ClipGradNorm([.. student.Backbone.Parameters(), student.MaskToken], clip);
         GradClip.ClipGradNorm(student.DinoHead.Parameters(), clip);
         if (student.IbotHead is { } ibot) GradClip.ClipGradNorm(ibot.Parameters(), clip);
-    }
-
-    /// <summary>This rank's share of iteration <paramref name="t"/>'s global batch, on the run's device.</summary>
-    private DinoV2Batch Batch(long t)
-    {
-        var n = _train.Count;
-        var perPass = n / GlobalBatch;
-        var pass = t / perPass;
-        if (_order is not { } o || o.Pass != pass) _order = (pass, DataRandom.Create((ulong)_config.Seed, 0x5353_4C4FUL, (ulong)pass).Permutation(n));
-        var first = t % perPass * GlobalBatch;
-        var rank = _ddp?.Rank ?? 0;
-        var slots = Enumerable.Range(0, _config.Data.BatchSize).Select(j => j * World + rank).ToArray();
-        var indices = slots.Select(s => _order!.Value.Order[first + s]).ToArray();
-        var raws = _train.RawImages(indices, _config.Data.Workers);
-        var positions = slots.Select(s => pass * n + first + s).ToList();
-        var images = raws.Select(r => r.Image).ToList();
-        var batch = World == 1
-            ? _builder.Build(images, positions, (ulong)_config.Seed, t)
-            : _builder.Build(images, positions, (ulong)_config.Seed, t, (int)GlobalBatch, slots);
-        return batch with
-        {
-            GlobalCrops = batch.GlobalCrops.To(_device),
-            LocalCrops = batch.LocalCrops?.To(_device),
-            Masks = batch.Masks.To(_device),
-        };
     }
 
     private void ResumeOrStart()
@@ -231,17 +208,27 @@ internal sealed class DinoV2TrainRun
         };
         final["train_loss"] = _main ? _run.Metrics.Read().LastOrDefault(r => r["train_loss"] is not null)?["train_loss"]?.DeepClone() : _lastLoss;
         if (!_main) return new TrainResult(_run, final, Skipped: false);
-        var knn = DinoV2Knn.Evaluate(_step.Teacher, _train, _eval, _config.Ssl.KnnK, _config.Ssl.KnnTemperature,
-            _config.Data.EvalBatchSize ?? _config.Data.BatchSize, _device, _config.Data.Workers);
+        var ssl = _config.Ssl;
+        var evalBatch = _config.Data.EvalBatchSize ?? _config.Data.BatchSize;
+        using var scope = Scope.Enter();
+        var (trainX, trainY) = DinoV2Knn.Features(_step.Teacher, _train, evalBatch, _device, _config.Data.Workers);
+        var (evalX, evalY) = DinoV2Knn.Features(_step.Teacher, _eval, evalBatch, _device, _config.Data.Workers);
+        var knn = DinoV2Knn.Evaluate(trainX, trainY, evalX, evalY, _train.NumClasses, ssl.KnnK, ssl.KnnTemperature);
         (final["knn_top1"], final["knn_k"], final["knn_temperature"]) = (knn.Top1, knn.K, knn.Temperature);
         (final["knn_train_samples"], final["eval_samples"]) = (knn.TrainSamples, knn.EvalSamples);
+        if (ssl.LinearEpochs > 0)
+        {
+            var linear = FrozenLinearEval.Evaluate(trainX, trainY, evalX, evalY, _train.NumClasses, ssl.LinearLrs, ssl.LinearEpochs, ssl.LinearBatchSize, (ulong)_config.Seed);
+            (final["linear_top1"], final["linear_lr"], final["linear_epochs"]) = (linear.Top1, linear.BestLr, ssl.LinearEpochs);
+        }
         var metadata = new Dictionary<string, string>
         {
             ["model"] = _config.Model.Name, ["step"] = _t.ToString(CultureInfo.InvariantCulture), ["source"] = "dinov2 teacher backbone",
         };
         SafeTensors.SaveModule(Path.Combine(_run.Path, Trainer.ModelWeightsFile), _step.Teacher.Backbone, metadata);
         _run.Finish(final);
-        _options.OnMessage?.Invoke($"finished: teacher k-NN top-1 {knn.Top1:0.00}% (k {knn.K}, T {knn.Temperature}) on {knn.EvalSamples} {_eval.Name} images");
+        _options.OnMessage?.Invoke($"finished: teacher k-NN top-1 {knn.Top1:0.00}% (k {knn.K}, T {knn.Temperature})"
+            + (final["linear_top1"] is { } l ? $", linear top-1 {l}%" : "") + $" on {knn.EvalSamples} {_eval.Name} images");
         return new TrainResult(_run, final, Skipped: false);
     }
 }

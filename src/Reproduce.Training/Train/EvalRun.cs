@@ -30,6 +30,8 @@ public static class EvalRun
         ArgumentNullException.ThrowIfNull(fromRun);
         ArgumentNullException.ThrowIfNull(outDir);
         config.Validate("");
+        if (config.Ssl.Enabled)
+            throw new ConfigException($"ssl.method: '{fromRun}' is a self-supervised ({ConfigSchema.EnumName(config.Ssl.Method)}) run without a classifier; its final.json holds knn_top1 and linear_top1, and its {Trainer.ModelWeightsFile} (the teacher backbone) goes to probe, analyze or eval --model NAME --weights with a classifier head", "ssl.method");
         _ = Trainer.ModelFor(config); // the model record and the data root, checked before the output directory is touched
         RunInputs.CheckDataRoot(config);
         var source = RunDirectory.Open(fromRun);

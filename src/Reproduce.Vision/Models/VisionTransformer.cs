@@ -170,7 +170,9 @@ public sealed partial class VisionTransformer : Module<Tensor, Tensor>
         var b = patchTokens.Size(0);
         var pe = (Tensor)PosEmbed;
         if (Config.DynamicImgSize && grid is { } g)
-            pe = PosEmbedResampling.ResampleAbsPosEmbed(PosEmbed, g, (Config.GridSize, Config.GridSize), Config.PosEmbedPrefixLength);
+            pe = Config.InterpolateOffset is { } offset
+                ? PosEmbedResampling.ResampleWithOffset(PosEmbed, g, offset, Config.PosEmbedPrefixLength)
+                : PosEmbedResampling.ResampleAbsPosEmbed(PosEmbed, g, (Config.GridSize, Config.GridSize), Config.PosEmbedPrefixLength);
         else if (patchTokens.Size(1) != Config.NumPatches)
             throw new ArgumentException($"VisionTransformer: {patchTokens.Describe()} patch tokens for a model with {Config.NumPatches} (set dynamic_img_size for other sizes)");
         var cls = ClsToken?.Expand(b, -1, -1);

@@ -67,6 +67,13 @@ public sealed partial record VitConfig : IModelConfig
     /// <c>resample_abs_pos_embed</c>). Off: the input must be <see cref="ImgSize"/> square.
     /// </summary>
     public bool DynamicImgSize { get; init; }
+    /// <summary>
+    /// dinov2's <c>interpolate_offset</c> (0.1 in its training configs; DINO's "historical kludge"): with
+    /// <see cref="DynamicImgSize"/>, the embedding is resampled bicubically without antialiasing and driven by the
+    /// scale factors (side + offset) / M instead of the output size (<see cref="Layers.PosEmbedResampling.ResampleWithOffset"/>).
+    /// Null: timm's resampling.
+    /// </summary>
+    public double? InterpolateOffset { get; init; }
     /// <summary>Pooling before the head.</summary>
     public GlobalPool GlobalPool { get; init; } = GlobalPool.Token;
     /// <summary>
@@ -167,6 +174,7 @@ public sealed partial record VitConfig : IModelConfig
         Require(ImgSize % PatchSize == 0, $"patch size {PatchSize} does not divide image size {ImgSize}");
         Require(EmbedDim % NumHeads == 0, $"embed dim {EmbedDim} is not divisible by {NumHeads} heads");
         Require(NumClasses >= 0, $"num classes {NumClasses} is negative");
+        Require(InterpolateOffset is null or >= 0 and < 1, $"interpolate_offset {InterpolateOffset} must lie in [0, 1) or be null");
         Require(MlpRatio > 0, $"mlp ratio {MlpRatio} must be positive");
         Require(ClassToken || GlobalPool != GlobalPool.Token, "global pool 'token' needs a class token");
         foreach (var (name, p) in new[] { ("drop path", DropPathRate), ("drop", DropRate), ("pos drop", PosDropRate), ("proj drop", ProjDropRate), ("attn drop", AttnDropRate) })

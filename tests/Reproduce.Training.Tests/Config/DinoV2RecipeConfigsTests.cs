@@ -41,6 +41,7 @@ public partial class DinoV2RecipeConfigsTests
         var vit = DinoV2Recipe.Backbone(c.Model.Resolve(), c.Ssl);
         Assert.Equal((dim, depth, 14, 224), (vit.EmbedDim, vit.Depth, vit.PatchSize, vit.ImgSize));
         Assert.Equal(1e-5, vit.InitValues);
+        Assert.Equal(0.1, vit.InterpolateOffset);
         Assert.Equal(0, vit.NumClasses);
         // 32 processes x 64 = 2048 images a step; ImageNet-1k's 1,281,167 training images do not set the epoch (1250 iterations)
         var it = DinoV2Recipe.Iterations(c, 1_281_167, 2048);

@@ -45,6 +45,8 @@ public sealed class DinoV2TrainRunTests
         var final = result.Final!;
         Assert.InRange(final["knn_top1"]!.GetValue<double>(), 0, 100);
         Assert.Equal(5, final["knn_k"]!.GetValue<int>());
+        Assert.InRange(final["linear_top1"]!.GetValue<double>(), 0, 100);
+        Assert.Equal(10, final["linear_epochs"]!.GetValue<int>());
         Assert.Equal(24, final["eval_samples"]!.GetValue<int>());
         Assert.Equal(6, final["steps"]!.GetValue<long>());
         Assert.Equal(3, final["epochs"]!.GetValue<long>());
@@ -81,16 +83,30 @@ public sealed class DinoV2TrainRunTests
         Assert.NotEqual(student.ToArray<float>(), teacher.ToArray<float>());
         Assert.Contains("dino_center", ckpt.ModelState.Keys);
         Assert.Contains("ibot_center", ckpt.ModelState.Keys);
+        // `reproduce weights --from RUN` exports the same teacher backbone from the last checkpoint
+        var exported = Reproduce.Training.Checkpoints.WeightsExport.Export(dir["run"], Reproduce.Training.Checkpoints.WeightsCheckpoint.Last, false, dir["w.safetensors"]);
+        var fromCheckpoint = SafeTensors.Load(exported.File);
+        Assert.Equal(saved.Keys.Order(), fromCheckpoint.Keys.Order());
+        foreach (var (key, t) in saved) Assert.True(t.Equal(fromCheckpoint[key]), key);
+        // and `reproduce eval --from RUN` says why it cannot score it
+        var e = Assert.Throws<ConfigException>(() => EvalRun.Run(config, dir["run"], dir["eval"]));
+        Assert.Contains("knn_top1", e.Message);
     }
 
     [Theory]
-    [InlineData(3, "ssl.centering=ema")]             // stopped one step after the checkpoint of step 2: step 3's line is dropped
-    [InlineData(4, "ssl.centering=sinkhorn_knopp")]  // stopped at a checkpoint
-    public void AnInterruptedAndResumedRunEndsByteIdenticalToTheUninterruptedOne(int stopAt, string centering)
+    [InlineData(3, "ssl.centering=ema", 0)]             // stopped one step after the checkpoint of step 2: step 3's line is dropped
+    [InlineData(4, "ssl.centering=sinkhorn_knopp", 2)]  // stopped at a checkpoint; batches built ahead on a loader thread
+    public void AnInterruptedAndResumedRunEndsByteIdenticalToTheUninterruptedOne(int stopAt, string centering, int workers)
     {
         using var dir = new TempDir();
-        var config = Config(centering);
+        var config = Config(centering, $"data.workers={workers}");
         var reference = Train(config, dir["ref"]);
+        if (workers > 0)
+        {
+            // the loader thread and the cropping threads change nothing
+            Train(Config(centering, "data.workers=0"), dir["inline"]);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir["ref"], Trainer.ModelWeightsFile)), File.ReadAllBytes(Path.Combine(dir["inline"], Trainer.ModelWeightsFile)));
+        }
 
         var first = Train(config, dir["run"], new TrainOptions { StopAfterStep = stopAt });
         Assert.Null(first.Final);

@@ -50,4 +50,37 @@ public static class PosEmbedResampling
         if (numPrefixTokens > 0) x = Tensor.Cat([posEmbed.Slice(1, 0, numPrefixTokens), x], 1);
         return s.MoveOut(x);
     }
+
+    /// <summary>
+    /// dinov2's resampling (<c>DinoVisionTransformer.interpolate_pos_encoding</c> with an <c>interpolate_offset</c>):
+    /// unchanged when the token count already matches and the grid is square; otherwise the prefix rows are kept and
+    /// the square M×M grid is interpolated in float32, bicubic without antialiasing, with the scale factors
+    /// s = (side + <paramref name="offset"/>) / M given to the kernel (so the sampling positions are (i + ½)/s − ½, not
+    /// those of the output size; the output side is ⌊M·s⌋ = side for offsets below 1), and converted back to the
+    /// input dtype.
+    /// </summary>
+    public static Tensor ResampleWithOffset(Tensor posEmbed, (int H, int W) newSize, double offset, int numPrefixTokens = 1)
+    {
+        var shape = posEmbed.Shape;
+        if (shape.Length != 3 || shape[0] != 1)
+            throw new ArgumentException($"ResampleWithOffset: pos_embed must be [1, tokens, D], got {posEmbed.Describe()}");
+        if (newSize.H <= 0 || newSize.W <= 0 || numPrefixTokens < 0 || offset is < 0 or >= 1)
+            throw new ArgumentException($"ResampleWithOffset: bad target grid {newSize.H}x{newSize.W}, prefix count {numPrefixTokens} or offset {offset} (must lie in [0, 1))");
+        var gridRows = shape[1] - numPrefixTokens;
+        var m = (int)Math.Sqrt(gridRows);
+        if ((long)m * m != gridRows)
+            throw new ArgumentException($"ResampleWithOffset: pos_embed {posEmbed.Describe()} with {numPrefixTokens} prefix rows is not a square grid");
+        if (gridRows == (long)newSize.H * newSize.W && newSize.H == newSize.W) return posEmbed.Alias();
+
+        using var s = Scope.Enter();
+        var d = shape[2];
+        var grid = numPrefixTokens > 0 ? posEmbed.Slice(1, numPrefixTokens, null) : posEmbed;
+        var x = grid.Float().Reshape(1, m, m, d).Permute(0, 3, 1, 2);
+        x = F.Interpolate(x, scale: [(newSize.H + offset) / m, (newSize.W + offset) / m], mode: InterpolationMode.Bicubic, antialias: false);
+        if (x.Size(2) != newSize.H || x.Size(3) != newSize.W)
+            throw new InvalidOperationException($"ResampleWithOffset: the scale factors gave a {x.Size(2)}x{x.Size(3)} grid for {newSize.H}x{newSize.W}");
+        x = x.Permute(0, 2, 3, 1).Reshape(1, -1, d).To(posEmbed.DType);
+        if (numPrefixTokens > 0) x = Tensor.Cat([posEmbed.Slice(1, 0, numPrefixTokens), x], 1);
+        return s.MoveOut(x);
+    }
 }
