@@ -19,7 +19,7 @@
 //               fashion-objects without and with token labels (annotator resnet_tiny_objects64, 8×8 maps), then
 //               fine-tuned with mmseg's FCN head on fashion-scenes (`probe.head=fcn`, `probe.train_backbone=true`);
 //               Δ mIoU per seed (2 seeds). The "without" backbone is Backbone.fsx's baseline (shared with sta-anf).
-//               Full: unavailable, see `fcnFullReason`.
+//               Full: unavailable, see `fcnFullReason` (ADE20K is trained on at full by the UperNet rows instead).
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
 // Run lengths: `budget` below (quick: 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
 // 2,000 test images). Wall times: scripts/README.md ("Run times").
@@ -31,6 +31,9 @@
 //   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
 //                       crop 1.0, as generate_label.py (dm_nfnet_f6 is in the model zoo, timm's keys)
 // No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
+// Full also trains LV-ViT-S/M/L + UperNet on ADE20K, mmseg's 160k (TokenLabelingUpernet.fsx; docs/full-profile.md §3):
+// S from the TL + MixToken run's last weights, M/L from TokenLabeling's released ImageNet checkpoints (REPRODUCE_WEIGHTS
+// or "weights" in data-roots.json); single-scale mIoU and pixel accuracy vs the paper's, multi-scale unavailable.
 #load "Backbone.fsx" "lib/TokenLabelCheck.fsx" "TokenLabelingReleased.fsx" "TokenLabelingUpernet.fsx"
 
 open System
