@@ -19,7 +19,7 @@
 //               fashion-objects without and with token labels (annotator resnet_tiny_objects64, 8×8 maps), then
 //               fine-tuned with mmseg's FCN head on fashion-scenes (`probe.head=fcn`, `probe.train_backbone=true`);
 //               Δ mIoU per seed (2 seeds). The "without" backbone is Backbone.fsx's baseline (shared with sta-anf).
-//               Full: unavailable, see `fcnFullReason`.
+//               Full: unavailable, see `fcnFullReason` (ADE20K is trained on at full by the UperNet rows instead).
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
 // Run lengths: `budget` below (quick: 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
 // 2,000 test images). Wall times: scripts/README.md ("Run times").
@@ -31,7 +31,10 @@
 //   --teacher nfnet_f6  `reproduce annotate` with timm's dm_nfnet_f6 weights (REPRODUCE_NFNET_F6_WEIGHTS) at 576 px,
 //                       crop 1.0, as generate_label.py (dm_nfnet_f6 is in the model zoo, timm's keys)
 // No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
-#load "Backbone.fsx" "lib/TokenLabelCheck.fsx" "TokenLabelingReleased.fsx"
+// Full also trains LV-ViT-S/M/L + UperNet on ADE20K, mmseg's 160k (TokenLabelingUpernet.fsx; docs/full-profile.md §3):
+// S from the TL + MixToken run's last weights, M/L from TokenLabeling's released ImageNet checkpoints (REPRODUCE_WEIGHTS
+// or "weights" in data-roots.json); single-scale mIoU and pixel accuracy vs the paper's, multi-scale unavailable.
+#load "Backbone.fsx" "lib/TokenLabelCheck.fsx" "TokenLabelingReleased.fsx" "TokenLabelingUpernet.fsx"
 
 open System
 
@@ -102,8 +105,12 @@ let budget =
     | Args.Released -> { Steps = 100; Warmup = 10; Batch = 64; TrainLimit = 6400; EvalLimit = 2000; AnnotatorSteps = 200 }
 
 let isFull = args.Profile = Args.Full
-// ADE20K is not asked for: the FCN transfer row runs at the CPU profiles only (see fcnFullReason).
-let data = if isFull then Cli.needData ctx ([ DataRoots.ImageNet ] @ (if teacherOf = ReleasedLabels then [ DataRoots.TokenLabels ] else [])) else Map.empty
+// ADE20K: the UperNet rows (TokenLabelingUpernet.fsx); the FCN transfer row runs at the CPU profiles only (fcnFullReason).
+let data =
+    if isFull then
+        Cli.needData ctx ([ DataRoots.ImageNet; DataRoots.Ade20k ] @ (if teacherOf = ReleasedLabels then [ DataRoots.TokenLabels ] else []))
+    else
+        Map.empty
 let root d = data |> Map.tryFind d |> Option.flatten |> Option.defaultValue ("$" + DataRoots.envVar d)
 
 /// The recipe of each model at full: the committed config (its values cite their sources).
@@ -325,6 +332,9 @@ let transferRows =
               (withoutTl |> List.map snd)
               (withTl |> List.map snd) ]
 
+/// Full: LV-ViT-S/M/L + UperNet, mmseg's 160k schedule on ADE20K; S from the TL + MixToken run's last weights.
+let upernet = if isFull then TokenLabelingUpernet.runs ctx (root DataRoots.Ade20k) (List.head runs["lvvit-tl-mixtoken"]) else []
+
 let augRows =
     match augAllRuns, augNoMixupRuns with
     | Ok all, Ok noMixup ->
@@ -367,12 +377,16 @@ let rows =
         delta "TL on other ViTs" (sprintf "DeiT-style ViT (%s)" deit) (Some "tl-other-vits") "deit-tl" runs["deit-baseline"]
         delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
     @ transferRows
+    @ TokenLabelingUpernet.rows upernet
     @ fst tlCutmixRows
     @ fst augRows
     @ modelRows
 
 let unavailableRows =
-    (if isFull then [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] else [])
+    (if isFull then
+         [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] @ TokenLabelingUpernet.unavailableRows
+     else
+         [])
     @ [ Results.unavailable
             "model table"
             "LV-ViT-T/S/M/L ImageNet top-1"

@@ -15,7 +15,16 @@ public sealed partial class TokenLabelingFullPlanTests : IDisposable
     {
         Directory.CreateDirectory(_dir["imagenet/train"]);
         Directory.CreateDirectory(_dir["labels"]);
+        Directory.CreateDirectory(_dir["ade"]);
+        // The released ImageNet LV-ViT-M/L the UperNet rows start from: a plan only checks that the files are there.
+        Directory.CreateDirectory(_dir["weights"]);
+        foreach (var f in new[] { "lvvit_m-56M-224-84.0.pth.tar", "lvvit_l-150M-448-86.2.pth.tar" }) File.WriteAllText(_dir[Path.Combine("weights", f)], "");
     }
+
+    /// <summary>ImageNet, ADE20K and the weights folder (every full-profile input but the token labels).</summary>
+    private string Inputs => $$"""
+        "imagenet": "{{_dir["imagenet"]}}", "ade20k": "{{_dir["ade"]}}", "weights": "{{_dir["weights"]}}"
+        """;
 
     public void Dispose() => _dir.Dispose();
 
@@ -23,7 +32,10 @@ public sealed partial class TokenLabelingFullPlanTests : IDisposable
     {
         File.WriteAllText(_dir["roots.json"], roots);
         // The roots come from the file alone: environment variables would take precedence.
-        var env = new Dictionary<string, string> { ["REPRODUCE_IMAGENET"] = "", ["REPRODUCE_TOKEN_LABELS"] = "" };
+        var env = new Dictionary<string, string>
+        {
+            ["REPRODUCE_IMAGENET"] = "", ["REPRODUCE_TOKEN_LABELS"] = "", ["REPRODUCE_ADE20K"] = "", ["REPRODUCE_WEIGHTS"] = "",
+        };
         return FsiRunner.RunWith("scripts/token-labeling.fsx", env,
             ["--profile", "full", "--data-config", _dir["roots.json"], "--results", _dir["results"], .. extra]);
     }
@@ -49,7 +61,7 @@ public sealed partial class TokenLabelingFullPlanTests : IDisposable
     public void TheReleasedLabelsAreCheckedAndTrainedOnWithoutAnAnnotator()
     {
         var labels = _dir["labels"];
-        var r = Plan($$"""{ "imagenet": "{{_dir["imagenet"]}}", "token-labels": "{{labels}}" }""");
+        var r = Plan($$"""{ {{Inputs}}, "token-labels": "{{labels}}" }""");
         Assert.True(r.ExitCode == 0, r.ToString());
         var planned = Planned(r);
         Assert.Contains($"reproduce data check token-labels --root {labels} --images {_dir["imagenet"]} --limit 20000", planned[0], StringComparison.Ordinal);
@@ -75,7 +87,7 @@ public sealed partial class TokenLabelingFullPlanTests : IDisposable
     [Fact]
     public void TheNfnetF6TeacherAnnotatesAt576()
     {
-        var r = Plan($$"""{ "imagenet": "{{_dir["imagenet"]}}" }""", "--teacher", "nfnet_f6");
+        var r = Plan($$"""{ {{Inputs}} }""", "--teacher", "nfnet_f6");
         Assert.True(r.ExitCode == 0, r.ToString());
         var planned = Planned(r);
         var annotate = Assert.Single(planned, l => l.StartsWith("reproduce annotate", StringComparison.Ordinal));
