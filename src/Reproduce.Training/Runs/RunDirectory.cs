@@ -201,6 +201,25 @@ public sealed class RunDirectory
     public CheckpointStore OpenCheckpoints() =>
         new(CheckpointsPath, Config.Checkpoint.KeepTopK, Config.Checkpoint.Metric, Config.Checkpoint.Mode);
 
+    /// <summary>
+    /// The last checkpoint in <paramref name="store"/> for a trainer to continue from, or null for a fresh start (then
+    /// the main rank drops the metrics lines of an attempt that died before its first checkpoint). Checkpoints without
+    /// <paramref name="resume"/> are an error: the directory holds an unfinished run that would be overwritten.
+    /// </summary>
+    public Checkpoint? CheckpointToResume(CheckpointStore store, bool main, bool resume)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var ckpt = store.LoadLast();
+        if (ckpt is null)
+        {
+            if (main) Metrics.TruncateAfterStep(0);
+            return null;
+        }
+        if (resume) return ckpt;
+        ckpt.Dispose();
+        throw new InvalidOperationException($"run directory '{Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
+    }
+
     private void WriteStatus(RunStatus status) =>
         AtomicFile.WriteAllText(System.IO.Path.Combine(Path, StatusFile), status == RunStatus.Finished ? "finished\n" : "resumable\n");
 

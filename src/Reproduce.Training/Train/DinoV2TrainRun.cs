@@ -147,14 +147,8 @@ internal sealed class DinoV2TrainRun
 
     private void ResumeOrStart()
     {
-        using var ckpt = _store.LoadLast();
-        if (ckpt is null)
-        {
-            if (_main) _run.Metrics.TruncateAfterStep(0); // lines of an attempt that died before its first checkpoint
-            return;
-        }
-        if (!_options.Resume)
-            throw new InvalidOperationException($"run directory '{_run.Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
+        using var ckpt = _run.CheckpointToResume(_store, _main, _options.Resume);
+        if (ckpt is null) return;
         var p = ckpt.Restore(Components());
         _step.Teacher.Eval();
         _t = p.Step;

@@ -105,14 +105,8 @@ public static partial class Trainer
 
         private void ResumeOrStart()
         {
-            using var ckpt = _store.LoadLast();
-            if (ckpt is null)
-            {
-                if (_main) run.Metrics.TruncateAfterStep(0);   // lines of an attempt that died before its first checkpoint
-                return;
-            }
-            if (!options.Resume)
-                throw new InvalidOperationException($"run directory '{run.Path}' already holds checkpoints of an unfinished run; pass --resume to continue it (or choose another --out)");
+            using var ckpt = run.CheckpointToResume(_store, _main, options.Resume);
+            if (ckpt is null) return;
             var p = ckpt.Restore(new TrainingComponents { Model = model, Ema = ema, Optimizer = optimizer });
             _step = p.Step;
             (_epoch, _position) = DataParallelTraining.Resume(p.Longs, ddp?.WorldSize ?? 1, out var changed);
