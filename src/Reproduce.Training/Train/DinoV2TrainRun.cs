@@ -222,7 +222,7 @@ internal sealed class DinoV2TrainRun
         SafeTensors.SaveModule(Path.Combine(_run.Path, Trainer.ModelWeightsFile), _step.Teacher.Backbone, metadata);
         _run.Finish(final);
         _options.OnMessage?.Invoke($"finished: teacher k-NN top-1 {knn.Top1:0.00}% (k {knn.K}, T {knn.Temperature})"
-            + (final["linear_top1"] is { } l ? $", linear top-1 {l}%" : "") + $" on {knn.EvalSamples} {_eval.Name} images");
+            + (final["linear_top1"] is { } l ? $", linear top-1 {l.GetValue<double>():0.00}%" : "") + $" on {knn.EvalSamples} {_eval.Name} images");
         return new TrainResult(_run, final, Skipped: false);
     }
 }
