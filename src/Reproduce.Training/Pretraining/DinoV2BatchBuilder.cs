@@ -35,6 +35,9 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
         if (Geometry.GlobalSize % PatchSize != 0)
             throw new ArgumentException($"DINOv2 batch: global crop size {Geometry.GlobalSize} is not a multiple of the patch size {PatchSize}");
         using var scope = Scope.Enter();
+        // each crop op touches a few thousand pixels: split over intra-op threads it costs more than it saves (10–50×
+        // more on a busy machine), so the batch is built on this thread alone
+        using var threads = IntraOpThreads.AtMost(1);
         var globals = new List<Tensor>[MultiCropGeometry.GlobalCrops];
         for (var g = 0; g < globals.Length; g++) globals[g] = [];
         var locals = new List<Tensor>[Geometry.LocalCrops];
