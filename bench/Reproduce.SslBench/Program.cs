@@ -20,7 +20,7 @@ var defaults = new SortedDictionary<string, string>(StringComparer.Ordinal)
     ["protos"] = "65536", ["hidden"] = "2048", ["bottleneck"] = "256", ["head-layers"] = "3",
     ["lr"] = "0.004", ["min-lr"] = "1e-6", ["warmup"] = "10", ["wd"] = "0.04", ["wd-end"] = "0.4",
     ["momentum"] = "0.992", ["momentum-end"] = "1", ["ttemp-start"] = "0.04", ["ttemp"] = "0.07", ["ttemp-warmup"] = "30",
-    ["freeze"] = "10", ["ibot"] = "1", ["koleo"] = "0.1", ["centering"] = "centering", ["mask-prob"] = "0.5",
+    ["freeze"] = "10", ["dino"] = "1", ["ibot"] = "1", ["koleo"] = "0.1", ["centering"] = "centering", ["mask-prob"] = "0.5",
     ["drop-path"] = "0", ["knn-train"] = "10000", ["knn-test"] = "2000", ["knn-student"] = "0", ["knn-before"] = "1", ["profile"] = "0", ["profile-ops"] = "0",
 };
 var o = new SortedDictionary<string, string>(defaults, StringComparer.Ordinal);
@@ -58,7 +58,7 @@ var options = new DinoV2PretrainOptions(
         },
         MaskProbability = D("mask-prob"),
     },
-    new DinoV2LossSettings(KoLeoWeight: D("koleo"), IbotWeight: D("ibot"),
+    new DinoV2LossSettings(DinoWeight: D("dino"), KoLeoWeight: D("koleo"), IbotWeight: D("ibot"),
         Centering: o["centering"] == "sinkhorn" ? TeacherCentering.SinkhornKnopp : TeacherCentering.Centering),
     Seed: ulong.Parse(o["seed"], inv));
 
