@@ -95,6 +95,9 @@ public sealed record DinoV2BatchBuilder(int PatchSize)
     /// <summary>The 2 + L crops of one image (pixels, normalised), from the generator of (seed, step, position).</summary>
     private Tensor[] Crops(Tensor img, ulong seed, long step, long position)
     {
+        // each crop op touches a few thousand pixels: split over intra-op threads it costs more than it saves (10–50×
+        // more on a busy machine), so an image's crops are built on one thread
+        using var threads = IntraOpThreads.AtMost(1);
         var rng = DataRandom.Create(seed, 0x5353_4C00UL, (ulong)step, (ulong)position);
         var crops = Geometry.Sample((int)img.Size(1), (int)img.Size(2), rng);
         var pixels = new Tensor[crops.Count];

@@ -4,8 +4,10 @@ namespace Reproduce.Training.Tests.Pretraining;
 
 /// <summary>
 /// The batch builder's two guarantees the trainer relies on: the same batch for any number of cropping threads, and
-/// a data-parallel rank's slots of a global batch equal to those rows of the batch one process builds.
+/// a data-parallel rank's slots of a global batch equal to those rows of the batch one process builds; and its
+/// per-crop ops run on one intra-op thread, the caller's count restored afterwards. Serial: it sets the thread count.
 /// </summary>
+[Collection(nameof(SerialTests))]
 public sealed class DinoV2BatchBuilderTests
 {
     private static readonly DinoV2BatchBuilder Builder = new(8)
@@ -59,6 +61,33 @@ public sealed class DinoV2BatchBuilderTests
             Same(whole.GlobalCrops.IndexSelect(0, globalRows), part.GlobalCrops, $"rank {rank} global crops");
             Same(whole.LocalCrops!.IndexSelect(0, localRows), part.LocalCrops!, $"rank {rank} local crops");
             Same(whole.Masks.IndexSelect(0, globalRows), part.Masks, $"rank {rank} masks");
+        }
+    }
+
+    [Fact]
+    public void TheBatchDoesNotDependOnTheCallersThreadCountWhichIsRestored()
+    {
+        var before = Torch.Torch.NumThreads;
+        try
+        {
+            using var scope = Scope.Enter();
+            var images = Images(3);
+            DinoV2Batch Build(int threads)
+            {
+                Torch.Torch.NumThreads = threads;
+                var batch = Builder.Build(images, [0, 1, 2], 11, 4);
+                Assert.Equal(threads, Torch.Torch.NumThreads);
+                return batch;
+            }
+            var one = Build(1);
+            var two = Build(2);
+            Same(one.GlobalCrops, two.GlobalCrops, "global crops");
+            Same(one.LocalCrops!, two.LocalCrops!, "local crops");
+            Same(one.Masks, two.Masks, "masks");
+        }
+        finally
+        {
+            Torch.Torch.NumThreads = before;
         }
     }
 }
