@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Reproduce.Torch;
 using Reproduce.Training.Pretraining;
+using Reproduce.Training.Train;
 using Reproduce.Vision.Data;
 using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Data.Transforms;
@@ -101,8 +102,7 @@ double Knn(DinoV2Network net)
     using var scope = Scope.Enter();
     var (trainX, trainY) = Features(net, train, knnTrain);
     var (testX, testY) = Features(net, test, knnTest);
-    using var knn = new KnnClassifier(trainX, trainY, FashionObjects.Classes.Count, 0.07);
-    return knn.Accuracy(testX, testY, [20])[20];
+    return DinoV2Knn.Evaluate(trainX, trainY, testX, testY, FashionObjects.Classes.Count, k: 20, temperature: 0.07).Top1 / 100;
 }
 
 static (Tensor X, Tensor Y) Features(DinoV2Network net, FashionObjects data, int count)
