@@ -9,9 +9,56 @@ namespace Reproduce.Scripts.Tests;
 /// repetition that does not give the committed numbers bit for bit. The script must finish, record the refusal,
 /// accept the re-created artifacts within the regression bands with one warning line, and then execute nothing.
 /// </summary>
-public sealed class FreshCloneTests
+public sealed class FreshCloneTests : IClassFixture<FreshCloneTests.FirstRun>
 {
     private const string Script = "tests/Reproduce.Scripts.Tests/FreshClone.fsx";
+
+    private readonly FirstRun _first;
+
+    public FreshCloneTests(FirstRun first) => _first = first;
+
+    /// <summary>
+    /// The first run from an empty results folder, made once: both tests start from it. Run directories record absolute
+    /// paths (weights, token-label stores), so each test gets the first run's results back in the same folder.
+    /// </summary>
+    public sealed class FirstRun : IDisposable
+    {
+        private readonly TempDir _work = new();
+        private readonly TempDir _saved = new();
+        private readonly Lazy<FsiResult> _result;
+
+        public FirstRun() => _result = new(() =>
+        {
+            var r = Run(_work);
+            Copy(_work["results"], _saved["results"]);
+            return r;
+        });
+
+        /// <summary>The folder as the first run left it, and that run's output.</summary>
+        internal (TempDir Dir, FsiResult Result) Checkout()
+        {
+            var result = _result.Value;
+            Directory.Delete(_work["results"], recursive: true);
+            Copy(_saved["results"], _work["results"]);
+            return (_work, result);
+        }
+
+        private static void Copy(string from, string to)
+        {
+            foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(to, Path.GetRelativePath(from, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+        }
+
+        public void Dispose()
+        {
+            _work.Dispose();
+            _saved.Dispose();
+        }
+    }
 
     private static FsiResult Run(TempDir dir, bool fail = false) =>
         FsiRunner.RunWith(Script, fail ? new Dictionary<string, string> { ["FRESH_CLONE_FAIL"] = "1" } : new Dictionary<string, string>(),
@@ -52,8 +99,7 @@ public sealed class FreshCloneTests
     [Fact]
     public void RefusalIsRecordedArtifactsAreReCreatedWithinBandsAndARerunExecutesNothing()
     {
-        using var dir = new TempDir();
-        var first = Run(dir);
+        var (dir, first) = _first.Checkout();
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("ROW refused: aug.mixup / aug.cutmix: with token labeling use MixToken instead", first.Stdout);
         Assert.Contains("EXECUTED 2", first.Stdout);
@@ -97,8 +143,7 @@ public sealed class FreshCloneTests
     [Fact]
     public void NumbersBeyondTheBandsWarnButDoNotStopAndOtherFailuresAreOneLine()
     {
-        using var dir = new TempDir();
-        var first = Run(dir);
+        var (dir, first) = _first.Checkout();
         Assert.True(first.ExitCode == 0, first.ToString());
         MakeFreshClone(dir, top1Shift: 30.0);
         var moved = Run(dir);
