@@ -161,11 +161,17 @@ let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (overrides: string list) (se
 
 let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrainWith e c v [] seed
 
-/// A variant pretrained with `recipe` at full (each stage from the previous one's last weights); the default
-/// pretraining at the CPU profiles. `Train` is the last stage's run.
+/// A variant pretrained with `recipe` at full (each stage from the previous one's last weights). At the CPU profiles
+/// only the default recipe has a form (the supervised pretraining on fashion-objects); another recipe is refused
+/// there rather than silently replaced by it. `Train` is the last stage's run.
 let pretrainRecipe (e: Env) (c: Cli.Ctx) (recipe: Recipe) (v: Variant) (seed: int) : Backbone =
-    if not e.IsFull || recipe.Key = deit.Key then
+    if recipe.Key = deit.Key then
         pretrain e c v seed
+    elif not e.IsFull then
+        failwithf
+            "Backbone.pretrainRecipe: the %s recipe is defined at the full profile only (%s); the CPU profiles pretrain with DeiT's"
+            recipe.Label
+            (String.Join(", ", recipe.Configs))
     else
         let shared = { e.Shared with Args = c.Args }
         let stage (previous: Cli.RunResult option) (i: int) =
