@@ -3,6 +3,8 @@ using Reproduce.Torch;
 using Reproduce.Training.Checkpoints.Released;
 using Reproduce.Training.Config;
 using Reproduce.Training.Probes;
+using Reproduce.Vision.Data;
+using Reproduce.Vision.Data.FashionScenes;
 using Reproduce.Vision.Models;
 using Reproduce.Vision.Models.Heads;
 
@@ -16,8 +18,12 @@ namespace Reproduce.Training.Tests.Probes;
 /// and left out of the canonical config at their defaults.
 /// </summary>
 [Collection(nameof(SerialTests))]
-public sealed class TestTimeAugmentationTests
+public sealed class TestTimeAugmentationTests : IDisposable
 {
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
     private static string Fixture(string folder, string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", folder, name);
 
     private static readonly Lazy<JsonDocument> Doc = new(() => JsonDocument.Parse(File.ReadAllText(Fixture("tta", "tta_reference.json"))));
@@ -131,5 +137,30 @@ public sealed class TestTimeAugmentationTests
         Assert.NotEqual(plain.Hash(), ms.Hash());
         Assert.Equal(ms.Hash(), RunConfig.FromJson(ConfigJson.Indented(ms)).Hash());
         Assert.True(ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.test_flip=true"]).Probe.TestFlip); // flip alone works in whole mode
+    }
+
+    [Fact]
+    public void ATrainedHeadIsEvaluatedAgainFromItsFileAndWithTheMultiScaleFlipTest()
+    {
+        // A 3-step linear probe on a tiny fashion-scenes tree writes head.safetensors; --head-weights on that file (same
+        // seed, so the same random backbone) scores exactly the trained run's mIoU, and the multi-scale + flip test of the
+        // same head runs and records its settings.
+        var root = _dir["scenes"];
+        FashionScenes.Write(new FashionScenesConfig { Seed = 5, Height = 32, Width = 32, TrainCount = 4, TestCount = 2, MaxItems = 3 }, root,
+            FashionMnist.Load("train"), FashionMnist.Load("test"));
+        string[] common = ["model.name=vit_tiny_scenes64", "data.img_size=32", "model.img_size=32", $"data.root={root}", "probe.slide=true"];
+        var trained = ProbeRun.Run(ProbeRun.Resolve(ProbeTask.Segmentation, null, [.. common, "optim.steps=3", "data.batch_size=2"]), _dir["trained"]);
+        var headFile = Path.Combine(_dir["trained"], ProbeRun.HeadFile);
+        Assert.True(File.Exists(headFile));
+        var again = ProbeRun.Run(ProbeRun.Resolve(ProbeTask.Segmentation, null, [.. common, $"probe.head_weights={headFile}"]), _dir["again"]);
+        Assert.Equal(trained["mIoU"]!.GetValue<double>(), again["mIoU"]!.GetValue<double>(), 9);
+        Assert.Equal(0, again["steps"]!.GetValue<int>());
+        var ms = ProbeRun.Run(ProbeRun.Resolve(ProbeTask.Segmentation, null,
+            [.. common, $"probe.head_weights={headFile}", "probe.test_scales=[0.75,1.0,1.5]", "probe.test_flip=true"]), _dir["ms"]);
+        Assert.InRange(ms["mIoU"]!.GetValue<double>(), 0, 100);
+        Assert.Equal([0.75, 1.0, 1.5], ms["test_scales"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.True(ms["test_flip"]!.GetValue<bool>());
+        Assert.EndsWith(", ms [0.75, 1, 1.5] + flip", ms["eval_mode"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(trained.ContainsKey("test_scales"));
     }
 }
