@@ -113,7 +113,8 @@ public sealed record ProbeSection : IConfigSection
     /// <summary>
     /// A released head to evaluate instead of training one (<c>reproduce probe … --head-weights FILE</c>): DINOv2's ADE20K
     /// linear or NYUv2/KITTI depth heads, Token Labeling's UperNet segmentors (with <c>probe.head=upernet</c>); the head's
-    /// widths come from the file, <c>probe.layers</c> names the blocks it reads. No training step runs. Omitted while null.
+    /// widths come from the file, <c>probe.layers</c> names the blocks it reads. No training step runs. A trained linear or
+    /// UperNet probe run's own <c>head.safetensors</c> is read the same way (a re-evaluation). Omitted while null.
     /// </summary>
     [ConfigOmitWhenDefault]
     public string? HeadWeights { get; init; }

@@ -24,6 +24,8 @@ namespace Reproduce.Training.Probes;
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
 /// (block indices, −1 = last), <c>probe.head</c> (linear | fcn, with <c>probe.fcn_channels</c>, <c>probe.fcn_num_convs</c>,
 /// <c>probe.fcn_dropout</c>), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
+/// <c>probe.test_scales</c>, <c>probe.test_flip</c> (the multi-scale + flip test, <see cref="TestTimeAugmentation"/>),
+/// <c>probe.head_weights</c> (a released or earlier run's head, <see cref="HeadFile"/>, evaluated without training),
 /// <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
 /// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
 /// <c>data.workers</c> (threads building the batches off the training thread); <c>seed</c>, <c>threads</c>, <c>device</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.

@@ -58,6 +58,8 @@ public sealed record TestTimeAugmentation(IReadOnlyList<double> Ratios, bool Fli
         Tensor? sum = null;
         foreach (var ratio in Ratios)
         {
+            using var rs = Scope.Enter(); // one ratio's rescaled image freed before the next
+            var first = sum is null;
             var (nh, nw) = ScaledSize(height, width, ratio);
             if (!rescale && (nh != height || nw != width))
                 throw new ArgumentException($"test-time augmentation: ratio {ratio} needs probe.slide=true (whole mode feeds the fixed-size backbone its square input)");
@@ -72,6 +74,7 @@ public sealed record TestTimeAugmentation(IReadOnlyList<double> Ratios, bool Fli
                 if (sum is null) sum = ps.MoveOut(p.Contiguous());
                 else sum.Add_(p);
             }
+            if (first) rs.MoveOut(sum!);
         }
         return s.MoveOut(sum!.Div_(Count));
     }
