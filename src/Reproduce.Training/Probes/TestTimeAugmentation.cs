@@ -42,8 +42,8 @@ public sealed record TestTimeAugmentation(IReadOnlyList<double> Ratios, bool Fli
 
     /// <summary>
     /// The averaged class probabilities [1, K, h, w] (the label's size) of one uint8 image
-    /// [3, H, W]. <paramref name="logits"/> maps (a normalised [1, 3, H', W'] image on the model's device — the rescaled,
-    /// possibly flipped image — to the logits [1, K, h, w] at the label's size: the single-scale inference.
+    /// [3, H, W]. <paramref name="logits"/> maps a normalised [1, 3, H', W'] image on the CPU (the rescaled, possibly
+    /// flipped image) to the logits [1, K, h, w] at the label's size: the single-scale inference.
     /// <paramref name="rescale"/> says whether the ratios rescale the image here (slide mode, where the inference runs on
     /// the image at the size it gets); in whole mode the inference resizes the image to the backbone's square input
     /// itself, so only ratio 1 is accepted.
