@@ -4,7 +4,7 @@ module TokenLabelingReleased
 /// LV-ViT T/S/M/L at every published resolution and the DeiT-S/B baselines, evaluated with `reproduce eval` on
 /// ImageNet val: top-1 against the paper (README) and, where it exists, the Paddle port's re-evaluation of the same
 /// files (docs/papers/token-labeling.md §1.1); the ADE20K UperNet segmentors with `reproduce probe seg --head-weights`
-/// (single-scale mIoU against the paper's).
+/// (single-scale and multi-scale + flip mIoU against the paper's).
 let run (ctx: Cli.Ctx) =
     let s = Released.start ctx
     let imagenet = Released.dataRoot s DataRoots.ImageNet
@@ -18,7 +18,7 @@ let run (ctx: Cli.Ctx) =
             id, (c, Released.step s cmd (fun () -> Released.eval s ("released-" + c.Model) cmd)))
     let lvFiles = locate "ImageNet top-1 vs the paper and the Paddle re-evaluation" Released.lvvit
     let deitFiles = locate "ImageNet top-1 of the DeiT baseline" Released.deit
-    let upernet = Released.headRequests s "ADE20K mIoU (single scale) vs the paper" Released.lvvitUpernet |> Released.headEvals s
+    let upernet = Released.headRequests s "ADE20K mIoU (single scale, multi-scale + flip) vs the paper" Released.lvvitUpernet |> Released.headEvals s
     let lv = evaluate lvFiles
     let deit = evaluate deitFiles
     let paddle = set [ "s-224"; "m-224"; "s-384"; "m-384"; "m-448"; "l-448" ]
@@ -30,5 +30,5 @@ let run (ctx: Cli.Ctx) =
                   yield Results.row table (c.Label + " (vs Paddle re-evaluation)") "top-1 %" (Some(sprintf "tl-paddle-lvvit-%s-top1" id)) top1 r
           for id, (c, run) in deit -> Results.row table c.Label "top-1 %" (Some(sprintf "tl-anchor-deit-%s-top1" id)) top1 [ Option.get run ]
           for h, run in upernet ->
-              Results.row "released checkpoints (ADE20K val)" h.Checkpoint.Label "mIoU (single scale)" h.PaperRef (Cli.metric "mIoU") [ Option.get run ] ]
+              Results.row "released checkpoints (ADE20K val)" h.Checkpoint.Label (Released.miouMetric h) h.PaperRef (Cli.metric "mIoU") [ Option.get run ] ]
     Released.finish s rows []

@@ -1,6 +1,8 @@
 /// The full profile's ADE20K UperNet rows of token-labeling.fsx (README "Segmentation"; docs/papers/token-labeling.md
 /// §1.8–1.9): LV-ViT-S/M/L + UperNet trained with mmseg's 160k schedule, `reproduce probe seg` on the committed
-/// configs/upernet-lvvit-{s,m,l}-ade20k-160k.json (backbone trained with the heads). The paper's segmentation backbones
+/// configs/upernet-lvvit-{s,m,l}-ade20k-160k.json (backbone trained with the heads), scored single-scale by the training
+/// run itself and again with mmseg's multi-scale + flip test by a second `probe seg` that reads the run's trained
+/// backbone and head (backbone.safetensors, head.safetensors) without training. The paper's segmentation backbones
 /// start from the LV-ViT trained on ImageNet-1k with token labeling (TokenLabeling's seg configs leave `pretrained`
 /// empty; the ImageNet checkpoint is given when training starts): LV-ViT-S from the full profile's own TL + MixToken
 /// run, M and L (not trained on ImageNet by the full profile) from TokenLabeling's released ImageNet checkpoints.
@@ -63,6 +65,25 @@ let runs (ctx: Cli.Ctx) (ade20k: string) (lvvitS: Cli.RunResult) : (Size * Cli.R
 
 let table = "ADE20K UperNet 160k"
 
+/// The multi-scale + flip evaluation of each trained run (`runs`): `probe seg` on the same recipe with the run's
+/// backbone.safetensors as `model.weights` and its head.safetensors as `probe.head_weights` (no training step), the
+/// ratios and flip of mmseg's `--aug-test` (TokenLabeling's README: "add --aug-test to test on multi scale").
+let msRuns (ctx: Cli.Ctx) (ade20k: string) (runs: (Size * Cli.RunResult) list) : (Size * Cli.RunResult) list =
+    [ for s, r in runs ->
+          let backbone = r.Output |> Option.defaultValue (Cli.repoPath (Path.Combine(r.Dir, "backbone.safetensors")))
+          let config =
+              Cli.runConfig (sprintf "upernet-lvvit-%s-msflip" s.Key) []
+              |> Cli.withConfig s.Config
+              |> Cli.withOverrides (
+                  [ sprintf "data.root=%s" ade20k
+                    sprintf "model.weights=%s" backbone
+                    sprintf "probe.head_weights=%s" (Cli.repoPath (Path.Combine(r.Dir, "head.safetensors")))
+                    "probe.train_backbone=false" ]
+                  @ s.ModelSets
+                  @ Released.msFlip Released.mmsegAugTest
+              )
+          s, Cli.probeSeg ctx config r.Seed ]
+
 /// mIoU and pixel accuracy (single scale, slide 512/341) of each run against the paper's.
 let rows (runs: (Size * Cli.RunResult) list) : Reproduce.Report.Measured.MeasuredRow list =
     [ for s, r in runs do
@@ -76,11 +97,14 @@ let rows (runs: (Size * Cli.RunResult) list) : Reproduce.Report.Measured.Measure
               Results.row table label "pixel acc %" (Some(sprintf "tl-upernet-%s-pixacc" s.Key)) (Cli.metric "aAcc") [ r ]
               |> Results.withNote (from + "; the README does not say the scale mode of its pixel accuracy, ours is single-scale") ]
 
-/// The multi-scale rows stay reference numbers: the probe evaluates one scale.
-let unavailableRows =
-    [ for s in sizes ->
-          Results.unavailable
+/// The multi-scale + flip mIoU of each `msRuns` evaluation against the paper's "mIoU (ms)".
+let msRows (runs: (Size * Cli.RunResult) list) : Reproduce.Report.Measured.MeasuredRow list =
+    [ for s, r in runs ->
+          Results.row
               table
               (sprintf "LV-ViT-%s + UperNet" (s.Key.ToUpperInvariant()))
               "mIoU (multi-scale)"
-              "`reproduce probe seg` evaluates single-scale slide inference only (mmseg's multi-scale + flip test is not implemented); the single-scale row is compared" ]
+              (Some(sprintf "tl-upernet-%s-miou-ms" s.Key))
+              (Cli.metric "mIoU")
+              [ r ]
+          |> Results.withNote "mmseg's --aug-test: ratios 0.5–1.75 of the image's own size, each also flipped, probabilities averaged" ]

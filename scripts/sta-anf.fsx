@@ -41,13 +41,14 @@ let ctx = Cli.context args "sta-anf"
 /// per block, the share of high-norm patch tokens (norm > μ + 3σ) and max/median norm on DINOv2 ViT-S/B without and
 /// with 4 registers, by `reproduce analyze` (first 32 fashion-scenes test images at the model's input); and DINOv2's
 /// released linear heads on their backbones without training (`reproduce probe --head-weights`): ADE20K mIoU of the
-/// linear head (the model card's ADE20K number is the +ms head's, so no paper value), NYUv2 RMSE of the linear4 head
-/// against the model card, and KITTI RMSE of the KITTI linear4 head (no model-card number).
+/// linear head single-scale (no model-card number) and of the +ms head with the multi-scale + flip test against the
+/// model card's ADE20K mIoU, NYUv2 RMSE of the linear4 head against the model card, and KITTI RMSE of the KITTI
+/// linear4 head (no model-card number).
 let released () =
     let s = Released.start ctx
     let table = "token-norm outliers per block, released DINOv2 ± registers"
     // The heads' files are looked up before the analyses run, so a missing one stops the profile before the first.
-    let headRequests = Released.headRequests s "DINOv2 linear-head mIoU / RMSE (vs the model card where it has the number)" Released.dinov2Heads
+    let headRequests = Released.headRequests s "DINOv2 linear / +ms head mIoU and RMSE (vs the model card where it has the number)" Released.dinov2Heads
     let runs = Released.analyses s "token-norm outliers per block" Released.dinov2 32
     let heads = Released.headEvals s headRequests
     let rows () =
@@ -59,7 +60,11 @@ let released () =
                       [ "outlier_share", "outlier share (norm > μ + 3σ)", None; "norm_max_over_median", "max / median norm", None ]
                       (Option.get run)
           for h, run in heads ->
-              let metric, key = if h.Task = "seg" then "mIoU", "mIoU" else "RMSE (m)", "rmse"
+              let metric, key =
+                  match h.Task with
+                  | "seg" when h.MultiScale -> Released.miouMetric h, "mIoU"
+                  | "seg" -> "mIoU", "mIoU"
+                  | _ -> "RMSE (m)", "rmse"
               Results.row "released DINOv2 linear heads (no training)" h.Checkpoint.Label metric h.PaperRef (Cli.metric key) [ Option.get run ] ]
     Released.finish s rows []
 

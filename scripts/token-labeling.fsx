@@ -33,7 +33,8 @@
 // No annotator is trained at full; the CPU profiles train theirs (resnet_tiny_fm28) as before.
 // Full also trains LV-ViT-S/M/L + UperNet on ADE20K, mmseg's 160k (TokenLabelingUpernet.fsx; docs/full-profile.md §3):
 // S from the TL + MixToken run's last weights, M/L from TokenLabeling's released ImageNet checkpoints (REPRODUCE_WEIGHTS
-// or "weights" in data-roots.json); single-scale mIoU and pixel accuracy vs the paper's, multi-scale unavailable.
+// or "weights" in data-roots.json); single-scale mIoU and pixel accuracy vs the paper's, and the multi-scale + flip mIoU
+// of a second `probe seg` on each trained backbone and head (--aug-test ratios, flip).
 #load "Backbone.fsx" "lib/TokenLabelCheck.fsx" "TokenLabelingReleased.fsx" "TokenLabelingUpernet.fsx"
 
 open System
@@ -334,6 +335,8 @@ let transferRows =
 
 /// Full: LV-ViT-S/M/L + UperNet, mmseg's 160k schedule on ADE20K; S from the TL + MixToken run's last weights.
 let upernet = if isFull then TokenLabelingUpernet.runs ctx (root DataRoots.Ade20k) (List.head runs["lvvit-tl-mixtoken"]) else []
+/// Full: the same trained UperNets scored again with mmseg's multi-scale + flip test (their saved backbone and head).
+let upernetMs = if isFull then TokenLabelingUpernet.msRuns ctx (root DataRoots.Ade20k) upernet else []
 
 let augRows =
     match augAllRuns, augNoMixupRuns with
@@ -378,15 +381,13 @@ let rows =
         delta "TL on other ViTs" (sprintf "LV-ViT (%s)" lvvit) (Some "tl-other-vits") "lvvit-tl" baseline ]
     @ transferRows
     @ TokenLabelingUpernet.rows upernet
+    @ TokenLabelingUpernet.msRows upernetMs
     @ fst tlCutmixRows
     @ fst augRows
     @ modelRows
 
 let unavailableRows =
-    (if isFull then
-         [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] @ TokenLabelingUpernet.unavailableRows
-     else
-         [])
+    (if isFull then [ Results.unavailable transferTable "LV-ViT-S + FCN, without → with TL" "mIoU" fcnFullReason ] else [])
     @ [ Results.unavailable
             "model table"
             "LV-ViT-T/S/M/L ImageNet top-1"

@@ -74,15 +74,40 @@ type Head =
         Overrides: string list
         /// The row of results/paper (None when the released head has no published number of its own).
         PaperRef: string option
+        /// Evaluated with mmseg's multi-scale + flip test (`probe.test_scales`, `probe.test_flip` in Overrides): the
+        /// run's name gets "-msflip" and the row's metric says so.
+        MultiScale: bool
     }
 
-/// DINOv2's released linear heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
-/// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block; the model card's
-/// ADE20K number is the "+ms" head with multi-scale test-time augmentation, so this row has no paper value), the
-/// NYUv2 "linear4" depth head (blocks [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE) and the KITTI "linear4"
-/// depth head (range 1e-3…80 m, Garg crop; the model card has no KITTI number, so no paper value). ADE20K: slide inference
-/// with windows of the backbone's 518-pixel input at the default stride of 2/3 of the window (mmseg's ADE20K test mode
-/// is 512 at stride 341; docs/protocols/dense-probes.md §5).
+let private number (r: float) = r.ToString(Globalization.CultureInfo.InvariantCulture)
+
+/// The `--set` overrides of mmseg's multi-scale + flip test over `ratios` (docs/protocols/dense-probes.md §5.4).
+let msFlip (ratios: float list) = [ sprintf "probe.test_scales=[%s]" (ratios |> List.map number |> String.concat ","); "probe.test_flip=true" ]
+
+/// mmseg 0.x tools/test.py `--aug-test`: img_ratios [0.5, 0.75, 1.0, 1.25, 1.5, 1.75] with flip (hard-coded there), what
+/// TokenLabeling's README runs for its "mIoU (ms)" column.
+let mmsegAugTest = [ 0.5; 0.75; 1.0; 1.25; 1.5; 1.75 ]
+
+/// DINOv2's "+ms" test ratios: img_ratios [1.0, 1.32, 1.73, 2.28, 3.0] with flip (the official ms config is a separate
+/// download; secondary sources, UNVERIFIED; docs/protocols/dense-probes.md §5.1).
+let dinov2MsRatios = [ 1.0; 1.32; 1.73; 2.28; 3.0 ]
+
+/// The run name of a head's evaluation.
+let headRunName (h: Head) = "released-" + h.Checkpoint.File.Replace(".pth", "") + (if h.MultiScale then "-msflip" else "")
+
+/// The mIoU metric label of a segmentation head's row.
+let miouMetric (h: Head) = if h.MultiScale then "mIoU (multi-scale + flip)" else "mIoU (single scale)"
+
+/// DINOv2's released dense heads for ViT-S/B (dl.fbaipublicfiles.com/dinov2/<model>/; dinov2/hub/depthers.py and
+/// notebooks/semantic_segmentation.ipynb): the ADE20K "linear" head (BN + 1×1 conv on the last block, single scale; the
+/// model card gives no single-scale linear number, so this row has no paper value), the ADE20K "+ms" head (BN + 1×1 conv
+/// on the last four blocks resize-concatenated, the notebook's `HEAD_TYPE = "ms"`) with the multi-scale + flip test
+/// over DINOv2's ratios, against the model card's "multiscale" ADE20K mIoU, the NYUv2 "linear4" depth head (blocks
+/// [2, 5, 8, 11], the model card's "linear, 4 layers" RMSE) and the KITTI "linear4" depth head (range 1e-3…80 m, Garg
+/// crop; the model card has no KITTI number, so no paper value). ADE20K: slide inference with windows of the backbone's
+/// 518-pixel input at the default stride of 2/3 of the window, over the image at its own scale (mmseg's ADE20K test mode
+/// is 512 at stride 341 after a resize to a 512 short side; the ms config's base scale is not known;
+/// docs/protocols/dense-probes.md §5).
 let dinov2Heads =
     [ for name in [ "s"; "b" ] do
           let hub = sprintf "dinov2_vit%s14" name
@@ -97,44 +122,61 @@ let dinov2Heads =
                 Task = "seg"
                 Data = DataRoots.Ade20k
                 Overrides = [ "probe.layers=[-1]"; "probe.slide=true" ]
-                PaperRef = None }
+                PaperRef = None
+                MultiScale = false }
+          yield
+              { Checkpoint = ck backbone (hub + "_ade20k_ms_head.pth") (url (hub + "_ade20k_ms_head.pth")) (label "ADE20K +ms head")
+                Backbone = weights
+                Task = "seg"
+                Data = DataRoots.Ade20k
+                Overrides = [ "probe.layers=[8,9,10,11]"; "probe.slide=true" ] @ msFlip dinov2MsRatios
+                PaperRef = Some(sprintf "dinov2-card-%s-ade20k" name)
+                MultiScale = true }
           yield
               { Checkpoint = ck backbone (hub + "_nyu_linear4_head.pth") (url (hub + "_nyu_linear4_head.pth")) (label "NYUv2 linear4 head")
                 Backbone = weights
                 Task = "depth"
                 Data = DataRoots.Nyu
                 Overrides = [ "probe.layers=[2,5,8,11]" ]
-                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name) }
+                PaperRef = Some(sprintf "dinov2-card-%s-nyuv2" name)
+                MultiScale = false }
           yield
               { Checkpoint = ck backbone (hub + "_kitti_linear4_head.pth") (url (hub + "_kitti_linear4_head.pth")) (label "KITTI linear4 head")
                 Backbone = weights
                 Task = "depth"
                 Data = DataRoots.Kitti
                 Overrides = [ "probe.layers=[2,5,8,11]" ]
-                PaperRef = None } ]
+                PaperRef = None
+                MultiScale = false } ]
 
 /// TokenLabeling's ADE20K UperNet segmentors (README "Segmentation"; mmseg checkpoints holding the backbone, side
-/// layers, UPerHead and auxiliary FCN head), evaluated single-scale as their configs test them
+/// layers, UPerHead and auxiliary FCN head), evaluated as their configs test them
 /// (seg/configs/lvvit/upernet_lvvit_*_512x512_160k_ade20k.py): slide windows of 512 at stride 341 over the image at its
 /// own scale, blocks out_indices, the segmentation backbone's LayerNorm eps 1e-6 and, for L, its skip_lam default 1.0
-/// (the config does not set it; the ImageNet LV-ViT-L uses 3). Compared with the paper's single-scale mIoU.
+/// (the config does not set it; the ImageNet LV-ViT-L uses 3). Each segmentor twice: single scale against the paper's
+/// single-scale mIoU, and with mmseg's `--aug-test` (the README's "add --aug-test to test on multi scale": ratios
+/// 0.5…1.75 and flip) against its multi-scale mIoU.
 let lvvitUpernet =
-    [ for s, blocks, extra in [ "s", "[6,9,12,15]", []; "m", "[10,13,16,19]", []; "l", "[14,17,20,23]", [ "model.skip_lam=1" ] ] ->
+    [ for s, blocks, extra in [ "s", "[6,9,12,15]", []; "m", "[10,13,16,19]", []; "l", "[14,17,20,23]", [ "model.skip_lam=1" ] ] do
           let c =
               ck
                   (sprintf "lvvit_%s" s)
                   (sprintf "upernet_lvvit_%s.pth" s)
                   (sprintf "%s/v1.1-seg/upernet_lvvit_%s.pth" tl s)
                   (sprintf "LV-ViT-%s + UperNet" (s.ToUpperInvariant()))
-          { Checkpoint = c
-            Backbone = c
-            Task = "seg"
-            Data = DataRoots.Ade20k
-            Overrides =
-              [ "model.img_size=512"; "model.norm_eps=1e-06" ]
-              @ extra
-              @ [ "probe.head=upernet"; "probe.layers=" + blocks; "probe.slide=true"; "probe.crop_size=512"; "probe.stride=341" ]
-            PaperRef = Some(sprintf "tl-upernet-%s-miou-ss" s) } ]
+          let single =
+              { Checkpoint = c
+                Backbone = c
+                Task = "seg"
+                Data = DataRoots.Ade20k
+                Overrides =
+                  [ "model.img_size=512"; "model.norm_eps=1e-06" ]
+                  @ extra
+                  @ [ "probe.head=upernet"; "probe.layers=" + blocks; "probe.slide=true"; "probe.crop_size=512"; "probe.stride=341" ]
+                PaperRef = Some(sprintf "tl-upernet-%s-miou-ss" s)
+                MultiScale = false }
+          yield single
+          yield { single with Overrides = single.Overrides @ msFlip mmsegAugTest; PaperRef = Some(sprintf "tl-upernet-%s-miou-ms" s); MultiScale = true } ]
 
 /// The weights folder: `REPRODUCE_WEIGHTS`, else "weights" in the data-roots file.
 let weightsDir (args: Args.Args) : Result<string, string> = DataRoots.resolveFolder args "weights" "REPRODUCE_WEIGHTS"
@@ -255,9 +297,7 @@ let headRequests (s: Session) (purpose: string) (heads: Head list) : (Head * str
 
 /// Runs the head evaluations of `headRequests` (once `ready`; otherwise they join the plan).
 let headEvals (s: Session) (requests: (Head * string list) list) : (Head * Cli.RunResult option) list =
-    [ for h, args in requests ->
-          let name = "released-" + h.Checkpoint.File.Replace(".pth", "")
-          h, step s args (fun () -> probe s name args) ]
+    [ for h, args in requests -> h, step s args (fun () -> probe s (headRunName h) args) ]
 
 /// Ends a released-profile script. While files or roots are missing: prints the commands it would run, the missing
 /// files with their URLs and what each is for, the missing roots, and exits 0, writing nothing. Otherwise writes the

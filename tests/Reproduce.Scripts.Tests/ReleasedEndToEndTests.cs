@@ -56,6 +56,7 @@ public sealed class ReleasedEndToEndTests
             File.Copy(Fixture("released_heads", "dinov2_vits14.pth"), Path.Combine(weights, $"dinov2_vit{m}14_pretrain.pth"));
             File.Copy(Fixture("released_vit", "dinov2_vits14_reg4.pth"), Path.Combine(weights, $"dinov2_vit{m}14_reg4_pretrain.pth"));
             File.Copy(Fixture("released_heads", "dinov2_vits14_ade20k_linear_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_ade20k_linear_head.pth"));
+            File.Copy(Fixture("released_heads", "dinov2_vits14_ade20k_ms_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_ade20k_ms_head.pth"));
             File.Copy(Fixture("released_heads", "dinov2_vits14_nyu_linear4_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_nyu_linear4_head.pth"));
             // DINOv2's KITTI heads have the NYUv2 heads' layout (conv_depth over 256 bins; the range is the dataset's).
             File.Copy(Fixture("released_heads", "dinov2_vits14_nyu_linear4_head.pth"), Path.Combine(weights, $"dinov2_vit{m}14_kitti_linear4_head.pth"));
@@ -77,7 +78,7 @@ public sealed class ReleasedEndToEndTests
         using var doc = JsonDocument.Parse(File.ReadAllText(measured));
         var rows = doc.RootElement.GetProperty("rows").EnumerateArray()
             .Where(x => x.GetProperty("table").GetString() == "released DINOv2 linear heads (no training)").ToList();
-        Assert.Equal(6, rows.Count);
+        Assert.Equal(8, rows.Count);
         var nyu = rows.Single(x => x.GetProperty("row").GetString() == "DINOv2 ViT-S/14 NYUv2 linear4 head");
         Assert.Equal("dinov2-card-s-nyuv2", nyu.GetProperty("paper_ref").GetString());
         Assert.True(nyu.GetProperty("values")[0].GetDouble() > 0);
@@ -86,6 +87,18 @@ public sealed class ReleasedEndToEndTests
         Assert.True(kitti.GetProperty("values")[0].GetDouble() > 0);
         var ade = rows.Single(x => x.GetProperty("row").GetString() == "DINOv2 ViT-B/14 ADE20K linear head");
         Assert.InRange(ade.GetProperty("values")[0].GetDouble(), 0, 100);
+        Assert.False(ade.TryGetProperty("paper_ref", out _));
+        // The +ms heads: last four blocks, DINOv2's ratios with flip, against the model card's multiscale mIoU.
+        foreach (var m in new[] { "s", "b" })
+        {
+            var ms = rows.Single(x => x.GetProperty("row").GetString() == $"DINOv2 ViT-{m.ToUpperInvariant()}/14 ADE20K +ms head");
+            Assert.Equal($"dinov2-card-{m}-ade20k", ms.GetProperty("paper_ref").GetString());
+            Assert.Equal("mIoU (multi-scale + flip)", ms.GetProperty("metric").GetString());
+            Assert.InRange(ms.GetProperty("values")[0].GetDouble(), 0, 100);
+            var final = RunFinal(dir["results"], ms);
+            Assert.Equal([1.0, 1.32, 1.73, 2.28, 3.0], final.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble()));
+            Assert.True(final.GetProperty("test_flip").GetBoolean());
+        }
         Assert.Contains(doc.RootElement.GetProperty("rows").EnumerateArray(), x => x.GetProperty("table").GetString()!.StartsWith("token-norm outliers", StringComparison.Ordinal));
     }
 
@@ -98,8 +111,9 @@ public sealed class ReleasedEndToEndTests
         return doc.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.Clone()).ToList();
     }
 
-    private static JsonElement Row(List<JsonElement> rows, string table, string row) =>
-        Assert.Single(rows, r => r.GetProperty("table").GetString() == table && r.GetProperty("row").GetString() == row);
+    private static JsonElement Row(List<JsonElement> rows, string table, string row, string? metric = null) =>
+        Assert.Single(rows, r => r.GetProperty("table").GetString() == table && r.GetProperty("row").GetString() == row
+            && (metric is null || r.GetProperty("metric").GetString() == metric));
 
     // The run directory (relative to the results folder) a row's value came from.
     private static JsonElement RunFinal(string results, JsonElement row)
@@ -168,14 +182,22 @@ public sealed class ReleasedEndToEndTests
         Assert.Equal(0.9, RunFinal(dir["results"], Row(rows, imagenet, "LV-ViT-S @224")).GetProperty("crop_pct").GetDouble());
         Assert.Equal(1.0, RunFinal(dir["results"], Row(rows, imagenet, "LV-ViT-M @224")).GetProperty("crop_pct").GetDouble());
 
-        // ADE20K rows: finite mIoU, and LV-ViT-S's equals a direct `reproduce probe seg` of the segmentor file with the
+        // ADE20K rows: finite mIoU single-scale and with mmseg's --aug-test (ratios 0.5…1.75, flip; recorded in the run's
+        // final.json), and LV-ViT-S's single-scale mIoU equals a direct `reproduce probe seg` of the segmentor file with the
         // configs' evaluation (slide 512 / 341 on the image at its own scale, blocks 6, 9, 12, 15, eps 1e-6).
         const string ade = "released checkpoints (ADE20K val)";
         foreach (var size in new[] { "S", "M", "L" })
         {
-            var row = Row(rows, ade, $"LV-ViT-{size} + UperNet");
+            var row = Row(rows, ade, $"LV-ViT-{size} + UperNet", "mIoU (single scale)");
             Assert.Equal($"tl-upernet-{size.ToLowerInvariant()}-miou-ss", row.GetProperty("paper_ref").GetString());
             Assert.InRange(row.GetProperty("values")[0].GetDouble(), 0, 100);
+            var ms = Row(rows, ade, $"LV-ViT-{size} + UperNet", "mIoU (multi-scale + flip)");
+            Assert.Equal($"tl-upernet-{size.ToLowerInvariant()}-miou-ms", ms.GetProperty("paper_ref").GetString());
+            Assert.InRange(ms.GetProperty("values")[0].GetDouble(), 0, 100);
+            var final = RunFinal(dir["results"], ms);
+            Assert.Equal([0.5, 0.75, 1.0, 1.25, 1.5, 1.75], final.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble()));
+            Assert.True(final.GetProperty("test_flip").GetBoolean());
+            Assert.False(RunFinal(dir["results"], row).TryGetProperty("test_scales", out _));
         }
         var upernet = Path.Combine(weights, "upernet_lvvit_s.pth");
         var sets = TokenLabelingModels.Split(';').Where(o => o.StartsWith("lvvit_:", StringComparison.Ordinal)).Select(o => "model." + o["lvvit_:".Length..]);
@@ -183,7 +205,7 @@ public sealed class ReleasedEndToEndTests
         Reproduce(["probe", "seg", "--model", "lvvit_s", "--weights", upernet, "--head-weights", upernet, "--data", "ade20k",
             "--root", environment["REPRODUCE_ADE20K"], .. protocol.SelectMany(o => new[] { "--set", o }), "--out", dir["direct"]]);
         using var direct = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir["direct"], "final.json")));
-        Assert.Equal(direct.RootElement.GetProperty("mIoU").GetDouble(), Row(rows, ade, "LV-ViT-S + UperNet").GetProperty("values")[0].GetDouble(), 9);
+        Assert.Equal(direct.RootElement.GetProperty("mIoU").GetDouble(), Row(rows, ade, "LV-ViT-S + UperNet", "mIoU (single scale)").GetProperty("values")[0].GetDouble(), 9);
     }
 
     [Fact]

@@ -113,7 +113,8 @@ public sealed record ProbeSection : IConfigSection
     /// <summary>
     /// A released head to evaluate instead of training one (<c>reproduce probe … --head-weights FILE</c>): DINOv2's ADE20K
     /// linear or NYUv2/KITTI depth heads, Token Labeling's UperNet segmentors (with <c>probe.head=upernet</c>); the head's
-    /// widths come from the file, <c>probe.layers</c> names the blocks it reads. No training step runs. Omitted while null.
+    /// widths come from the file, <c>probe.layers</c> names the blocks it reads. No training step runs. A trained linear or
+    /// UperNet probe run's own <c>head.safetensors</c> is read the same way (a re-evaluation). Omitted while null.
     /// </summary>
     [ConfigOmitWhenDefault]
     public string? HeadWeights { get; init; }
@@ -135,6 +136,20 @@ public sealed record ProbeSection : IConfigSection
     /// </summary>
     [ConfigOmitWhenDefault]
     public IReadOnlyList<double>? Lrs { get; init; }
+    /// <summary>
+    /// Segmentation evaluation: the ratios of mmseg's multi-scale test (<c>MultiScaleFlipAug</c> <c>img_ratios</c>, e.g.
+    /// [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]); each rescales the image keeping its aspect ratio, relative to the single-scale
+    /// input (with <c>probe.slide</c> the image at its own size), and the class probabilities of all passes are averaged
+    /// (Probes/TestTimeAugmentation.cs). Ratios other than 1 need <c>probe.slide=true</c>. null = single scale. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public IReadOnlyList<double>? TestScales { get; init; }
+    /// <summary>
+    /// Segmentation evaluation: also run every test scale horizontally flipped and average the flipped-back
+    /// probabilities in (mmseg <c>flip=True</c>). Omitted while false.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public bool TestFlip { get; init; }
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
@@ -180,5 +195,14 @@ public sealed record ProbeSection : IConfigSection
         ConfigCheck.Require(!Slide || Task != ProbeTask.Classification, prefix, "slide", "is a dense-probe protocol; probe.task=classification evaluates whole images");
         ConfigCheck.Require(!TrainBackbone || Task != ProbeTask.Classification, prefix, "train_backbone", "probe.task=classification is a linear probe on a frozen backbone");
         ConfigCheck.Require(BackboneLrMult is > 0 and <= 1000, prefix, "backbone_lr_mult", $"must be in (0, 1000] (got {BackboneLrMult})");
+        ConfigCheck.Require(TestScales is null || TestScales.Count > 0, prefix, "test_scales", "must list at least one ratio (or be null for single scale)");
+        ConfigCheck.Require(TestScales is null || TestScales.All(r => r is > 0 and <= 16 && double.IsFinite(r)), prefix, "test_scales",
+            $"must hold ratios in (0, 16] (got [{string.Join(", ", TestScales ?? [])}])");
+        ConfigCheck.Require(TestScales is null || TestScales.Distinct().Count() == TestScales.Count, prefix, "test_scales", "must not repeat a ratio");
+        foreach (var (key, set) in new[] { ("test_scales", TestScales is not null), ("test_flip", TestFlip) })
+            ConfigCheck.Require(!set || Task == ProbeTask.Segmentation, prefix, key,
+                $"the multi-scale + flip test is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)})");
+        ConfigCheck.Require(TestScales is null || Slide || TestScales.All(r => r == 1.0), prefix, "test_scales",
+            $"ratios other than 1 need probe.slide=true: whole mode feeds the fixed-size backbone its square input (got [{string.Join(", ", TestScales ?? [])}])");
     }
 }

@@ -63,11 +63,16 @@ public static class ProbeInputs
     /// inference (the image resized to the model input, <paramref name="predict"/> asked for h×w directly) or, with
     /// <paramref name="slideStride"/>, mmseg's slide inference over windows at the image's own scale (resized to h×w
     /// when the image and label sizes differ). <paramref name="predict"/> maps (input [1, 3, size, size], out h, out w)
-    /// to the head's dense output, e.g. segmentation logits or depth.
+    /// to the head's dense output, e.g. segmentation logits or depth. With <paramref name="augmentation"/> (segmentation
+    /// only), mmseg's multi-scale + flip test instead: the class probabilities averaged over the augmented passes
+    /// (<see cref="TestTimeAugmentation"/>), each pass this single-scale inference on the rescaled, flipped image.
     /// </summary>
-    public static Tensor Predict(Tensor image, long h, long w, int size, int? slideStride, Device device, Func<Tensor, long, long, Tensor> predict)
+    public static Tensor Predict(Tensor image, long h, long w, int size, int? slideStride, Device device, Func<Tensor, long, long, Tensor> predict,
+        TestTimeAugmentation? augmentation = null)
     {
         ArgumentNullException.ThrowIfNull(predict);
+        if (augmentation is { IsSingle: false } tta)
+            return tta.Probabilities(image, rescale: slideStride is not null, x => Normalised(x, h, w, size, slideStride, device, predict));
         if (slideStride is { } stride)
         {
             var output = SlideInference.Run(FullImage(image).To(device), size, stride, crop => Window(crop, size, x => predict(x, size, size)));
@@ -76,17 +81,31 @@ public static class ProbeInputs
         return predict(Image(image, size, flip: false).To(device), h, w);
     }
 
+    // The single-scale inference of Predict on an image already normalised [1, 3, H', W'] (one test-time augmentation).
+    private static Tensor Normalised(Tensor x, long h, long w, int size, int? slideStride, Device device, Func<Tensor, long, long, Tensor> predict)
+    {
+        if (slideStride is { } stride)
+        {
+            var output = SlideInference.Run(x.To(device), size, stride, crop => Window(crop, size, c => predict(c, size, size)));
+            return output.Size(2) != h || output.Size(3) != w ? DecodeHeads.Resize(output, h, w) : output;
+        }
+        if (x.Size(2) != size || x.Size(3) != size) x = F.Interpolate(x, [size, size], mode: InterpolationMode.Bilinear);
+        return predict(x.Contiguous().To(device), h, w);
+    }
+
     /// <summary>
     /// The evaluation loop both probes share: for the first min(count, <paramref name="maxImages"/>) samples of
     /// <paramref name="val"/>, one scope per sample (mmseg/BTS evaluate at batch 1), with the backbone and head in eval
     /// mode and no autograd, <paramref name="forward"/> of the features of <paramref name="blocks"/> at the target's size
     /// (<see cref="Predict"/>: whole or slide inference), handed to <paramref name="update"/> with the target. The head's
     /// training mode is restored afterwards. <paramref name="workers"/> threads load the samples ahead; with
-    /// <paramref name="dp"/> this rank scores samples r, r + W, … only (the caller sums the totals over ranks).
+    /// <paramref name="dp"/> this rank scores samples r, r + W, … only (the caller sums the totals over ranks). With
+    /// <paramref name="augmentation"/> the output is the multi-scale + flip test's averaged probabilities (segmentation).
     /// </summary>
     public static void EvaluateEach<TSample>(VisionTransformer backbone, Module head, IImageDataset<TSample> val, IReadOnlyList<int> blocks,
         int size, int? slideStride, int? maxImages, Func<TSample, (Tensor Image, Tensor Target)> pair,
-        Func<IntermediateLayer[], long, long, Tensor> forward, Action<Tensor, Tensor> update, int workers = 0, Train.Distributed.DataParallel? dp = null)
+        Func<IntermediateLayer[], long, long, Tensor> forward, Action<Tensor, Tensor> update, int workers = 0, Train.Distributed.DataParallel? dp = null,
+        TestTimeAugmentation? augmentation = null)
         where TSample : IDisposable
     {
         ArgumentNullException.ThrowIfNull(backbone);
@@ -116,7 +135,7 @@ public static class ProbeInputs
                 using var s = Scope.Enter();
                 var (image, target, _) = samples.Take(k).Adopt();
                 var output = Predict(image, target.Size(0), target.Size(1), size, slideStride, device,
-                    (x, h, w) => forward(backbone.GetIntermediateLayers(x, blocks), h, w));
+                    (x, h, w) => forward(backbone.GetIntermediateLayers(x, blocks), h, w), augmentation);
                 update(output, target);
             }
         }

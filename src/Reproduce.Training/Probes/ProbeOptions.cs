@@ -68,6 +68,11 @@ public sealed record ProbeOptions
     public UperNetOptions? UperNet { get; init; }
     /// <summary>Stride of the sliding windows; null = ⌊2/3⌋ of the window (341 for 512, as the ViT ADE20K configs).</summary>
     public int? Stride { get; init; }
+    /// <summary>
+    /// Segmentation evaluation: mmseg's multi-scale + flip test (<see cref="TestTimeAugmentation"/>; ratios other than 1
+    /// need <see cref="Slide"/>, whose base scale is the image's own size); null = the single-scale evaluation.
+    /// </summary>
+    public TestTimeAugmentation? TestAugmentation { get; init; }
 
     /// <summary>
     /// Threads that build the batches off the training thread (<c>data.workers</c>; 0 = on it). Training batches come
@@ -99,6 +104,13 @@ public sealed record ProbeOptions
         if (UperNet is { } u && (u.Channels <= 0 || u.NeckChannels <= 0 || u.AuxChannels <= 0 || u.AuxWeight < 0 || u.Dropout is < 0 or >= 1))
             throw new ArgumentException($"probe: invalid UperNet head settings {u}");
         if (Stride is <= 0) throw new ArgumentException($"probe: the slide stride must be positive (got {Stride})");
+        if (TestAugmentation is { } tta)
+        {
+            if (tta.Ratios.Count == 0 || tta.Ratios.Any(r => !(r > 0) || !double.IsFinite(r)))
+                throw new ArgumentException($"probe: test-time ratios must be positive (got [{string.Join(", ", tta.Ratios)}]; probe.test_scales)");
+            if (!Slide && tta.Ratios.Any(r => r != 1.0))
+                throw new ArgumentException("probe: test-time ratios other than 1 need slide inference (probe.test_scales needs probe.slide=true)");
+        }
         return this;
     }
 

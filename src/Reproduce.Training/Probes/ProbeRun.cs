@@ -24,6 +24,8 @@ namespace Reproduce.Training.Probes;
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
 /// (block indices, −1 = last), <c>probe.head</c> (linear | fcn, with <c>probe.fcn_channels</c>, <c>probe.fcn_num_convs</c>,
 /// <c>probe.fcn_dropout</c>), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
+/// <c>probe.test_scales</c>, <c>probe.test_flip</c> (the multi-scale + flip test, <see cref="TestTimeAugmentation"/>),
+/// <c>probe.head_weights</c> (a released or earlier run's head, <see cref="HeadFile"/>, evaluated without training),
 /// <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
 /// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
 /// <c>data.workers</c> (threads building the batches off the training thread); <c>seed</c>, <c>threads</c>, <c>device</c>. Only AdamW with poly decay is implemented for probes; other optimizer/schedule settings are refused.
@@ -32,6 +34,13 @@ public static class ProbeRun
 {
     /// <summary>File name of the backbone weights a <c>probe.train_backbone</c> run writes into its directory.</summary>
     public const string BackboneFile = "backbone.safetensors";
+
+    /// <summary>
+    /// File name of the trained segmentation head a linear or UperNet probe run writes into its directory, in the layout
+    /// of the released heads (<c>decode_head.*</c>; UperNet also <c>backbone.side_layer*</c>, <c>auxiliary_head.*</c>), so
+    /// <c>probe.head_weights=RUN/head.safetensors</c> evaluates it again, e.g. with the multi-scale + flip test.
+    /// </summary>
+    public const string HeadFile = "head.safetensors";
 
     /// <summary>
     /// The probe defaults laid under the user's overrides: the DINOv2-style lin. recipe (AdamW, poly to 0, wd 1e-4) at
@@ -126,6 +135,9 @@ public static class ProbeRun
                 : null,
             Workers = config.Data.Workers,
             Parallel = dp,
+            TestAugmentation = config.Probe.TestScales is not null || config.Probe.TestFlip
+                ? new TestTimeAugmentation(config.Probe.TestScales ?? [1.0], config.Probe.TestFlip)
+                : null,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
         if (options.BackboneLrMult != 1.0 && !options.TrainBackbone)
@@ -136,7 +148,7 @@ public static class ProbeRun
         var trainClock = new Stopwatch(); // started once the data is open, so img/s and ETA measure the steps only
         var trainSeconds = 0.0;
         var evalImages = 0;
-        var evalMode = options.Slide ? $"slide {options.InputSize}/{options.ResolveStride(options.InputSize!.Value)}" : "whole";
+        var evalMode = (options.Slide ? $"slide {options.InputSize}/{options.ResolveStride(options.InputSize!.Value)}" : "whole") + AugmentationMode(options.TestAugmentation);
         void OnStep(ProbeStep s)
         {
             run?.Metrics.Append(new JsonObject { ["step"] = s.Step + 1, ["loss"] = s.Loss, ["lr"] = s.Lr });
@@ -168,6 +180,7 @@ public static class ProbeRun
                 final = result.Metrics.ToJson();
                 final["train_loss"] = result.FinalLoss;
                 if (options.Fcn is not null || options.UperNet is not null) final["head"] = SegmentationHeads.Name(options.Fcn, options.UperNet); // linear runs keep their keys
+                if (run is not null) SaveHead(Path.Combine(run.Path, HeadFile), head);
                 if (options.TrainBackbone && run is not null)
                 {
                     var weights = Path.Combine(run.Path, BackboneFile);
@@ -197,9 +210,37 @@ public static class ProbeRun
         final["train_seconds"] = trainSeconds;
         final["eval_seconds"] = trainClock.Elapsed.TotalSeconds - trainSeconds;
         final["eval_mode"] = evalMode;
+        if (options.TestAugmentation is { } tta)
+        {
+            final["test_scales"] = new JsonArray([.. tta.Ratios.Select(r => (JsonNode)r)]);
+            final["test_flip"] = tta.Flip;
+        }
         run?.Finish(final);
         return final;
     }
+
+    /// <summary>
+    /// A trained segmentation head's tensors under the released files' keys (<see cref="HeadWeights.Segmentation"/> reads
+    /// them back): the linear head's under <c>decode_head.</c>, UperNet's as they are; null for the FCN head (no released
+    /// layout is read for it).
+    /// </summary>
+    public static Dictionary<string, Tensor>? HeadState(SegmentationDecodeHead head) => head switch
+    {
+        LinearSegmentationHead l => l.StateDict().ToDictionary(kv => "decode_head." + kv.Key, kv => kv.Value, StringComparer.Ordinal),
+        UperNetHead u => new Dictionary<string, Tensor>(u.StateDict(), StringComparer.Ordinal),
+        _ => null,
+    };
+
+    /// <summary>Writes <see cref="HeadState"/> of <paramref name="head"/> to <paramref name="path"/> (safetensors); nothing for an FCN head.</summary>
+    public static void SaveHead(string path, SegmentationDecodeHead head)
+    {
+        using var scope = Scope.Enter();
+        if (HeadState(head) is { } state) SafeTensors.Save(path, state);
+    }
+
+    /// <summary>The test-time augmentation as <c>eval_mode</c> shows it: ", ms [0.5, 1] + flip"; empty for none.</summary>
+    public static string AugmentationMode(TestTimeAugmentation? tta) =>
+        tta is null ? "" : $", ms [{string.Join(", ", tta.Ratios.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]{(tta.Flip ? " + flip" : "")}";
 
     /// <summary>
     /// What the configuration alone decides, checked before the run directory is created or touched: every key's

@@ -36,7 +36,8 @@ public static class ReleasedHeadEval
         if (headClasses != classes)
             throw new InvalidDataException($"head weights file '{headFile}' predicts {headClasses} classes, the dataset {val.Name} has {classes} (probe.num_classes)");
         Report(log, headFile, blocks, ignored);
-        var final = SegmentationProbe.Evaluate(backbone, head, val, blocks, size, classes, options.MaxEvalImages, stride, options.Workers, options.Parallel).ToJson();
+        var final = SegmentationProbe.Evaluate(backbone, head, val, blocks, size, classes, options.MaxEvalImages, stride, options.Workers, options.Parallel,
+            options.TestAugmentation).ToJson();
         final["head_weights"] = headFile;
         final["head"] = SegmentationHeads.Name(null, options.UperNet);
         return final;
@@ -51,6 +52,7 @@ public static class ReleasedHeadEval
         ArgumentNullException.ThrowIfNull(eval);
         ArgumentNullException.ThrowIfNull(log);
         if (options.Fcn is not null || options.UperNet is not null) throw new ArgumentException("probe depth: released depth heads are DINOv2's linear heads (probe.head=linear)");
+        if (options.TestAugmentation is not null) throw new ArgumentException("probe depth: the multi-scale + flip test (probe.test_scales, probe.test_flip) is implemented for segmentation only");
         var (blocks, size, stride) = Setup(backbone, options, ProbeLayerIndices.Depth);
         var ignored = new List<string>();
         using var head = HeadWeights.Depth(headFile, backbone.Config.EmbedDim, blocks.Length, eval.MinDepth, eval.MaxDepth, Device(backbone), ignored);

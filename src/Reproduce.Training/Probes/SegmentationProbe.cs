@@ -62,7 +62,8 @@ public static class SegmentationProbe
         {
             var finalLoss = Train(backbone, head, train, blocks, size, options, device, onStep);
             options.Parallel?.BroadcastBuffers(head); // one set of BatchNorm statistics scores every shard
-            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride, options.Workers, options.Parallel),
+            return new SegmentationProbeResult(Evaluate(backbone, head, val, blocks, size, numClasses, options.MaxEvalImages, stride, options.Workers, options.Parallel,
+                    options.TestAugmentation),
                 finalLoss, head);
         }
         catch
@@ -103,15 +104,17 @@ public static class SegmentationProbe
     /// every <paramref name="slideStride"/> pixels over the image at its own size, logits averaged where windows overlap
     /// (<see cref="SlideInference"/>), then resized to the label's size if it differs. <paramref name="head"/> is a
     /// <see cref="LinearSegmentationHead"/> or an <see cref="FcnHead"/>. <paramref name="workers"/> threads load the images
-    /// ahead; with <paramref name="dp"/> each rank scores its share and the totals are summed over ranks.
+    /// ahead; with <paramref name="dp"/> each rank scores its share and the totals are summed over ranks. With
+    /// <paramref name="augmentation"/>, mmseg's multi-scale + flip test: the argmax of the class probabilities averaged
+    /// over the rescaled and flipped passes (<see cref="TestTimeAugmentation"/>).
     /// </summary>
     public static SegmentationResult Evaluate(VisionTransformer backbone, SegmentationDecodeHead head, IImageDataset<SegmentationSample> val,
         IReadOnlyList<int> blocks, int size, int numClasses, int? maxImages = null, int? slideStride = null, int workers = 0,
-        Train.Distributed.DataParallel? dp = null)
+        Train.Distributed.DataParallel? dp = null, TestTimeAugmentation? augmentation = null)
     {
         var metric = new SegmentationMetric(numClasses, SegmentationSample.IgnoreIndex);
         ProbeInputs.EvaluateEach(backbone, head, val, blocks, size, slideStride, maxImages, sample => (sample.Image, sample.Label),
-            (features, h, w) => head.Forward(features, h, w), (logits, label) => metric.Update(logits.Argmax(1).Squeeze(0), label), workers, dp);
+            (features, h, w) => head.Forward(features, h, w), (logits, label) => metric.Update(logits.Argmax(1).Squeeze(0), label), workers, dp, augmentation);
         return ProbeParallel.Merge(metric, dp).Result();
     }
 }

@@ -67,13 +67,15 @@ public static class SlideInference
         var count = Torch.Torch.Zeros([1, 1, h, w], device: image.Device);
         foreach (var win in Windows(h, w, crop, crop, stride, stride))
         {
+            using var ws = Scope.Enter(); // one window's tensors freed before the next (a canvas per window would not fit at large scales)
             var part = image.Slice(2, win.Y1, win.Y2).Slice(3, win.X1, win.X2);
             var output = window(part);
             if (output.Dim != 4 || output.Size(0) != image.Size(0) || output.Size(2) != win.Height || output.Size(3) != win.Width)
                 throw new InvalidOperationException($"slide inference: the window function returned {output.Describe()} for a crop {part.Describe()}; expected [B, C, {win.Height}, {win.Width}]");
-            // F.pad onto the full canvas, as mmseg does: zeros outside the window, so the sum only counts covering windows.
-            var padded = F.Pad(output, [win.X1, w - win.X2, win.Y1, h - win.Y2]);
-            sum = sum is null ? padded : sum.Add(padded);
+            // mmseg adds F.pad(output) onto the canvas: zeros outside the window, so only covering windows count. Adding the
+            // output into the window's slice of one zero canvas gives the same sums without a canvas-sized pad per window.
+            sum ??= ws.MoveOut(Torch.Torch.Zeros([output.Size(0), output.Size(1), h, w], output.DType, output.Device));
+            sum.Slice(2, win.Y1, win.Y2).Slice(3, win.X1, win.X2).Add_(output);
             count.Slice(2, win.Y1, win.Y2).Slice(3, win.X1, win.X2).Add_(1.0);
         }
         return s.MoveOut(sum!.Div(count));
