@@ -150,10 +150,22 @@ public sealed record ProbeSection : IConfigSection
     /// </summary>
     [ConfigOmitWhenDefault]
     public bool TestFlip { get; init; }
+    /// <summary>
+    /// Segmentation evaluation: the test scale [long, short] (mmseg's test <c>img_scale</c>; ADE20K configs (2048, 512),
+    /// DINOv2's ms heads (99999999, 640)): every evaluation image is first rescaled keeping its aspect ratio by
+    /// min(long / max(H, W), short / min(H, W)) (mmcv <c>imrescale</c>), and <c>probe.test_scales</c> multiply this scale
+    /// instead of the image's own size; labels are never resized (the logits are resized back to the label). Needs
+    /// <c>probe.slide=true</c> (whole mode resizes to the backbone's square input). null = the image's own size. Omitted while null.
+    /// </summary>
+    [ConfigOmitWhenDefault]
+    public IReadOnlyList<int>? TestScale { get; init; }
     /// <summary>Slide window side; null = the backbone input (<c>data.img_size</c>, else the model's); must equal it for a fixed-size ViT.</summary>
     public int? CropSize { get; init; }
     /// <summary>Slide stride; null = 2/3 of the window (341 for 512).</summary>
     public int? Stride { get; init; }
+
+    // The largest probe.test_scale value: 16 (the largest ratio) times it stays below 2^31.
+    private const int MaxTestScale = 100_000_000;
 
     /// <inheritdoc/>
     public void Validate(string prefix)
@@ -202,6 +214,14 @@ public sealed record ProbeSection : IConfigSection
         foreach (var (key, set) in new[] { ("test_scales", TestScales is not null), ("test_flip", TestFlip) })
             ConfigCheck.Require(!set || Task == ProbeTask.Segmentation, prefix, key,
                 $"the multi-scale + flip test is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)})");
+        ConfigCheck.Require(TestScale is null || TestScale.Count == 2, prefix, "test_scale",
+            $"must be two sizes [long, short] like mmseg's img_scale, e.g. [2048, 512] (got {TestScale?.Count} values)");
+        ConfigCheck.Require(TestScale is null || TestScale.All(v => v is >= 1 and <= MaxTestScale), prefix, "test_scale",
+            $"must hold sizes in [1, {MaxTestScale}] (mmseg's unbounded long edge is 99999999; got [{string.Join(", ", TestScale ?? [])}])");
+        ConfigCheck.Require(TestScale is null || Task == ProbeTask.Segmentation, prefix, "test_scale",
+            $"the test rescale is implemented for probe.task=segmentation only (got probe.task={ConfigSchema.EnumName(Task)})");
+        ConfigCheck.Require(TestScale is null || Slide, prefix, "test_scale",
+            "needs probe.slide=true: whole mode resizes every image to the backbone's square input");
         ConfigCheck.Require(TestScales is null || Slide || TestScales.All(r => r == 1.0), prefix, "test_scales",
             $"ratios other than 1 need probe.slide=true: whole mode feeds the fixed-size backbone its square input (got [{string.Join(", ", TestScales ?? [])}])");
     }

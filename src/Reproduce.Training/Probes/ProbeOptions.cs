@@ -70,7 +70,8 @@ public sealed record ProbeOptions
     public int? Stride { get; init; }
     /// <summary>
     /// Segmentation evaluation: mmseg's multi-scale + flip test (<see cref="TestTimeAugmentation"/>; ratios other than 1
-    /// need <see cref="Slide"/>, whose base scale is the image's own size); null = the single-scale evaluation.
+    /// need <see cref="Slide"/>; the base scale is <see cref="TestTimeAugmentation.Scale"/>, else the image's own size);
+    /// null = the single-scale evaluation at the image's own size.
     /// </summary>
     public TestTimeAugmentation? TestAugmentation { get; init; }
 
@@ -110,6 +111,10 @@ public sealed record ProbeOptions
                 throw new ArgumentException($"probe: test-time ratios must be positive (got [{string.Join(", ", tta.Ratios)}]; probe.test_scales)");
             if (!Slide && tta.Ratios.Any(r => r != 1.0))
                 throw new ArgumentException("probe: test-time ratios other than 1 need slide inference (probe.test_scales needs probe.slide=true)");
+            if (tta.Scale is { } scale && (scale.Long < 1 || scale.Short < 1))
+                throw new ArgumentException($"probe: the test scale ({scale.Long}, {scale.Short}) must be positive (probe.test_scale)");
+            if (!Slide && tta.Scale is not null)
+                throw new ArgumentException("probe: a test scale needs slide inference (probe.test_scale needs probe.slide=true)");
         }
         return this;
     }

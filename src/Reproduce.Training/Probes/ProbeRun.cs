@@ -24,7 +24,7 @@ namespace Reproduce.Training.Probes;
 /// <c>optim.weight_decay</c>, <c>optim.steps</c>, <c>optim.warmup_steps</c>, <c>optim.poly_power</c>; <c>probe.layers</c>
 /// (block indices, −1 = last), <c>probe.head</c> (linear | fcn, with <c>probe.fcn_channels</c>, <c>probe.fcn_num_convs</c>,
 /// <c>probe.fcn_dropout</c>), <c>probe.train_backbone</c>, <c>probe.slide</c>, <c>probe.crop_size</c>, <c>probe.stride</c>,
-/// <c>probe.test_scales</c>, <c>probe.test_flip</c> (the multi-scale + flip test, <see cref="TestTimeAugmentation"/>),
+/// <c>probe.test_scales</c>, <c>probe.test_flip</c>, <c>probe.test_scale</c> (the multi-scale + flip test, <see cref="TestTimeAugmentation"/>),
 /// <c>probe.head_weights</c> (a released or earlier run's head, <see cref="HeadFile"/>, evaluated without training),
 /// <c>probe.min_depth</c>, <c>probe.max_depth</c>, <c>probe.depth_crop</c> (fashion-scenes only:
 /// NYUv2 and KITTI always use the BTS presets, <see cref="DepthEvalOptions.Nyu"/> and <see cref="DepthEvalOptions.Kitti"/>);
@@ -135,8 +135,9 @@ public static class ProbeRun
                 : null,
             Workers = config.Data.Workers,
             Parallel = dp,
-            TestAugmentation = config.Probe.TestScales is not null || config.Probe.TestFlip
-                ? new TestTimeAugmentation(config.Probe.TestScales ?? [1.0], config.Probe.TestFlip)
+            TestAugmentation = config.Probe.TestScales is not null || config.Probe.TestFlip || config.Probe.TestScale is not null
+                ? new TestTimeAugmentation(config.Probe.TestScales ?? [1.0], config.Probe.TestFlip,
+                    config.Probe.TestScale is [var scaleLong, var scaleShort] ? (scaleLong, scaleShort) : null)
                 : null,
         }.Validate();
         options = options with { InputSize = WindowSize(config, backbone, options) };
@@ -214,6 +215,7 @@ public static class ProbeRun
         {
             final["test_scales"] = new JsonArray([.. tta.Ratios.Select(r => (JsonNode)r)]);
             final["test_flip"] = tta.Flip;
+            if (tta.Scale is { } scale) final["test_scale"] = new JsonArray(scale.Long, scale.Short);
         }
         run?.Finish(final);
         return final;
@@ -238,9 +240,17 @@ public static class ProbeRun
         if (HeadState(head) is { } state) SafeTensors.Save(path, state);
     }
 
-    /// <summary>The test-time augmentation as <c>eval_mode</c> shows it: ", ms [0.5, 1] + flip"; empty for none.</summary>
-    public static string AugmentationMode(TestTimeAugmentation? tta) =>
-        tta is null ? "" : $", ms [{string.Join(", ", tta.Ratios.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]{(tta.Flip ? " + flip" : "")}";
+    /// <summary>
+    /// The test-time augmentation as <c>eval_mode</c> shows it: ", ms [0.5, 1] + flip", with a base scale
+    /// ", scale (2048, 512)" before it (alone for mmseg's single-scale test at that scale); empty for none.
+    /// </summary>
+    public static string AugmentationMode(TestTimeAugmentation? tta)
+    {
+        if (tta is null) return "";
+        var scale = tta.Scale is { } b ? $", scale ({b.Long}, {b.Short})" : "";
+        if (tta.Scale is not null && tta.Count == 1 && tta.Ratios[0] == 1.0) return scale;
+        return $"{scale}, ms [{string.Join(", ", tta.Ratios.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]{(tta.Flip ? " + flip" : "")}";
+    }
 
     /// <summary>
     /// What the configuration alone decides, checked before the run directory is created or touched: every key's

@@ -67,6 +67,9 @@ public sealed class TestTimeAugmentationTests : IDisposable
     {
         var root = Doc.Value.RootElement;
         var ratios = Doubles(root, "ratios");
+        var scaleRatios = Doubles(root, "scale_ratios");
+        var scaleValues = Ints(root, "scale");
+        var scale = (scaleValues[0], scaleValues[1]);
         int crop = root.GetProperty("crop").GetInt32(), stride = root.GetProperty("stride").GetInt32();
         using var scope = Scope.Enter();
         var (vit, head, blocks) = Model();
@@ -91,6 +94,18 @@ public sealed class TestTimeAugmentationTests : IDisposable
             var flip = ProbeInputs.Predict(image, shape[1], shape[2], crop, null, Device.Cpu, Logits, new TestTimeAugmentation([1.0], Flip: true));
             (p, e, t) = Differences(flip, img.GetProperty("whole_flip"));
             Assert.True(p <= 1e-4 && t <= 1e-4 && e <= 1e-3, $"whole + flip, image {shape[1]}×{shape[2]}: probabilities off by {p}, expected class by {e}, total by {t}");
+
+            // The test img_scale (probe.test_scale): the first image upsized, the second downsized, single scale and ms + flip.
+            var scaleSizes = img.GetProperty("scale_sizes").EnumerateArray().Select(s => s.EnumerateArray().Select(d => d.GetInt32()).ToArray()).ToArray();
+            for (var i = 0; i < scaleRatios.Length; i++)
+                Assert.Equal((scaleSizes[i][0], scaleSizes[i][1]), TestTimeAugmentation.ScaledSize(shape[1], shape[2], scaleRatios[i], scale));
+            var single = ProbeInputs.Predict(image, shape[1], shape[2], crop, stride, Device.Cpu, Logits, new TestTimeAugmentation([1.0], Flip: false, scale));
+            Assert.Equal(new long[] { 1, 150, shape[1], shape[2] }, single.Shape);
+            (p, e, t) = Differences(single, img.GetProperty("scale_single"));
+            Assert.True(p <= 1e-4 && t <= 1e-4 && e <= 1e-3, $"scale {scale}, image {shape[1]}×{shape[2]}: probabilities off by {p}, expected class by {e}, total by {t}");
+            var scaledMs = ProbeInputs.Predict(image, shape[1], shape[2], crop, stride, Device.Cpu, Logits, new TestTimeAugmentation(scaleRatios, Flip: true, scale));
+            (p, e, t) = Differences(scaledMs, img.GetProperty("scale_ms_flip"));
+            Assert.True(p <= 1e-4 && t <= 1e-4 && e <= 1e-3, $"scale {scale} ms + flip, image {shape[1]}×{shape[2]}: probabilities off by {p}, expected class by {e}, total by {t}");
         }
     }
 
@@ -102,6 +117,11 @@ public sealed class TestTimeAugmentationTests : IDisposable
             var v = row.EnumerateArray().Select(x => x.GetDouble()).ToArray();
             Assert.Equal(((int)v[3], (int)v[4]), TestTimeAugmentation.ScaledSize((int)v[0], (int)v[1], v[2]));
         }
+        foreach (var row in Doc.Value.RootElement.GetProperty("scale_size_table").EnumerateArray())
+        {
+            var v = row.EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.Equal(((int)v[5], (int)v[6]), TestTimeAugmentation.ScaledSize((int)v[0], (int)v[1], v[2], ((int)v[3], (int)v[4])));
+        }
         Assert.Equal((512, 683), TestTimeAugmentation.ScaledSize(512, 683, 1.0));
         Assert.Contains("probe.test_scales", Assert.Throws<ArgumentException>(() => TestTimeAugmentation.ScaledSize(1, 7, 0.5)).Message);
         using var scope = Scope.Enter();
@@ -110,6 +130,11 @@ public sealed class TestTimeAugmentationTests : IDisposable
         Assert.Contains("probe.slide=true", e.Message);
         Assert.Contains("probe.test_scales", Assert.Throws<ArgumentException>(() =>
             new ProbeOptions { TestAugmentation = new TestTimeAugmentation([0.5, 1.0], true) }.Validate()).Message);
+        // A test scale rescales even at ratio 1, so whole mode refuses it too.
+        Assert.Contains("probe.slide=true", Assert.Throws<ArgumentException>(() =>
+            new TestTimeAugmentation([1.0], false, (2048, 512)).Probabilities(image, rescale: false, x => x)).Message);
+        Assert.Contains("probe.test_scale", Assert.Throws<ArgumentException>(() =>
+            new ProbeOptions { TestAugmentation = new TestTimeAugmentation([1.0], false, (2048, 512)) }.Validate()).Message);
     }
 
     [Fact]
@@ -137,6 +162,25 @@ public sealed class TestTimeAugmentationTests : IDisposable
         Assert.NotEqual(plain.Hash(), ms.Hash());
         Assert.Equal(ms.Hash(), RunConfig.FromJson(ConfigJson.Indented(ms)).Hash());
         Assert.True(ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.test_flip=true"]).Probe.TestFlip); // flip alone works in whole mode
+
+        // probe.test_scale: two positive sizes, slide mode, segmentation; part of the hash when set.
+        Assert.Contains("probe.test_scale", Error("probe.slide=true", "probe.test_scale=[2048]"));
+        Assert.Contains("probe.test_scale", Error("probe.slide=true", "probe.test_scale=[2048,512,1]"));
+        Assert.Contains("probe.test_scale", Error("probe.slide=true", "probe.test_scale=[2048,0]"));
+        Assert.Contains("probe.test_scale", Error("probe.slide=true", "probe.test_scale=[200000000,512]"));
+        var wholeScale = Error("probe.test_scale=[2048,512]");
+        Assert.Contains("probe.test_scale", wholeScale);
+        Assert.Contains("probe.slide=true", wholeScale);
+        Assert.Contains("probe.test_scale", Assert.Throws<ConfigException>(() =>
+            ProbeRun.Resolve(ProbeTask.Depth, null, ["probe.slide=true", "probe.test_scale=[2048,512]"])).Message);
+        var scaled = ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.slide=true", "probe.test_scale=[2048,512]"]);
+        Assert.Equal([2048, 512], scaled.Probe.TestScale);
+        Assert.Contains("\"test_scale\":[2048,512]", scaled.ToCanonicalJson());
+        Assert.NotEqual(ProbeRun.Resolve(ProbeTask.Segmentation, null, ["probe.slide=true"]).Hash(), scaled.Hash());
+        Assert.Equal(scaled.Hash(), RunConfig.FromJson(ConfigJson.Indented(scaled)).Hash());
+        Assert.Equal(", scale (2048, 512)", ProbeRun.AugmentationMode(new TestTimeAugmentation([1.0], false, (2048, 512))));
+        Assert.Equal(", scale (99999999, 640), ms [1, 1.32] + flip", ProbeRun.AugmentationMode(new TestTimeAugmentation([1.0, 1.32], true, (99999999, 640))));
+        Assert.Equal(", ms [1, 1.32] + flip", ProbeRun.AugmentationMode(new TestTimeAugmentation([1.0, 1.32], true)));
     }
 
     [Fact]
