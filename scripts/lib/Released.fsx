@@ -151,9 +151,11 @@ let dinov2Heads =
 
 /// TokenLabeling's ADE20K UperNet segmentors (README "Segmentation"; mmseg checkpoints holding the backbone, side
 /// layers, UPerHead and auxiliary FCN head), evaluated as their configs test them
-/// (seg/configs/lvvit/upernet_lvvit_*_512x512_160k_ade20k.py): slide windows of 512 at stride 341 over the image at its
-/// own scale, blocks out_indices, the segmentation backbone's LayerNorm eps 1e-6 and, for L, its skip_lam default 1.0
-/// (the config does not set it; the ImageNet LV-ViT-L uses 3). Each segmentor twice: single scale against the paper's
+/// (seg/configs/lvvit/upernet_lvvit_*_512x512_160k_ade20k.py): slide windows of 512 at stride 341 over the image
+/// rescaled keeping its aspect ratio to fit the test img_scale (2048, 512) of the mmseg 0.x ADE20K dataset base they
+/// inherit (`probe.test_scale`; the --aug-test ratios multiply that scale), blocks out_indices, the segmentation
+/// backbone's LayerNorm eps 1e-6 and, for L, its skip_lam default 1.0 (the config does not set it; the ImageNet
+/// LV-ViT-L uses 3). Each segmentor twice: single scale against the paper's
 /// single-scale mIoU, and with mmseg's `--aug-test` (the README's "add --aug-test to test on multi scale": ratios
 /// 0.5…1.75 and flip) against its multi-scale mIoU.
 let lvvitUpernet =
@@ -172,7 +174,12 @@ let lvvitUpernet =
                 Overrides =
                   [ "model.img_size=512"; "model.norm_eps=1e-06" ]
                   @ extra
-                  @ [ "probe.head=upernet"; "probe.layers=" + blocks; "probe.slide=true"; "probe.crop_size=512"; "probe.stride=341" ]
+                  @ [ "probe.head=upernet"
+                      "probe.layers=" + blocks
+                      "probe.slide=true"
+                      "probe.crop_size=512"
+                      "probe.stride=341"
+                      "probe.test_scale=[2048,512]" ]
                 PaperRef = Some(sprintf "tl-upernet-%s-miou-ss" s)
                 MultiScale = false }
           yield single

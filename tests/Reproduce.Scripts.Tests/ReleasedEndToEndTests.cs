@@ -184,7 +184,8 @@ public sealed class ReleasedEndToEndTests
 
         // ADE20K rows: finite mIoU single-scale and with mmseg's --aug-test (ratios 0.5…1.75, flip; recorded in the run's
         // final.json), and LV-ViT-S's single-scale mIoU equals a direct `reproduce probe seg` of the segmentor file with the
-        // configs' evaluation (slide 512 / 341 on the image at its own scale, blocks 6, 9, 12, 15, eps 1e-6).
+        // configs' evaluation (slide 512 / 341 on the image rescaled to fit mmseg's ADE20K test scale (2048, 512), blocks 6, 9,
+        // 12, 15, eps 1e-6).
         const string ade = "released checkpoints (ADE20K val)";
         foreach (var size in new[] { "S", "M", "L" })
         {
@@ -197,11 +198,15 @@ public sealed class ReleasedEndToEndTests
             var final = RunFinal(dir["results"], ms);
             Assert.Equal([0.5, 0.75, 1.0, 1.25, 1.5, 1.75], final.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble()));
             Assert.True(final.GetProperty("test_flip").GetBoolean());
-            Assert.False(RunFinal(dir["results"], row).TryGetProperty("test_scales", out _));
+            Assert.Equal([2048, 512], final.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
+            var single = RunFinal(dir["results"], row);
+            Assert.Equal([1.0], single.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble())); // mmseg's single-scale test at (2048, 512)
+            Assert.False(single.GetProperty("test_flip").GetBoolean());
+            Assert.Equal([2048, 512], single.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
         }
         var upernet = Path.Combine(weights, "upernet_lvvit_s.pth");
         var sets = TokenLabelingModels.Split(';').Where(o => o.StartsWith("lvvit_:", StringComparison.Ordinal)).Select(o => "model." + o["lvvit_:".Length..]);
-        string[] protocol = ["model.img_size=512", "model.norm_eps=1e-06", "probe.head=upernet", "probe.layers=[6,9,12,15]", "probe.slide=true", "probe.crop_size=512", "probe.stride=341", .. sets];
+        string[] protocol = ["model.img_size=512", "model.norm_eps=1e-06", "probe.head=upernet", "probe.layers=[6,9,12,15]", "probe.slide=true", "probe.crop_size=512", "probe.stride=341", "probe.test_scale=[2048,512]", .. sets];
         Reproduce(["probe", "seg", "--model", "lvvit_s", "--weights", upernet, "--head-weights", upernet, "--data", "ade20k",
             "--root", environment["REPRODUCE_ADE20K"], .. protocol.SelectMany(o => new[] { "--set", o }), "--out", dir["direct"]]);
         using var direct = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir["direct"], "final.json")));
