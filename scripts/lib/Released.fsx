@@ -201,6 +201,9 @@ type Session =
         /// keys of the model record, each for every model or, after `PREFIX:`, for the models whose name starts with
         /// PREFIX), for stand-in weights of shrunk models (the end-to-end tests); empty for the real files.
         ModelSets: (string option * string) list
+        /// Evaluation settings added after each released head's own (`REPRODUCE_RELEASED_PROBE`, "probe.key=value;…"):
+        /// a cheaper test scale for stand-in images in the end-to-end tests; empty for the real files.
+        ProbeSets: string list
     }
 
 // "k=v" applies to every model, "PREFIX:k=v" to the models named PREFIX…; a key never holds ':', a value may.
@@ -222,7 +225,23 @@ let private releasedSetsFor (s: Session) (model: string) =
         | Some p when not (model.StartsWith(p, StringComparison.Ordinal)) -> None
         | _ -> Some o)
 
-let start (ctx: Cli.Ctx) : Session = { Ctx = ctx; Folder = weightsDir ctx.Args; Missing = ResizeArray(); Commands = ResizeArray(); ModelSets = releasedSets () }
+let private releasedProbeSets () =
+    match Environment.GetEnvironmentVariable "REPRODUCE_RELEASED_PROBE" with
+    | null
+    | "" -> []
+    | v ->
+        [ for item in v.Split(';', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) ->
+              if not (item.StartsWith("probe.", StringComparison.Ordinal) && item.Contains '=') then
+                  failwithf "REPRODUCE_RELEASED_PROBE: '%s' is not a probe.key=value setting" item
+              item ]
+
+let start (ctx: Cli.Ctx) : Session =
+    { Ctx = ctx
+      Folder = weightsDir ctx.Args
+      Missing = ResizeArray()
+      Commands = ResizeArray()
+      ModelSets = releasedSets ()
+      ProbeSets = releasedProbeSets () }
 
 let private setArgs (sets: string list) = sets |> List.collect (fun o -> [ "--set"; o ])
 
@@ -261,9 +280,10 @@ let eval (s: Session) (name: string) (args: string list) : Cli.RunResult =
         Process.writeAtomic (Path.Combine(dir, "final.json")) (result.ToJsonString()))
 
 /// The arguments of `reproduce probe seg|depth` evaluating the released head `head` (no training) on `backbone`'s
-/// weights, with `overrides` then the session's model options as `--set`.
+/// weights, with `overrides`, the session's model options and then its probe settings as `--set` (a later one wins).
 let probeArgs (s: Session) (task: string) (model: string) (backbone: string) (head: string) (data: string) (root: string) (overrides: string list) =
-    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ] @ setArgs (overrides @ modelSets s model)
+    [ "probe"; task; "--model"; model; "--weights"; backbone; "--head-weights"; head; "--data"; data; "--root"; root ]
+    @ setArgs (overrides @ modelSets s model @ s.ProbeSets)
 
 /// `reproduce probe` on a released head as a cached run of the paper script (final.json is the probe's own); only once
 /// `ready`.

@@ -18,11 +18,7 @@ internal static class FsiRunner
     public static FsiResult Run(string script, params string[] args) => RunWith(script, new Dictionary<string, string>(), args);
 
     /// <summary>As <see cref="Run"/>, with extra environment variables.</summary>
-    public static FsiResult RunWith(string script, IReadOnlyDictionary<string, string> environment, params string[] args) =>
-        RunWith(script, environment, TimeSpan.FromMinutes(5), args);
-
-    /// <summary>As <see cref="RunWith(string, IReadOnlyDictionary{string, string}, string[])"/>, killed after <paramref name="timeout"/> instead of 5 minutes.</summary>
-    public static FsiResult RunWith(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
+    public static FsiResult RunWith(string script, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoRoot };
         foreach (var (key, value) in environment) psi.Environment[key] = value;
@@ -32,10 +28,10 @@ internal static class FsiRunner
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet fsi");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet fsi {script} did not finish in {timeout.TotalMinutes:0.#} minutes");
+            throw new TimeoutException($"dotnet fsi {script} did not finish in 5 minutes");
         }
         return new FsiResult(p.ExitCode, stdout.Result, stderr.Result);
     }

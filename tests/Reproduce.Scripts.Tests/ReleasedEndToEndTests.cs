@@ -152,12 +152,18 @@ public sealed class ReleasedEndToEndTests
             ["REPRODUCE_IMAGENET"] = Fixture("deit_eval", ""),
             ["REPRODUCE_ADE20K"] = Path.Combine(adeTree, "ADEChallengeData2016"),
             ["REPRODUCE_RELEASED_MODEL"] = TokenLabelingModels,
+            // mmseg's ADE20K test scale (2048, 512) would blow the 64-pixel scene up to 512 and each --aug-test row up to 40
+            // windows of 512; the stand-ins are scored at their own size instead (the scale still goes through the rescale),
+            // and the planned commands below carry the profile's own (2048, 512).
+            ["REPRODUCE_RELEASED_PROBE"] = "probe.test_scale=[64,64]",
         };
-        // 12 minutes, not 5: the UperNet rows rescale the 64-pixel scene to mmseg's ADE20K test scale (2048, 512), so each
-        // --aug-test row runs 40 windows of 512 (ratios up to 1.75, flipped) instead of 12 (~80 s per row on the shared
-        // 2-core machine).
-        var r = FsiRunner.RunWith("scripts/token-labeling.fsx", environment, TimeSpan.FromMinutes(12), "--profile", "released", "--results", dir["results"], "--data-config", dir["roots.json"]);
+        var r = FsiRunner.RunWith("scripts/token-labeling.fsx", environment, "--profile", "released", "--results", dir["results"], "--data-config", dir["roots.json"]);
         Assert.True(r.ExitCode == 0, r.ToString());
+        // Each command as logged (a run's log line and the closing list both show it): S, M, L, single scale and --aug-test.
+        var upernetCommands = r.Stdout.Split('\n').Where(l => l.Contains("reproduce probe seg", StringComparison.Ordinal) && l.Contains("upernet_lvvit_", StringComparison.Ordinal))
+            .Select(l => l[l.IndexOf("reproduce probe seg", StringComparison.Ordinal)..].Trim()).Distinct().ToList();
+        Assert.Equal(6, upernetCommands.Count);
+        Assert.All(upernetCommands, l => Assert.Contains("--set probe.test_scale=[2048,512] ", l, StringComparison.Ordinal));
         var rows = MeasuredRows(dir["results"], "token-labeling");
 
         // ImageNet rows: the top-1 / top-5 of a torchvision + PyTorch evaluation of the same files and images
@@ -187,7 +193,7 @@ public sealed class ReleasedEndToEndTests
 
         // ADE20K rows: finite mIoU single-scale and with mmseg's --aug-test (ratios 0.5…1.75, flip; recorded in the run's
         // final.json), and LV-ViT-S's single-scale mIoU equals a direct `reproduce probe seg` of the segmentor file with the
-        // configs' evaluation (slide 512 / 341 on the image rescaled to fit mmseg's ADE20K test scale (2048, 512), blocks 6, 9,
+        // configs' evaluation (slide 512 / 341 on the image rescaled to fit the test scale, here the stand-ins' own, blocks 6, 9,
         // 12, 15, eps 1e-6).
         const string ade = "released checkpoints (ADE20K val)";
         foreach (var size in new[] { "S", "M", "L" })
@@ -201,15 +207,15 @@ public sealed class ReleasedEndToEndTests
             var final = RunFinal(dir["results"], ms);
             Assert.Equal([0.5, 0.75, 1.0, 1.25, 1.5, 1.75], final.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble()));
             Assert.True(final.GetProperty("test_flip").GetBoolean());
-            Assert.Equal([2048, 512], final.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.Equal([64, 64], final.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
             var single = RunFinal(dir["results"], row);
-            Assert.Equal([1.0], single.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble())); // mmseg's single-scale test at (2048, 512)
+            Assert.Equal([1.0], single.GetProperty("test_scales").EnumerateArray().Select(v => v.GetDouble())); // mmseg's single-scale test
             Assert.False(single.GetProperty("test_flip").GetBoolean());
-            Assert.Equal([2048, 512], single.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.Equal([64, 64], single.GetProperty("test_scale").EnumerateArray().Select(v => v.GetInt32()));
         }
         var upernet = Path.Combine(weights, "upernet_lvvit_s.pth");
         var sets = TokenLabelingModels.Split(';').Where(o => o.StartsWith("lvvit_:", StringComparison.Ordinal)).Select(o => "model." + o["lvvit_:".Length..]);
-        string[] protocol = ["model.img_size=512", "model.norm_eps=1e-06", "probe.head=upernet", "probe.layers=[6,9,12,15]", "probe.slide=true", "probe.crop_size=512", "probe.stride=341", "probe.test_scale=[2048,512]", .. sets];
+        string[] protocol = ["model.img_size=512", "model.norm_eps=1e-06", "probe.head=upernet", "probe.layers=[6,9,12,15]", "probe.slide=true", "probe.crop_size=512", "probe.stride=341", "probe.test_scale=[2048,512]", .. sets, "probe.test_scale=[64,64]"];
         Reproduce(["probe", "seg", "--model", "lvvit_s", "--weights", upernet, "--head-weights", upernet, "--data", "ade20k",
             "--root", environment["REPRODUCE_ADE20K"], .. protocol.SelectMany(o => new[] { "--set", o }), "--out", dir["direct"]]);
         using var direct = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir["direct"], "final.json")));
