@@ -84,7 +84,7 @@ let msRuns (ctx: Cli.Ctx) (ade20k: string) (runs: (Size * Cli.RunResult) list) :
               )
           s, Cli.probeSeg ctx config r.Seed ]
 
-/// mIoU and pixel accuracy (single scale, slide 512/341) of each run against the paper's.
+/// mIoU and pixel accuracy (single scale at the ADE20K test scale (2048, 512), slide 512/341) of each run against the paper's.
 let rows (runs: (Size * Cli.RunResult) list) : Reproduce.Report.Measured.MeasuredRow list =
     [ for s, r in runs do
           let label = sprintf "LV-ViT-%s + UperNet" (s.Key.ToUpperInvariant())
@@ -107,4 +107,4 @@ let msRows (runs: (Size * Cli.RunResult) list) : Reproduce.Report.Measured.Measu
               (Some(sprintf "tl-upernet-%s-miou-ms" s.Key))
               (Cli.metric "mIoU")
               [ r ]
-          |> Results.withNote "mmseg's --aug-test: ratios 0.5–1.75 of the image's own size, each also flipped, probabilities averaged" ]
+          |> Results.withNote "mmseg's --aug-test: ratios 0.5–1.75 of the ADE20K test scale (2048, 512), each also flipped, probabilities averaged" ]

@@ -73,15 +73,11 @@ public static class ProbeInputs
         ArgumentNullException.ThrowIfNull(predict);
         if (augmentation is { IsSingle: false } tta)
             return tta.Probabilities(image, rescale: slideStride is not null, x => Normalised(x, h, w, size, slideStride, device, predict));
-        if (slideStride is { } stride)
-        {
-            var output = SlideInference.Run(FullImage(image).To(device), size, stride, crop => Window(crop, size, x => predict(x, size, size)));
-            return output.Size(2) != h || output.Size(3) != w ? DecodeHeads.Resize(output, h, w) : output;
-        }
-        return predict(Image(image, size, flip: false).To(device), h, w);
+        return Normalised(FullImage(image), h, w, size, slideStride, device, predict);
     }
 
-    // The single-scale inference of Predict on an image already normalised [1, 3, H', W'] (one test-time augmentation).
+    // The single-scale inference of Predict on an image already normalised [1, 3, H', W'] (the image itself, or one
+    // test-time augmentation of it).
     private static Tensor Normalised(Tensor x, long h, long w, int size, int? slideStride, Device device, Func<Tensor, long, long, Tensor> predict)
     {
         if (slideStride is { } stride)
