@@ -85,23 +85,33 @@ let model (e: Env) = if e.IsFull then "vit_base_patch16_224" else "vit_tiny_scen
 
 let private modelSets (v: Variant) = v.Options |> List.map (sprintf "model.%s")
 
-/// How a backbone is pretrained at the full profile: the committed config files trained in order (a later stage
+/// How a backbone is pretrained: at the full profile the committed config files trained in order (a later stage
 /// starts from the previous stage's last weights through model.weights), the registry model they train and the model
-/// keys a probe or analysis needs to rebuild it. `Key` prefixes the run names (empty for the default recipe).
-type Recipe = { Key: string; Label: string; Configs: string list; Model: string; ModelOptions: string list }
+/// keys a probe or analysis needs to rebuild it; at the CPU profiles `CpuConfig`, one run of the profile's backbone
+/// cut to the budget (None: the recipe has no CPU form). `Key` prefixes the run names (empty for the default recipe).
+type Recipe = { Key: string; Label: string; Configs: string list; Model: string; ModelOptions: string list; CpuConfig: string option }
 
 /// ViT-B/16 with DeiT's supervised recipe: configs/full/vit-b16-imagenet.json. Neither STA/ANF nor Token Labeling
 /// gives a pretraining recipe (docs/papers/sta-anf.md §2.4: epochs, resolution not found), so DeiT's is used.
-let deit = { Key = ""; Label = "DeiT"; Configs = [ "configs/full/vit-b16-imagenet.json" ]; Model = "vit_base_patch16_224"; ModelOptions = [] }
+/// CPU profiles: configs/fashion-objects-vit-tiny.json (AdamW 1e-3, warmup + cosine, label smoothing 0.1).
+let deit =
+    { Key = ""
+      Label = "DeiT"
+      Configs = [ "configs/full/vit-b16-imagenet.json" ]
+      Model = "vit_base_patch16_224"
+      ModelOptions = []
+      CpuConfig = Some "configs/fashion-objects-vit-tiny.json" }
 
 /// ViT-B/14 with DINOv2's self-supervised recipe (docs/dinov2.md): the teacher backbone at 224 px (16 × 16 positions),
-/// with the LayerScale the recipe trains.
+/// with the LayerScale the recipe trains. CPU profiles: configs/fashion-objects-dinov2-short.json (docs/dinov2-quick.md:
+/// Sinkhorn–Knopp targets, a fast teacher, KoLeo 0.3, a small head), its teacher backbone probed like the others.
 let dinov2 =
     { Key = "dinov2"
       Label = "DINOv2"
       Configs = [ "configs/dinov2-vit-b14-in1k-short.json" ]
       Model = "vit_base_patch14_dinov2"
-      ModelOptions = [ "img_size=224"; "init_values=1e-05" ] }
+      ModelOptions = [ "img_size=224"; "init_values=1e-05" ]
+      CpuConfig = Some "configs/fashion-objects-dinov2-short.json" }
 
 /// ViT-B/16 with DeiT III's supervised recipe (docs/deit3.md): 400 epochs at 192 px, then 20 epochs at 224 px.
 let deit3 =
@@ -109,7 +119,8 @@ let deit3 =
       Label = "DeiT-III"
       Configs = [ "configs/deit3-vit-b16-in1k-400ep.json"; "configs/deit3-vit-b16-in1k-ft224.json" ]
       Model = "vit_base_patch16_224"
-      ModelOptions = [ "init_values=0.0001"; "no_embed_class=true" ] }
+      ModelOptions = [ "init_values=0.0001"; "no_embed_class=true" ]
+      CpuConfig = None }
 
 /// The run name of a recipe's stage for a variant: `pretrain-<variant>` for the default recipe's single stage (the
 /// names every committed and planned run has), `pretrain-<recipe>-<variant>` and `finetune-<recipe>-<variant>` else.
@@ -117,9 +128,9 @@ let private stageName (r: Recipe) (v: Variant) (stage: int) =
     let verb = if stage = 0 then "pretrain" else "finetune"
     if r.Key = "" then sprintf "%s-%s" verb v.Key else sprintf "%s-%s-%s" verb r.Key v.Key
 
-/// Pretraining of a variant. CPU profiles: configs/fashion-objects-vit-tiny.json (the trainer's recipe for this
-/// model: AdamW 1e-3, warmup + cosine, label smoothing 0.1) cut to the budget. Full: stage `stage` of `recipe`, with
-/// the ImageNet root and the variant's model options.
+/// Pretraining of a variant. CPU profiles: the recipe's `CpuConfig` on fashion-objects cut to the budget (its
+/// training pool is the Steps × Batch images a run sees; a DINOv2 run's k-NN memory and linear-evaluation set too).
+/// Full: stage `stage` of `recipe`, with the ImageNet root and the variant's model options.
 let pretrainStageConfig (e: Env) (recipe: Recipe) (v: Variant) (stage: int) : Cli.RunConfigArgs =
     let config = Cli.runConfig (stageName recipe v stage) []
     if e.IsFull then
@@ -129,8 +140,15 @@ let pretrainStageConfig (e: Env) (recipe: Recipe) (v: Variant) (stage: int) : Cl
         |> Cli.withOverrides (modelSets v)
     else
         let b = e.Budget
+        let cpuConfig =
+            recipe.CpuConfig
+            |> Option.defaultWith (fun () ->
+                failwithf
+                    "Backbone: the %s recipe is defined at the full profile only (%s); the CPU profiles pretrain with DeiT's or DINOv2's"
+                    recipe.Label
+                    (String.Join(", ", recipe.Configs)))
         config
-        |> Cli.withConfig "configs/fashion-objects-vit-tiny.json"
+        |> Cli.withConfig cpuConfig
         |> Cli.withOverrides
             [ sprintf "optim.steps=%d" b.Steps
               sprintf "optim.warmup_steps=%d" b.Warmup
@@ -161,30 +179,26 @@ let pretrainWith (e: Env) (c: Cli.Ctx) (v: Variant) (overrides: string list) (se
 
 let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrainWith e c v [] seed
 
-/// A variant pretrained with `recipe` at full (each stage from the previous one's last weights). At the CPU profiles
-/// only the default recipe has a form (the supervised pretraining on fashion-objects); another recipe is refused
-/// there rather than silently replaced by it. `Train` is the last stage's run.
+/// A variant pretrained with `recipe`: at full each stage from the previous one's last weights, at the CPU profiles
+/// the one run of its `CpuConfig` on the profile's backbone (a recipe without one is refused there rather than
+/// silently replaced by another). `Train` is the last stage's run.
 let pretrainRecipe (e: Env) (c: Cli.Ctx) (recipe: Recipe) (v: Variant) (seed: int) : Backbone =
     if recipe.Key = deit.Key then
         pretrain e c v seed
-    elif not e.IsFull then
-        failwithf
-            "Backbone.pretrainRecipe: the %s recipe is defined at the full profile only (%s); the CPU profiles pretrain with DeiT's"
-            recipe.Label
-            (String.Join(", ", recipe.Configs))
     else
         let shared = { e.Shared with Args = c.Args }
         let stage (previous: Cli.RunResult option) (i: int) =
             let from = previous |> Option.map (fun r -> sprintf "model.weights=%s" (weightsOf r "last")) |> Option.toList
             Cli.train shared (pretrainStageConfig e recipe v i |> Cli.withOverrides from) seed
-        let run = List.init recipe.Configs.Length id |> List.fold (fun previous i -> Some(stage previous i)) None |> Option.get
+        let stages = if e.IsFull then recipe.Configs.Length else 1
+        let run = List.init stages id |> List.fold (fun previous i -> Some(stage previous i)) None |> Option.get
         { Variant = v
           Seed = seed
           Train = run
           Weights = weightsOf run "last"
           RecipeKey = recipe.Key
-          Model = recipe.Model
-          ModelOptions = recipe.ModelOptions }
+          Model = (if e.IsFull then recipe.Model else model e)
+          ModelOptions = (if e.IsFull then recipe.ModelOptions else []) }
 
 /// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
 type Probe =

@@ -13,6 +13,9 @@
 //               and the token analysis (cosine per block)
 //   ablations   QKV in the second half / in all blocks; attn.proj or MLP instead of QKV; LoRA class paths of rank 4
 //               and 16: pretrain (top-1) and the segmentation probe, the paper's ablation metric
+//   DINOv2      the main variants again, pretrained self-supervised (configs/fashion-objects-dinov2-short.json cut to
+//               the budget, docs/dinov2-quick.md): the teacher's linear and k-NN top-1 (final.json), the same probes
+//               and analysis; its tables are the supervised ones' names suffixed ", DINOv2", without paper references
 // vit_tiny_scenes64 has 4 blocks, so "first third" = block 0 (⌊4/3⌋, as lucidrains' depth // 3) and "second half" =
 // blocks 2–3; it has no LayerScale, so "norm" specializes the LayerNorms only (the paper: LN + LayerScale).
 // The paper's numbers come from DINOv2 / DeiT-III ViT-B/L/H: the comparable quantities are Δ mIoU, Δ RMSE, Δ top-1
@@ -84,35 +87,42 @@ let ablations = [ secondHalf; allBlocks; proj; mlp; lora4; lora16 ]
 type Measured =
     { Backbone: Backbone.Backbone; Seg: Cli.RunResult; Depth: Cli.RunResult option; SparseDepth: Cli.RunResult option; Analysis: Cli.RunResult option }
 
-let measure (recipe: Backbone.Recipe) (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
-    let b = Backbone.pretrainRecipe env c recipe v seed
-    let extra f = if full then Some(f ()) else None
+/// What a framework measures: its main variants (each with the probes and the analysis; the sparse-depth probe
+/// where `SparseDepth`) and, where `Ablations`, the ablation variants (pretraining and segmentation probe).
+type Framework = { Recipe: Backbone.Recipe; Main: Backbone.Variant list; SparseDepth: bool; Ablations: bool }
+
+let measure (fw: Framework) (full: bool) (v: Backbone.Variant) (seed: int) (c: Cli.Ctx) =
+    let b = Backbone.pretrainRecipe env c fw.Recipe v seed
+    let extra ok f = if full && ok then Some(f ()) else None
     { Backbone = b
       Seg = Backbone.probe env c Backbone.Seg b
-      Depth = extra (fun () -> Backbone.probe env c Backbone.Depth b)
-      SparseDepth = extra (fun () -> Backbone.probe env c Backbone.SparseDepth b)
-      Analysis = extra (fun () -> Backbone.analyze env c b) }
+      Depth = extra true (fun () -> Backbone.probe env c Backbone.Depth b)
+      SparseDepth = extra fw.SparseDepth (fun () -> Backbone.probe env c Backbone.SparseDepth b)
+      Analysis = extra true (fun () -> Backbone.analyze env c b) }
 
-/// The pretraining frameworks measured. CPU profiles: the supervised pretraining on fashion-objects. Full: the
-/// paper's two (docs/papers/specialization.md §3.3): DINOv2 for every table (the paper's main model) and DeiT-III
-/// for the main variants (its "generality" row: the gains hold on the dense tasks).
-type Framework = { Recipe: Backbone.Recipe; Ablations: bool }
-
+/// The pretraining frameworks measured. CPU profiles: the supervised pretraining on fashion-objects for every table,
+/// and a short DINOv2 run of the baseline and the paper's model (the paper's question under self-supervision,
+/// docs/dinov2-quick.md; norm-only and sparse depth left out for the main command's time budget). Full: the paper's
+/// two (docs/papers/specialization.md §3.3): DINOv2 for every table (the paper's main model) and DeiT-III for the
+/// main variants (its "generality" row: the gains hold on the dense tasks).
 let frameworks =
+    let every recipe = { Recipe = recipe; Main = main; SparseDepth = true; Ablations = true }
     if env.IsFull then
-        [ { Recipe = Backbone.dinov2; Ablations = true }; { Recipe = Backbone.deit3; Ablations = false } ]
+        [ every Backbone.dinov2; { every Backbone.deit3 with Ablations = false } ]
     else
-        [ { Recipe = Backbone.deit; Ablations = true } ]
+        [ every Backbone.deit; { Recipe = Backbone.dinov2; Main = [ Backbone.baseline; qkv ]; SparseDepth = false; Ablations = false } ]
 
 /// The framework the paper's numbers are compared with (the first): its rows carry the paper references.
 let primary = List.head frameworks
 
 let seeds = Args.seeds args
+/// The ablations run at the first seed only (as at full), for the main command's time budget.
+let ablationSeeds = List.truncate 1 seeds
 let results =
     [ for fw in frameworks do
-          for full, vs in [ true, main; false, (if fw.Ablations then ablations else []) ] do
+          for full, vs, vSeeds in [ true, fw.Main, seeds; false, (if fw.Ablations then ablations else []), ablationSeeds ] do
               for v in vs do
-                  for seed in seeds -> fun c -> (fw.Recipe.Key, v.Key), measure fw.Recipe full v seed c ]
+                  for seed in vSeeds -> fun c -> (fw.Recipe.Key, v.Key), measure fw full v seed c ]
     |> Cli.inParallel ctx
     |> List.groupBy fst
     |> List.map (fun (key, ms) -> key, ms |> List.map snd)
@@ -133,8 +143,10 @@ let rmse = Cli.metric "rmse"
 let depthNote = "RMSE in the scene units of fashion-scenes (metres of the synthetic room), not NYUv2/KITTI metres"
 let top1Note = "top-1 of the supervised pretraining on fashion-objects, not a linear probe of a self-supervised backbone"
 
-/// A table's name for a framework: the base name, with the framework named where the profile measures several.
-let tableOf (fw: Framework) (table: string) = if List.length frameworks = 1 then table else sprintf "%s, %s" table fw.Recipe.Label
+/// A table's name for a framework: the base name, with the framework named after it where the profile measures
+/// several, except the CPU profiles' supervised tables, which keep the names their committed rows and bands carry.
+let tableOf (fw: Framework) (table: string) =
+    if List.length frameworks = 1 || (not env.IsFull && fw = primary) then table else sprintf "%s, %s" table fw.Recipe.Label
 
 /// The paper reference of a row: on the primary framework only.
 let refOf (fw: Framework) (paperRef: string option) = if fw = primary then paperRef else None
@@ -144,10 +156,10 @@ let refOf (fw: Framework) (paperRef: string option) = if fw = primary then paper
 let classification (fw: Framework) = if fw.Recipe.Key = Backbone.dinov2.Key then linearTop1 else top1
 
 let classificationNote (fw: Framework) =
-    if not env.IsFull then
-        top1Note
-    elif fw.Recipe.Key = Backbone.dinov2.Key then
+    if fw.Recipe.Key = Backbone.dinov2.Key then
         "linear evaluation of the DINOv2 teacher's frozen [CLS] at the end of its run (dinov2's lr grid, no augmentation; docs/dinov2.md)"
+    elif not env.IsFull then
+        top1Note
     else
         "top-1 of the DeiT-III fine-tuning at 224 px"
 
@@ -157,20 +169,26 @@ let delta fw table (v: Backbone.Variant) metric paperRef value (runsOf: Framewor
 
 let b0 = Backbone.baseline
 
+let has (fw: Framework) (v: Backbone.Variant) = List.contains v fw.Main
+
 let normRows fw =
     let t = "norm specialization (LN + LayerScale, all blocks)"
-    [ delta fw t norm "Δ mIoU" (Some "cls-norm-seg") miou segs b0
-      delta fw t norm "Δ RMSE (m)" (Some "cls-norm-depth") rmse depths b0 |> Results.withNote depthNote
-      delta fw t norm "Δ RMSE (m), sparse depth" None rmse sparse b0 |> Results.withNote depthNote
-      delta fw t norm "Δ top-1" (Some "cls-norm-linear") (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
+    if not (has fw norm) then
+        []
+    else
+        [ delta fw t norm "Δ mIoU" (Some "cls-norm-seg") miou segs b0
+          delta fw t norm "Δ RMSE (m)" (Some "cls-norm-depth") rmse depths b0 |> Results.withNote depthNote
+          delta fw t norm "Δ RMSE (m), sparse depth" None rmse sparse b0 |> Results.withNote depthNote
+          delta fw t norm "Δ top-1" (Some "cls-norm-linear") (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
 
 let qkvRows fw =
     let t = "QKV specialization (first third)"
     [ delta fw t qkv "Δ mIoU" (Some "cls-headline-seg") miou segs b0
-      { delta fw t qkv "Δ mIoU" (Some "cls-qkv-vs-norm-seg") miou segs norm with Row = qkv.Label + " vs norm" }
+      if has fw norm then { delta fw t qkv "Δ mIoU" (Some "cls-qkv-vs-norm-seg") miou segs norm with Row = qkv.Label + " vs norm" }
       delta fw t qkv "Δ RMSE (m)" None rmse depths b0 |> Results.withNote depthNote
-      Backbone.relativeRow (tableOf fw t) qkv.Label "Δ% RMSE, sparse depth" (refOf fw (Some "cls-best-kitti")) rmse (sparse fw b0) (sparse fw qkv)
-      |> Results.withNote "the paper's −6.1% is its best case (DINOv2 ViT-L on KITTI)"
+      if fw.SparseDepth then
+          Backbone.relativeRow (tableOf fw t) qkv.Label "Δ% RMSE, sparse depth" (refOf fw (Some "cls-best-kitti")) rmse (sparse fw b0) (sparse fw qkv)
+          |> Results.withNote "the paper's −6.1% is its best case (DINOv2 ViT-L on KITTI)"
       delta fw t qkv "Δ top-1" None (classification fw) trains b0 |> Results.withNote (classificationNote fw) ]
 
 /// The ablations: each Δ against the baseline of its seed; the paper's model (QKV in the first third) is the
@@ -220,7 +238,7 @@ let cosineRows fw =
     let analyses (v: Backbone.Variant) = measured fw v |> List.choose _.Analysis
     let blocks = analyses b0 |> List.head |> Backbone.perBlock "cls_patch_cos_before_norm1" |> List.map fst
     let at key block (r: Cli.RunResult) = if r.Planned then nan else Backbone.perBlock key r |> List.find (fst >> (=) block) |> snd
-    [ for v in main do
+    [ for v in fw.Main do
           for k in blocks do
               let rowName = sprintf "%s, block %d" v.Label k
               let after = if v.Key = b0.Key then refOf fw (Some "cls-cosine-after-ln") else None
@@ -240,9 +258,9 @@ let generality =
     else
         Results.unavailable
             "generality"
-            "registers / attention bias / ViT-L, ViT-H / DINOv2, DeiT-III"
+            "registers / attention bias / ViT-L, ViT-H / DeiT-III"
             "Δ mIoU"
-            "one backbone size and a supervised recipe at this profile; the full profile pretrains with DINOv2 and DeiT-III (docs/dinov2.md, docs/deit3.md)"
+            "one backbone size, pretrained with a short supervised and a short DINOv2 run at this profile; the full profile pretrains with DINOv2 and DeiT-III (docs/dinov2.md, docs/deit3.md)"
 
 let unavailableRows =
     [ Results.unavailable "vs CaiT class attention" "specialization vs CaiT (attention bias)" "Δ mIoU" "the engine has no CaiT class-attention model"
@@ -250,15 +268,38 @@ let unavailableRows =
       Results.unavailable "best case" "DINOv2 ViT-L, Cityscapes" "Δ% mIoU" "the engine reads ADE20K only for segmentation (no Cityscapes reader)"
       generality ]
 
+let knnTop1 = Cli.metric "knn_top1"
+let knnNote = "weighted 20-NN of the teacher's normalised [CLS] (dinov2's eval/knn.py), the training pool as memory; chance 10 %"
+
+/// CPU profiles: the DINOv2 recipe's run at lr 0 for one step, whose teacher is the baseline's initialisation of the
+/// same seed: the random backbone the short pretraining's k-NN and linear top-1 are read against.
+let dinov2RandomInit =
+    if env.IsFull then
+        []
+    else
+        let config =
+            Backbone.pretrainStageConfig env Backbone.dinov2 (Backbone.variant "random-init" "random init" []) 0
+            |> Cli.withOverrides [ "optim.lr=0"; "optim.steps=1"; "optim.warmup_steps=0" ]
+        [ for seed in seeds -> fun (c: Cli.Ctx) -> Cli.train { env.Shared with Args = c.Args } config seed ] |> Cli.inParallel ctx
+
 let absoluteRows fw =
     let t = tableOf fw "main (absolute)"
-    [ for v in main do
+    let isDinov2 = fw.Recipe.Key = Backbone.dinov2.Key
+    [ for v in fw.Main do
           yield
               Results.row t v.Label "top-1 %" None (classification fw) (trains fw v)
-              |> fun r -> if env.IsFull then Results.withNote (classificationNote fw) r else r
+              |> fun r -> if env.IsFull || isDinov2 then Results.withNote (classificationNote fw) r else r
+          if isDinov2 then yield Results.row t v.Label "k-NN top-1 %" None knnTop1 (trains fw v) |> Results.withNote knnNote
           yield Results.row t v.Label "mIoU" None miou (segs fw v)
           yield Results.row t v.Label "RMSE (m)" None rmse (depths fw v) |> Results.withNote depthNote
-          yield Results.row t v.Label "RMSE (m), sparse depth" None rmse (sparse fw v) |> Results.withNote depthNote ]
+          if fw.SparseDepth then yield Results.row t v.Label "RMSE (m), sparse depth" None rmse (sparse fw v) |> Results.withNote depthNote
+      if isDinov2 && not dinov2RandomInit.IsEmpty then
+          let label = "random init (lr 0, 1 step)"
+          yield Results.row t label "top-1 %" None linearTop1 dinov2RandomInit |> Results.withNote (classificationNote fw)
+          yield Results.row t label "k-NN top-1 %" None knnTop1 dinov2RandomInit |> Results.withNote knnNote
+          yield
+              Results.deltaRow t "Baseline ViT vs random init" "Δ k-NN top-1" None knnTop1 dinov2RandomInit (trains fw b0)
+              |> Results.withNote "what the short DINOv2 pretraining adds to the random backbone's k-NN, paired by seed" ]
 
 let plots =
     let rows = cosineRows primary

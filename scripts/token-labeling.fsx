@@ -21,7 +21,7 @@
 //               Δ mIoU per seed (2 seeds). The "without" backbone is Backbone.fsx's baseline (shared with sta-anf).
 //               Full: unavailable, see `fcnFullReason` (ADE20K is trained on at full by the UperNet rows instead).
 //   model table params / GFLOPs of LV-ViT-T/S/M/L from the registry (comparable with the paper's model table).
-// Run lengths: `budget` below (quick: 3 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
+// Run lengths: `budget` below (quick: 2 seeds, 100 steps of 64 on the first 6,400 training images, eval on the first
 // 2,000 test images). Wall times: scripts/README.md ("Run times").
 // Full profile: prints the ImageNet plan and which dataset roots are missing (lib/DataRoots.fsx). Every train command
 // reads one recipe under configs/full (LV-ViT-S: the paper's; DeiT-S: DeiT's) plus the row's few --sets. The token
@@ -73,7 +73,7 @@ let args =
             "token-labeling.fsx"
             (function
             | Args.Smoke -> 1
-            | Args.Quick -> 3
+            | Args.Quick -> 2
             | Args.Full
             | Args.Released -> 1)
             argv
@@ -212,9 +212,9 @@ let runs =
     |> List.map (fun (name, rs) -> name, rs |> List.map snd)
     |> Map.ofList
 
-/// Runs the engine may refuse: Error carries the trainer's message.
+/// Runs the engine may refuse: Error carries the trainer's message. The seeds run side by side like the grid's.
 let tryGrid (name: string) (model: string) (overrides: string list) =
-    Cli.attempt (fun () -> seeds |> List.map (fun seed -> train name model overrides ctx seed))
+    Cli.attempt (fun () -> seeds |> List.map (fun seed -> fun c -> train name model overrides c seed) |> Cli.inParallel ctx)
 
 // The quick recipe turns train-time augmentation off (aug.no_aug in configs/fashion-mnist-vit-tiny.json): switch it
 // back on, with timm's defaults for crop/flip/jitter, for the rows that ablate it.
