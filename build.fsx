@@ -129,6 +129,12 @@ let build () =
     log "dotnet build (Release)"
     run "dotnet" "build Reproduce.sln -c Release -nologo -v q"
 
+/// What the main job needs: the CLI and the projects it references (the scripts load the report's sources), without
+/// the tests, benchmarks and tools, which would double the build on a fresh clone.
+let buildCli () =
+    log "dotnet build src/Reproduce.Cli (Release)"
+    run "dotnet" "build src/Reproduce.Cli/Reproduce.Cli.fsproj -c Release -nologo -v q"
+
 /// The F# test projects (under tests/): Expecto executables. `dotnet test` skips them (IsTestProject=false; the
 /// Expecto adapter for `dotnet test` is not served by the package registry), so test () runs each built one.
 let expectoProjects = [ "Reproduce.Report.Tests" ]
@@ -281,7 +287,7 @@ let target (name: string) (rest: string list) =
         ensurePackages basePackages
         vegaRender ()
         native ()
-        build ()
+        buildCli ()
         run "dotnet" (sprintf "fsi scripts/reproduce.fsx --profile quick %s" (String.Join(" ", rest)))
     | "info" ->
         ensurePackages basePackages

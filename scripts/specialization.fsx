@@ -12,17 +12,19 @@
 //               fashion-scenes: segmentation (mIoU; ADE20K), dense depth (RMSE; NYUv2), sparse depth (RMSE; KITTI),
 //               and the token analysis (cosine per block)
 //   ablations   QKV in the second half / in all blocks; attn.proj or MLP instead of QKV; LoRA class paths of rank 4
-//               and 16: pretrain (top-1) and the segmentation probe, the paper's ablation metric
-//   DINOv2      the main variants again, pretrained self-supervised (configs/fashion-objects-dinov2-short.json cut to
-//               the budget, docs/dinov2-quick.md): the teacher's linear and k-NN top-1 (final.json), the same probes
-//               and analysis; its tables are the supervised ones' names suffixed ", DINOv2", without paper references
+//               and 16: pretrain (top-1) and the segmentation probe, the paper's ablation metric; one seed
+//   DINOv2      baseline | norm + QKV pretrained self-supervised (configs/fashion-objects-dinov2-short.json cut to
+//               the budget, docs/dinov2-quick.md): the teacher's linear and k-NN top-1 (final.json), the segmentation
+//               and dense-depth probes and the analysis, and the same run at lr 0 for one step (the random backbone's
+//               k-NN); its tables are the supervised ones' names suffixed ", DINOv2", without paper references
 // vit_tiny_scenes64 has 4 blocks, so "first third" = block 0 (⌊4/3⌋, as lucidrains' depth // 3) and "second half" =
 // blocks 2–3; it has no LayerScale, so "norm" specializes the LayerNorms only (the paper: LN + LayerScale).
 // The paper's numbers come from DINOv2 / DeiT-III ViT-B/L/H: the comparable quantities are Δ mIoU, Δ RMSE, Δ top-1
 // against the baseline of the same seed, and the parameter overhead, which the registry gives exactly for the
-// paper's DINOv2 ViT-B/14 and ViT-L/14. Our top-1 is the supervised pretraining's, not a linear probe on a
-// self-supervised backbone (the paper's "linear acc").
-// Seeds: 2 at quick (Args.parse below), what results/quick/specialization holds; run lengths: scripts/Backbone.fsx.
+// paper's DINOv2 ViT-B/14 and ViT-L/14. The supervised tables' top-1 is the pretraining's; the DINOv2 tables' is the
+// linear evaluation of the frozen teacher (the paper's "linear acc").
+// Seeds: 2 at quick (Args.parse below; the ablations 1), what results/quick/specialization holds; run lengths:
+// scripts/Backbone.fsx.
 // Wall times: scripts/README.md ("Run times").
 // Quick pretraining is short (scripts/Backbone.fsx: ~24 % top-1): read the quick rows with that in mind.
 // Full profile: the paper's pretraining frameworks (docs/papers/specialization.md §3.3) at ViT-B on ImageNet-1k:
