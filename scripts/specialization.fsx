@@ -120,15 +120,47 @@ let primary = List.head frameworks
 let seeds = Args.seeds args
 /// The ablations run at the first seed only (as at full), for the main command's time budget.
 let ablationSeeds = List.truncate 1 seeds
-let results =
-    [ for fw in frameworks do
+
+/// One piece of the parallel group: a variant measured at a seed, or the random-init reference below.
+type Piece =
+    | Measurement of (string * string) * Measured
+    | RandomInit of Cli.RunResult
+
+/// CPU profiles: the DINOv2 recipe's run at lr 0 for one step, whose teacher is the baseline's initialisation of the
+/// same seed: the random backbone the short pretraining's k-NN and linear top-1 are read against.
+let randomInitPieces =
+    if env.IsFull then
+        []
+    else
+        let config =
+            Backbone.pretrainStageConfig env Backbone.dinov2 (Backbone.variant "random-init" "random init" []) 0
+            |> Cli.withOverrides [ "optim.lr=0"; "optim.steps=1"; "optim.warmup_steps=0" ]
+        [ for seed in seeds -> fun (c: Cli.Ctx) -> RandomInit(Cli.train { env.Shared with Args = c.Args } config seed) ]
+
+let pieces =
+    // The longest pieces first (DINOv2's pretrainings, then the main variants, the ablations, the random init), so
+    // both workers stay busy to the end; the order changes no run.
+    [ for fw in frameworks |> List.sortBy (fun fw -> if fw.Recipe.Key = Backbone.dinov2.Key then 0 else 1) do
           for full, vs, vSeeds in [ true, fw.Main, seeds; false, (if fw.Ablations then ablations else []), ablationSeeds ] do
               for v in vs do
-                  for seed in vSeeds -> fun c -> (fw.Recipe.Key, v.Key), measure fw full v seed c ]
+                  for seed in vSeeds -> fun c -> Measurement((fw.Recipe.Key, v.Key), measure fw full v seed c) ]
+    @ randomInitPieces
     |> Cli.inParallel ctx
+
+let results =
+    pieces
+    |> List.choose (function
+        | Measurement(key, m) -> Some(key, m)
+        | RandomInit _ -> None)
     |> List.groupBy fst
     |> List.map (fun (key, ms) -> key, ms |> List.map snd)
     |> Map.ofList
+
+let dinov2RandomInit =
+    pieces
+    |> List.choose (function
+        | RandomInit r -> Some r
+        | Measurement _ -> None)
 
 // ---- Δ rows against the baseline (or another variant) of the same seed -------------------------------------
 
@@ -272,17 +304,6 @@ let unavailableRows =
 
 let knnTop1 = Cli.metric "knn_top1"
 let knnNote = "weighted 20-NN of the teacher's normalised [CLS] (dinov2's eval/knn.py), the training pool as memory; chance 10 %"
-
-/// CPU profiles: the DINOv2 recipe's run at lr 0 for one step, whose teacher is the baseline's initialisation of the
-/// same seed: the random backbone the short pretraining's k-NN and linear top-1 are read against.
-let dinov2RandomInit =
-    if env.IsFull then
-        []
-    else
-        let config =
-            Backbone.pretrainStageConfig env Backbone.dinov2 (Backbone.variant "random-init" "random init" []) 0
-            |> Cli.withOverrides [ "optim.lr=0"; "optim.steps=1"; "optim.warmup_steps=0" ]
-        [ for seed in seeds -> fun (c: Cli.Ctx) -> Cli.train { env.Shared with Args = c.Args } config seed ] |> Cli.inParallel ctx
 
 let absoluteRows fw =
     let t = tableOf fw "main (absolute)"
