@@ -182,23 +182,21 @@ let pretrain (e: Env) (c: Cli.Ctx) (v: Variant) (seed: int) : Backbone = pretrai
 /// A variant pretrained with `recipe`: at full each stage from the previous one's last weights, at the CPU profiles
 /// the one run of its `CpuConfig` on the profile's backbone (a recipe without one is refused there rather than
 /// silently replaced by another). `Train` is the last stage's run.
+/// DeiT's single stage is the same command `pretrain` runs, so its runs are the ones the other scripts share.
 let pretrainRecipe (e: Env) (c: Cli.Ctx) (recipe: Recipe) (v: Variant) (seed: int) : Backbone =
-    if recipe.Key = deit.Key then
-        pretrain e c v seed
-    else
-        let shared = { e.Shared with Args = c.Args }
-        let stage (previous: Cli.RunResult option) (i: int) =
-            let from = previous |> Option.map (fun r -> sprintf "model.weights=%s" (weightsOf r "last")) |> Option.toList
-            Cli.train shared (pretrainStageConfig e recipe v i |> Cli.withOverrides from) seed
-        let stages = if e.IsFull then recipe.Configs.Length else 1
-        let run = List.init stages id |> List.fold (fun previous i -> Some(stage previous i)) None |> Option.get
-        { Variant = v
-          Seed = seed
-          Train = run
-          Weights = weightsOf run "last"
-          RecipeKey = recipe.Key
-          Model = (if e.IsFull then recipe.Model else model e)
-          ModelOptions = (if e.IsFull then recipe.ModelOptions else []) }
+    let shared = { e.Shared with Args = c.Args }
+    let stage (previous: Cli.RunResult option) (i: int) =
+        let from = previous |> Option.map (fun r -> sprintf "model.weights=%s" (weightsOf r "last")) |> Option.toList
+        Cli.train shared (pretrainStageConfig e recipe v i |> Cli.withOverrides from) seed
+    let stages = if e.IsFull then recipe.Configs.Length else 1
+    let run = List.init stages id |> List.fold (fun previous i -> Some(stage previous i)) None |> Option.get
+    { Variant = v
+      Seed = seed
+      Train = run
+      Weights = weightsOf run "last"
+      RecipeKey = recipe.Key
+      Model = (if e.IsFull then recipe.Model else model e)
+      ModelOptions = (if e.IsFull then recipe.ModelOptions else []) }
 
 /// Dense probe tasks: segmentation (mIoU), dense depth (NYUv2 / stand-in) and sparse depth (KITTI / stand-in).
 type Probe =

@@ -1,16 +1,10 @@
 // Checks of scripts/Backbone.fsx's pretraining recipes at the CPU profiles, run by BackboneRecipeTests.cs
 // (`dotnet fsi tests/Reproduce.Scripts.Tests/BackboneChecks.fsx`): every check prints its name; the first failure
 // exits with 1 and says what differed. Nothing is trained: the checks read the run configurations the script builds.
-#load "../../scripts/Backbone.fsx"
+#load "../../scripts/Backbone.fsx" "Checks.fsx"
 
 open System
-
-let check (name: string) (ok: bool) (detail: string) =
-    if ok then
-        printfn "ok   %s" name
-    else
-        eprintfn "FAIL %s: %s" name detail
-        exit 1
+open Checks
 
 let envAt (profile: string) =
     let args = Args.parseWith "x.fsx" (fun _ -> 2) [ "--profile"; profile; "--results"; "/tmp/backbone-checks" ]
@@ -50,15 +44,7 @@ check
     (String.Join(" ", dinoSmoke.Overrides))
 
 // DeiT-III has no CPU form: refused, naming the recipe and its full-profile configs.
-let refused =
-    try
-        Backbone.pretrainStageConfig quick Backbone.deit3 qkv 0 |> ignore
-        "no exception"
-    with e ->
-        e.Message
-check
-    "deit3 at quick: refused with the recipe's name and configs"
-    (refused.Contains "DeiT-III" && refused.Contains "full profile only" && refused.Contains "configs/deit3-vit-b16-in1k-400ep.json")
-    refused
+let named, refused = throws (fun () -> Backbone.pretrainStageConfig quick Backbone.deit3 qkv 0) "the DeiT-III recipe is defined at the full profile only"
+check "deit3 at quick: refused with the recipe's name and configs" (named && refused.Contains "configs/deit3-vit-b16-in1k-400ep.json") refused
 
 printfn "all backbone checks passed"

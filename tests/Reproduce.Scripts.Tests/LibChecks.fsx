@@ -1,24 +1,11 @@
 // Checks of scripts/lib run by LibTests.cs (`dotnet fsi tests/Reproduce.Scripts.Tests/LibChecks.fsx`): every check
 // prints its name; the first failure exits with 1 and says what differed.
-#load "../../scripts/lib/Lib.fsx"
+#load "../../scripts/lib/Lib.fsx" "Checks.fsx"
 
 open System
 open System.IO
 open System.Text
-
-let check (name: string) (ok: bool) (detail: string) =
-    if ok then
-        printfn "ok   %s" name
-    else
-        eprintfn "FAIL %s: %s" name detail
-        exit 1
-
-let throws (f: unit -> 'a) (fragment: string) =
-    try
-        f () |> ignore
-        false, "no exception"
-    with e ->
-        e.Message.Contains fragment, e.Message
+open Checks
 
 // Args: defaults per profile, flags, results root.
 let a =
